@@ -1,0 +1,493 @@
+package dev.ratecache.redis;
+
+import dev.ratecache.redis.RedisSettings.Endpoint;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPool;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisBusyException;
+import redis.clients.jedis.exceptions.JedisClusterException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.providers.ClusterConnectionProvider;
+import redis.clients.jedis.providers.ConnectionProvider;
+import redis.clients.jedis.providers.PooledConnectionProvider;
+import redis.clients.jedis.providers.SentineledConnectionProvider;
+
+/**
+ * The one way every feature reaches Redis: a lazily created, pooled Jedis client behind a
+ * fail-fast health switch.
+ *
+ * <p>Creating a connector touches no network; the first {@link #execute} builds the client
+ * (standalone, Sentinel or Cluster, as {@link RedisSettings#topology()} says) and connects. Every
+ * call's outcome feeds {@link RedisHealth}: connection failures, timeouts, pool exhaustion,
+ * {@code CLUSTERDOWN}/{@code LOADING}-type replies and calls slower than
+ * {@link RedisSettings#slowCallThreshold()} count as failures, and enough of them in a row switch
+ * the state to DOWN. While DOWN, {@link #execute} throws {@link RedisUnavailableException} at
+ * once, without touching the network, so callers take their fallback path; a background probe
+ * switches back to UP when Redis answers again, first dropping pooled connections that the
+ * outage left stale.
+ *
+ * <p>Failures are logged once per transition by {@link RedisHealth} and otherwise at most once
+ * per 30 seconds, never with a stack trace per request.
+ *
+ * <p>Use {@link #shared(RedisSettings)} to share one client among every feature of an
+ * application that uses equal settings, or {@link #create(RedisSettings)} for a private one.
+ * Thread-safe.
+ */
+public final class RedisConnector implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
+  private static final Map<RedisSettings, RedisConnector> SHARED = new HashMap<>();
+
+  private final RedisSettings settings;
+  private final String name;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final RedisHealth health;
+  private final ThrottledLog throttled;
+  private final long slowCallNanos;
+  private final RedisUnavailableException downException;
+  private final boolean sharedInstance;
+
+  private final Object clientLock = new Object();
+  private volatile Client client;
+  private volatile boolean closed;
+  private int references = 1;
+
+  /** The Jedis client and the provider whose pools it draws from. */
+  private record Client(UnifiedJedis jedis, ConnectionProvider provider) {}
+
+  private RedisConnector(RedisSettings settings, Clock clock, boolean sharedInstance) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.sharedInstance = sharedInstance;
+    this.name = settings.describe();
+    this.slowCallNanos = settings.slowCallThreshold().toNanos();
+    this.downException = new RedisUnavailableException(
+        "Redis " + name + " is unavailable; use the fallback", null);
+    this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), clock);
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ratecache-redis-health");
+      t.setDaemon(true);
+      return t;
+    });
+    boolean enabled = settings.enabled();
+    this.health = new RedisHealth(name,
+        enabled ? RedisHealth.State.UP : RedisHealth.State.DOWN,
+        settings.failureThreshold(), settings.probeBackoff(), this::probe, scheduler, clock,
+        () -> ThreadLocalRandom.current().nextDouble(), enabled);
+    if (!enabled) {
+      log.info("Redis is switched off ({}=false); every feature uses its in-memory store",
+          RedisSettings.Name.ENABLED);
+    }
+  }
+
+  /**
+   * Creates a private connector. No network I/O happens until the first call.
+   *
+   * @param settings where Redis is and how to behave
+   */
+  public static RedisConnector create(RedisSettings settings) {
+    return new RedisConnector(settings, Clock.systemUTC(), false);
+  }
+
+  /**
+   * Creates a private connector whose health timestamps and log throttling read {@code clock}.
+   */
+  public static RedisConnector create(RedisSettings settings, Clock clock) {
+    return new RedisConnector(settings, clock, false);
+  }
+
+  /**
+   * Returns the connector for these settings that every caller in this JVM shares, creating it on
+   * first use. Each call must be matched by one {@link #close()}; the client is closed with the
+   * last.
+   */
+  public static RedisConnector shared(RedisSettings settings) {
+    synchronized (SHARED) {
+      RedisConnector existing = SHARED.get(settings);
+      if (existing != null) {
+        synchronized (existing.clientLock) {
+          existing.references++;
+        }
+        return existing;
+      }
+      RedisConnector created = new RedisConnector(settings, Clock.systemUTC(), true);
+      SHARED.put(settings, created);
+      return created;
+    }
+  }
+
+  /** The settings this connector was made with. */
+  public RedisSettings settings() {
+    return settings;
+  }
+
+  /** The health switch; register listeners here. */
+  public RedisHealth health() {
+    return health;
+  }
+
+  /** True while Redis is in use (not known to be down). */
+  public boolean isAvailable() {
+    return health.isUp();
+  }
+
+  /** The clock this connector reads. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /**
+   * Runs {@code command} against Redis, or fails fast while Redis is down.
+   *
+   * <p>Errors Redis itself returns for this command (a wrong type, a script error) are rethrown as
+   * they are and do not count against health; failures to reach Redis become
+   * {@link RedisUnavailableException}.
+   *
+   * @param command what to do with the client; must not keep the client beyond the call
+   * @return what {@code command} returned
+   * @throws RedisUnavailableException if Redis is down, or this call could not reach it
+   * @throws JedisDataException if Redis answered with an error
+   */
+  public <T> T execute(Function<? super UnifiedJedis, ? extends T> command) {
+    if (!health.isUp()) {
+      throw downException;
+    }
+    long start = System.nanoTime();
+    T result;
+    try {
+      result = command.apply(client().jedis());
+    } catch (RuntimeException e) {
+      throw onFailure(e);
+    }
+    long took = System.nanoTime() - start;
+    if (took >= slowCallNanos) {
+      String reason = "slow call: " + TimeUnit.NANOSECONDS.toMillis(took) + " ms (threshold "
+          + settings.slowCallThreshold().toMillis() + " ms)";
+      if (!health.recordFailure(reason)) {
+        throttled.warn("Redis " + name + " " + reason, null);
+      }
+    } else {
+      health.recordSuccess();
+    }
+    return result;
+  }
+
+  /** {@link #execute} for a command with no result. */
+  public void run(Consumer<? super UnifiedJedis> command) {
+    execute(jedis -> {
+      command.accept(jedis);
+      return null;
+    });
+  }
+
+  /**
+   * Runs {@code command} once on each master (once on the server, for standalone and
+   * Sentinel), for commands that are not routed by key such as {@code SCAN}, {@code INFO} or
+   * {@code DBSIZE}.
+   *
+   * @return each master's address and what {@code command} returned there, in a stable order
+   * @throws RedisUnavailableException if Redis is down, or a master could not be reached
+   */
+  public <T> Map<String, T> executeOnMasters(Function<? super Connection, ? extends T> command) {
+    return execute(jedis -> {
+      Map<String, T> results = new java.util.LinkedHashMap<>();
+      Client c = client;
+      if (c.provider() instanceof ClusterConnectionProvider cluster) {
+        for (String node : masters(cluster)) {
+          try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
+            results.put(node, command.apply(conn));
+          }
+        }
+      } else {
+        try (Connection conn = c.provider().getConnection()) {
+          results.put(name, command.apply(conn));
+        }
+      }
+      return results;
+    });
+  }
+
+  /**
+   * Probes Redis now on the caller's thread (bounded by the connect and socket timeouts) and
+   * switches the health state to what it finds. Use at start-up to learn at once whether Redis is
+   * there, or from a health endpoint.
+   *
+   * @return true if Redis answered
+   */
+  public boolean checkNow() {
+    if (!settings.enabled() || closed) {
+      return false;
+    }
+    return health.probeNow();
+  }
+
+  /** Closes the client and stops the probe; for a shared connector, once the last user closes. */
+  @Override
+  public void close() {
+    if (sharedInstance) {
+      synchronized (SHARED) {
+        synchronized (clientLock) {
+          if (--references > 0) {
+            return;
+          }
+        }
+        SHARED.remove(settings, this);
+      }
+    }
+    closed = true;
+    scheduler.shutdownNow();
+    synchronized (clientLock) {
+      Client c = client;
+      client = null;
+      if (c != null) {
+        try {
+          c.jedis().close();
+        } catch (RuntimeException e) {
+          log.debug("Error closing the Redis client for {}", name, e);
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RedisConnector{" + name + ", " + health.state() + "}";
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private Client client() {
+    Client c = client;
+    if (c != null) {
+      return c;
+    }
+    synchronized (clientLock) {
+      if (closed) {
+        throw new RedisUnavailableException("Redis connector for " + name + " is closed", null);
+      }
+      if (client == null) {
+        client = createClient();
+        log.info("Redis client created for {}", name);
+      }
+      return client;
+    }
+  }
+
+  private Client createClient() {
+    JedisClientConfig config = clientConfig(settings.username(), settings.password(),
+        settings.database());
+    GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+    pool.setMaxTotal(settings.poolMaxTotal());
+    pool.setMaxIdle(settings.poolMaxTotal());
+    pool.setMinIdle(0);
+    pool.setBlockWhenExhausted(true);
+    pool.setMaxWait(settings.poolMaxWait());
+    pool.setJmxEnabled(false);
+    // Idle connections are checked in the background, never on the request path.
+    pool.setTestWhileIdle(true);
+    pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
+    Set<HostAndPort> nodes = new LinkedHashSet<>();
+    for (Endpoint e : settings.endpoints()) {
+      nodes.add(new HostAndPort(e.host(), e.port()));
+    }
+    return switch (settings.topology()) {
+      case STANDALONE -> {
+        PooledConnectionProvider p =
+            new PooledConnectionProvider(nodes.iterator().next(), config, pool);
+        yield new Client(new UnifiedJedis(p), p);
+      }
+      case SENTINEL -> {
+        JedisClientConfig sentinelConfig =
+            clientConfig(null, settings.sentinelPassword(), 0);
+        SentineledConnectionProvider p = new SentineledConnectionProvider(
+            settings.sentinelMaster(), config, pool, nodes, sentinelConfig);
+        yield new Client(new UnifiedJedis(p), p);
+      }
+      case CLUSTER -> {
+        ClusterConnectionProvider p = new ClusterConnectionProvider(nodes, config, pool);
+        yield new Client(new UnifiedJedis(p, settings.clusterMaxAttempts(),
+            settings.clusterMaxRetryDuration()), p);
+      }
+    };
+  }
+
+  private JedisClientConfig clientConfig(String user, String password, int database) {
+    return DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis(Math.toIntExact(settings.connectTimeout().toMillis()))
+        .socketTimeoutMillis(Math.toIntExact(settings.socketTimeout().toMillis()))
+        .user(user)
+        .password(password)
+        .database(database)
+        .ssl(settings.tls())
+        .clientName(settings.clientName())
+        .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
+        .build();
+  }
+
+  /** The probe: creates the client if needed, drops stale idle connections, then checks. */
+  private void probe() {
+    Client c = client();
+    clearIdleConnections(c.provider());
+    if (c.provider() instanceof ClusterConnectionProvider cluster) {
+      probeCluster(cluster);
+    } else {
+      c.jedis().ping();
+    }
+  }
+
+  /** Asks the first reachable node whether the cluster can serve every slot. */
+  private static void probeCluster(ClusterConnectionProvider cluster) {
+    JedisException last = null;
+    for (String node : new ArrayList<>(cluster.getNodes().keySet())) {
+      try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
+        String info = conn.executeCommand(new CommandObject<>(
+            new CommandArguments(Protocol.Command.CLUSTER).add("INFO"), BuilderFactory.STRING));
+        if (info == null || !info.contains("cluster_state:ok")) {
+          throw new JedisClusterException("cluster_state is not ok on " + node);
+        }
+        return;
+      } catch (JedisConnectionException e) {
+        last = e;
+      }
+    }
+    throw last != null ? last : new JedisConnectionException("no cluster node known");
+  }
+
+  /** The masters of a cluster that own slots, read from {@code CLUSTER NODES}. */
+  private static List<String> masters(ClusterConnectionProvider cluster) {
+    JedisException last = null;
+    for (String node : new ArrayList<>(cluster.getNodes().keySet())) {
+      try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
+        String nodes = conn.executeCommand(new CommandObject<>(
+            new CommandArguments(Protocol.Command.CLUSTER).add("NODES"), BuilderFactory.STRING));
+        return parseMasters(nodes);
+      } catch (JedisConnectionException e) {
+        last = e;
+      }
+    }
+    throw last != null ? last : new JedisConnectionException("no cluster node known");
+  }
+
+  /**
+   * Reads the connected masters that own slots from {@code CLUSTER NODES} output; each line is
+   * {@code id ip:port@cport[,hostname] flags master-id ping pong epoch link-state slot…}.
+   */
+  static List<String> parseMasters(String clusterNodes) {
+    List<String> masters = new ArrayList<>();
+    for (String line : clusterNodes.split("\n")) {
+      String[] f = line.trim().split(" ");
+      if (f.length < 9) {
+        continue; // a master with no slots holds no keys
+      }
+      String flags = f[2];
+      if (!flags.contains("master") || flags.contains("fail") || !"connected".equals(f[7])) {
+        continue;
+      }
+      String address = f[1];
+      int at = address.indexOf('@');
+      masters.add(at < 0 ? address : address.substring(0, at));
+    }
+    return masters;
+  }
+
+  private static void clearIdleConnections(ConnectionProvider provider) {
+    for (Object pool : provider.getConnectionMap().values()) {
+      if (pool instanceof GenericObjectPool<?> p) {
+        p.clear();
+      }
+    }
+  }
+
+  private RuntimeException onFailure(RuntimeException e) {
+    switch (classify(e)) {
+      case UNAVAILABLE -> {
+        String reason = describe(e);
+        if (!health.recordFailure(reason)) {
+          throttled.warn("Redis " + name + " call failed: " + reason, e);
+        }
+        return e instanceof RedisUnavailableException u
+            ? u : new RedisUnavailableException("Redis " + name + " call failed: " + reason, e);
+      }
+      case REDIS_ERROR -> {
+        health.recordSuccess(); // Redis answered
+        throttled.warn("Redis " + name + " returned an error: " + describe(e), e);
+        return e;
+      }
+      default -> {
+        return e;
+      }
+    }
+  }
+
+  enum Failure { UNAVAILABLE, REDIS_ERROR, NOT_REDIS }
+
+  /** Sorts a failure: could Redis not be used, did it answer with an error, or is it unrelated? */
+  static Failure classify(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof RedisUnavailableException
+          || t instanceof JedisConnectionException
+          || t instanceof JedisAccessControlException
+          || t instanceof JedisBusyException
+          || t instanceof JedisClusterException) {
+        return Failure.UNAVAILABLE;
+      }
+      if (t instanceof JedisDataException) {
+        String m = String.valueOf(t.getMessage());
+        // Replies that mean "this server cannot serve you now", not "your command is wrong".
+        if (m.startsWith("LOADING") || m.startsWith("MASTERDOWN") || m.startsWith("TRYAGAIN")
+            || m.startsWith("READONLY") || m.startsWith("NOAUTH") || m.startsWith("WRONGPASS")
+            || m.startsWith("CLUSTERDOWN")) {
+          return Failure.UNAVAILABLE;
+        }
+        return Failure.REDIS_ERROR;
+      }
+      if (t instanceof JedisException) {
+        // Pool exhaustion, cluster attempts exhausted, cluster slots cache failures.
+        return Failure.UNAVAILABLE;
+      }
+    }
+    return Failure.NOT_REDIS;
+  }
+
+  /** One line about a failure: its type and message, and the root cause's if different. */
+  static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String text = e.getClass().getSimpleName() + ": " + e.getMessage();
+    if (root != e && root.getMessage() != null && !text.contains(root.getMessage())) {
+      text += " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+    }
+    return text;
+  }
+}

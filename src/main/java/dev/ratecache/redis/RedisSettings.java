@@ -1,0 +1,840 @@
+package dev.ratecache.redis;
+
+import dev.ratecache.ConfigurationException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Function;
+
+/**
+ * How to reach Redis and how to behave when it cannot be reached; an immutable value.
+ *
+ * <p>Three ways to make one, all validated with messages that name the offending setting:
+ *
+ * <ul>
+ *   <li>{@link #fromEnvironment()} reads the process environment ({@code REDIS_HOST},
+ *       {@code REDIS_PORT}, {@code REDIS_PASSWORD}, {@code REDIS_DB}, {@code REDIS_URL},
+ *       {@code REDIS_CLUSTER_NODES}, {@code REDIS_SENTINELS} …; see {@link Name});
+ *   <li>{@link #fromProperties(Map)} reads the same names from a map such as servlet init-params,
+ *       where {@code redis.host} and {@code REDIS_HOST} are the same setting;
+ *   <li>{@link #builder()} for Java code, and {@link #fromUrl(String)} for a single URL.
+ * </ul>
+ *
+ * <p>Topology is chosen by what is set: {@code REDIS_CLUSTER_NODES} selects Cluster,
+ * {@code REDIS_SENTINELS} selects Sentinel, otherwise standalone from {@code REDIS_URL} or
+ * {@code REDIS_HOST}/{@code REDIS_PORT}. {@code REDIS_URL}, when set, takes precedence over
+ * host, port, user, password, database and TLS.
+ *
+ * <p>Equal settings share one client when obtained through {@link RedisConnector#shared}.
+ * {@link #toString()} never prints a password.
+ */
+public final class RedisSettings {
+
+  /** The shape of the Redis deployment. */
+  public enum Topology {
+    /** One server (possibly behind a proxy or a managed endpoint). */
+    STANDALONE,
+    /** A master found through Redis Sentinel. */
+    SENTINEL,
+    /** A Redis Cluster; keys are spread over masters by hash slot. */
+    CLUSTER
+  }
+
+  /**
+   * The names of every setting, as environment variables. In a properties map the lower-case,
+   * dotted form ({@code redis.host}) is accepted too.
+   */
+  public static final class Name {
+    public static final String ENABLED = "REDIS_ENABLED";
+    public static final String URL = "REDIS_URL";
+    public static final String HOST = "REDIS_HOST";
+    public static final String PORT = "REDIS_PORT";
+    public static final String USERNAME = "REDIS_USERNAME";
+    public static final String PASSWORD = "REDIS_PASSWORD";
+    public static final String DB = "REDIS_DB";
+    public static final String TLS = "REDIS_TLS";
+    public static final String CLUSTER_NODES = "REDIS_CLUSTER_NODES";
+    public static final String SENTINELS = "REDIS_SENTINELS";
+    public static final String SENTINEL_MASTER = "REDIS_SENTINEL_MASTER";
+    public static final String SENTINEL_PASSWORD = "REDIS_SENTINEL_PASSWORD";
+    public static final String CLIENT_NAME = "REDIS_CLIENT_NAME";
+    public static final String CONNECT_TIMEOUT_MS = "REDIS_CONNECT_TIMEOUT_MS";
+    public static final String SOCKET_TIMEOUT_MS = "REDIS_SOCKET_TIMEOUT_MS";
+    public static final String POOL_MAX_TOTAL = "REDIS_POOL_MAX_TOTAL";
+    public static final String POOL_MAX_WAIT_MS = "REDIS_POOL_MAX_WAIT_MS";
+    public static final String CLUSTER_MAX_ATTEMPTS = "REDIS_CLUSTER_MAX_ATTEMPTS";
+    public static final String CLUSTER_MAX_RETRY_MS = "REDIS_CLUSTER_MAX_RETRY_MS";
+    public static final String FAILURE_THRESHOLD = "REDIS_FAILURE_THRESHOLD";
+    public static final String SLOW_CALL_MS = "REDIS_SLOW_CALL_MS";
+    public static final String PROBE_INITIAL_MS = "REDIS_PROBE_INITIAL_MS";
+    public static final String PROBE_MAX_MS = "REDIS_PROBE_MAX_MS";
+
+    /** Every setting name, in documentation order. */
+    public static final List<String> ALL =
+        List.of(ENABLED, URL, HOST, PORT, USERNAME, PASSWORD, DB, TLS, CLUSTER_NODES, SENTINELS,
+            SENTINEL_MASTER, SENTINEL_PASSWORD, CLIENT_NAME, CONNECT_TIMEOUT_MS,
+            SOCKET_TIMEOUT_MS, POOL_MAX_TOTAL, POOL_MAX_WAIT_MS, CLUSTER_MAX_ATTEMPTS,
+            CLUSTER_MAX_RETRY_MS, FAILURE_THRESHOLD, SLOW_CALL_MS, PROBE_INITIAL_MS,
+            PROBE_MAX_MS);
+
+    private Name() {}
+  }
+
+  /** A host and port; {@link #toString()} brackets IPv6 literals. */
+  public record Endpoint(String host, int port) {
+    public Endpoint {
+      Objects.requireNonNull(host, "host");
+    }
+
+    @Override
+    public String toString() {
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+  }
+
+  static final String DEFAULT_HOST = "localhost";
+  static final int DEFAULT_PORT = 6379;
+
+  private final boolean enabled;
+  private final Topology topology;
+  private final List<Endpoint> endpoints;
+  private final String sentinelMaster;
+  private final String sentinelPassword;
+  private final String username;
+  private final String password;
+  private final int database;
+  private final boolean tls;
+  private final String clientName;
+  private final Duration connectTimeout;
+  private final Duration socketTimeout;
+  private final int poolMaxTotal;
+  private final Duration poolMaxWait;
+  private final int clusterMaxAttempts;
+  private final Duration clusterMaxRetryDuration;
+  private final int failureThreshold;
+  private final Duration slowCallThreshold;
+  private final Backoff probeBackoff;
+
+  private RedisSettings(Builder b) {
+    this.enabled = b.enabled;
+    this.topology = b.topology;
+    this.endpoints = List.copyOf(b.endpoints);
+    this.sentinelMaster = b.sentinelMaster;
+    this.sentinelPassword = b.sentinelPassword;
+    this.username = b.username;
+    this.password = b.password;
+    this.database = b.database;
+    this.tls = b.tls;
+    this.clientName = b.clientName;
+    this.connectTimeout = b.connectTimeout;
+    this.socketTimeout = b.socketTimeout;
+    this.poolMaxTotal = b.poolMaxTotal;
+    this.poolMaxWait = b.poolMaxWait;
+    this.clusterMaxAttempts = b.clusterMaxAttempts;
+    this.clusterMaxRetryDuration = b.clusterMaxRetryDuration;
+    this.failureThreshold = b.failureThreshold;
+    this.slowCallThreshold = b.slowCallThreshold != null ? b.slowCallThreshold : b.socketTimeout;
+    this.probeBackoff = Backoff.exponential(b.probeInitial, b.probeMax);
+  }
+
+  /** A builder with every default: standalone {@code localhost:6379}, database 0, no auth. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads settings from the process environment.
+   *
+   * @throws ConfigurationException if a variable is malformed; the message names it
+   */
+  public static RedisSettings fromEnvironment() {
+    return fromLookup(System::getenv);
+  }
+
+  /**
+   * Reads settings from a map, such as servlet or filter init-params or a
+   * {@link Properties} object. Keys may be written {@code REDIS_HOST} or {@code redis.host};
+   * keys that are not Redis settings are ignored. Blank values count as unset.
+   *
+   * @throws ConfigurationException if a value is malformed; the message names its key
+   */
+  public static RedisSettings fromProperties(Map<?, ?> properties) {
+    Map<String, String> normalised = new LinkedHashMap<>();
+    properties.forEach((k, v) -> {
+      if (k != null && v != null) {
+        normalised.put(canonicalName(k.toString()), v.toString());
+      }
+    });
+    return fromLookup(normalised::get);
+  }
+
+  /**
+   * Reads settings through a lookup function that maps a setting {@link Name} to its value (or
+   * {@code null}). This is the common path of {@link #fromEnvironment()} and
+   * {@link #fromProperties(Map)}.
+   *
+   * @throws ConfigurationException if a value is malformed; the message names it
+   */
+  public static RedisSettings fromLookup(Function<String, String> lookup) {
+    Objects.requireNonNull(lookup, "lookup");
+    Function<String, String> get = name -> {
+      String v = lookup.apply(name);
+      return v == null || v.isBlank() ? null : v.trim();
+    };
+    Builder b = builder();
+    String value;
+    if ((value = get.apply(Name.ENABLED)) != null) {
+      b.enabled(parseBoolean(Name.ENABLED, value));
+    }
+    if ((value = get.apply(Name.HOST)) != null) {
+      b.host(value);
+    }
+    if ((value = get.apply(Name.PORT)) != null) {
+      b.port(parseInt(Name.PORT, value));
+    }
+    if ((value = get.apply(Name.USERNAME)) != null) {
+      b.username(value);
+    }
+    // Passwords are not trimmed: leading or trailing spaces may be part of them.
+    String password = lookup.apply(Name.PASSWORD);
+    if (password != null && !password.isEmpty()) {
+      b.password(password);
+    }
+    if ((value = get.apply(Name.DB)) != null) {
+      b.database(parseInt(Name.DB, value));
+    }
+    if ((value = get.apply(Name.TLS)) != null) {
+      b.tls(parseBoolean(Name.TLS, value));
+    }
+    if ((value = get.apply(Name.URL)) != null) {
+      b.url(value, Name.URL);
+    }
+    String cluster = get.apply(Name.CLUSTER_NODES);
+    String sentinels = get.apply(Name.SENTINELS);
+    if (cluster != null && sentinels != null) {
+      throw new ConfigurationException(Name.CLUSTER_NODES,
+          "cannot be combined with " + Name.SENTINELS + "; set one topology");
+    }
+    if (cluster != null) {
+      b.cluster(parseEndpoints(Name.CLUSTER_NODES, cluster));
+    }
+    if (sentinels != null) {
+      String master = get.apply(Name.SENTINEL_MASTER);
+      if (master == null) {
+        throw new ConfigurationException(Name.SENTINEL_MASTER,
+            "is required when " + Name.SENTINELS + " is set (the name of the monitored master)");
+      }
+      b.sentinel(master, parseEndpoints(Name.SENTINELS, sentinels));
+    }
+    String sentinelPassword = lookup.apply(Name.SENTINEL_PASSWORD);
+    if (sentinelPassword != null && !sentinelPassword.isEmpty()) {
+      b.sentinelPassword(sentinelPassword);
+    }
+    if ((value = get.apply(Name.CLIENT_NAME)) != null) {
+      b.clientName(value);
+    }
+    if ((value = get.apply(Name.CONNECT_TIMEOUT_MS)) != null) {
+      b.connectTimeout(parseMillis(Name.CONNECT_TIMEOUT_MS, value));
+    }
+    if ((value = get.apply(Name.SOCKET_TIMEOUT_MS)) != null) {
+      b.socketTimeout(parseMillis(Name.SOCKET_TIMEOUT_MS, value));
+    }
+    if ((value = get.apply(Name.POOL_MAX_TOTAL)) != null) {
+      b.poolMaxTotal(parseInt(Name.POOL_MAX_TOTAL, value));
+    }
+    if ((value = get.apply(Name.POOL_MAX_WAIT_MS)) != null) {
+      b.poolMaxWait(parseMillis(Name.POOL_MAX_WAIT_MS, value));
+    }
+    if ((value = get.apply(Name.CLUSTER_MAX_ATTEMPTS)) != null) {
+      b.clusterMaxAttempts(parseInt(Name.CLUSTER_MAX_ATTEMPTS, value));
+    }
+    if ((value = get.apply(Name.CLUSTER_MAX_RETRY_MS)) != null) {
+      b.clusterMaxRetryDuration(parseMillis(Name.CLUSTER_MAX_RETRY_MS, value));
+    }
+    if ((value = get.apply(Name.FAILURE_THRESHOLD)) != null) {
+      b.failureThreshold(parseInt(Name.FAILURE_THRESHOLD, value));
+    }
+    if ((value = get.apply(Name.SLOW_CALL_MS)) != null) {
+      b.slowCallThreshold(parseMillis(Name.SLOW_CALL_MS, value));
+    }
+    if ((value = get.apply(Name.PROBE_INITIAL_MS)) != null) {
+      b.probeInitial(parseMillis(Name.PROBE_INITIAL_MS, value));
+    }
+    if ((value = get.apply(Name.PROBE_MAX_MS)) != null) {
+      b.probeMax(parseMillis(Name.PROBE_MAX_MS, value));
+    }
+    return b.build();
+  }
+
+  /**
+   * Standalone settings from a {@code redis://} or {@code rediss://} (TLS) URL of the form
+   * {@code redis://[user[:password]@]host[:port][/db]}, all other settings at their defaults.
+   *
+   * @throws ConfigurationException naming {@code REDIS_URL} if the URL is malformed
+   */
+  public static RedisSettings fromUrl(String url) {
+    return builder().url(url, Name.URL).build();
+  }
+
+  /** {@code redis.host}, {@code redis-host} and {@code REDIS_HOST} all become {@code REDIS_HOST}. */
+  static String canonicalName(String key) {
+    return key.trim().replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  /** False when Redis is switched off ({@code REDIS_ENABLED=false}): everything uses memory. */
+  public boolean enabled() {
+    return enabled;
+  }
+
+  public Topology topology() {
+    return topology;
+  }
+
+  /**
+   * The server for standalone, the seed nodes for Cluster, or the sentinels for Sentinel; never
+   * empty.
+   */
+  public List<Endpoint> endpoints() {
+    return endpoints;
+  }
+
+  /** The Sentinel master name, or {@code null} unless the topology is {@link Topology#SENTINEL}. */
+  public String sentinelMaster() {
+    return sentinelMaster;
+  }
+
+  /** The password for the sentinels themselves, or {@code null}. */
+  public String sentinelPassword() {
+    return sentinelPassword;
+  }
+
+  /** The ACL user name, or {@code null} for the default user. */
+  public String username() {
+    return username;
+  }
+
+  /** The password, or {@code null} for no authentication. */
+  public String password() {
+    return password;
+  }
+
+  /** The database index; always 0 for Cluster. */
+  public int database() {
+    return database;
+  }
+
+  public boolean tls() {
+    return tls;
+  }
+
+  public String clientName() {
+    return clientName;
+  }
+
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  public Duration socketTimeout() {
+    return socketTimeout;
+  }
+
+  public int poolMaxTotal() {
+    return poolMaxTotal;
+  }
+
+  public Duration poolMaxWait() {
+    return poolMaxWait;
+  }
+
+  public int clusterMaxAttempts() {
+    return clusterMaxAttempts;
+  }
+
+  public Duration clusterMaxRetryDuration() {
+    return clusterMaxRetryDuration;
+  }
+
+  /** How many consecutive failed or slow calls mark Redis down. */
+  public int failureThreshold() {
+    return failureThreshold;
+  }
+
+  /** A call that succeeds but takes at least this long counts as a failure. */
+  public Duration slowCallThreshold() {
+    return slowCallThreshold;
+  }
+
+  /** The schedule of background probes while Redis is down. */
+  public Backoff probeBackoff() {
+    return probeBackoff;
+  }
+
+  /** A short description for logs and health reports, without credentials. */
+  public String describe() {
+    if (!enabled) {
+      return "disabled";
+    }
+    String nodes = endpoints.stream().map(Endpoint::toString)
+        .reduce((a, c) -> a + "," + c).orElse("");
+    return switch (topology) {
+      case STANDALONE -> (tls ? "rediss://" : "redis://") + nodes + "/" + database;
+      case CLUSTER -> "cluster[" + nodes + "]";
+      case SENTINEL -> "sentinel[" + sentinelMaster + "@" + nodes + "]/" + database;
+    };
+  }
+
+  /** A builder that starts from these settings. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.enabled = enabled;
+    b.topology = topology;
+    b.endpoints = new ArrayList<>(endpoints);
+    b.sentinelMaster = sentinelMaster;
+    b.sentinelPassword = sentinelPassword;
+    b.username = username;
+    b.password = password;
+    b.database = database;
+    b.tls = tls;
+    b.clientName = clientName;
+    b.connectTimeout = connectTimeout;
+    b.socketTimeout = socketTimeout;
+    b.poolMaxTotal = poolMaxTotal;
+    b.poolMaxWait = poolMaxWait;
+    b.clusterMaxAttempts = clusterMaxAttempts;
+    b.clusterMaxRetryDuration = clusterMaxRetryDuration;
+    b.failureThreshold = failureThreshold;
+    b.slowCallThreshold = slowCallThreshold;
+    b.probeInitial = probeBackoff.initial();
+    b.probeMax = probeBackoff.max();
+    return b;
+  }
+
+  private List<Object> identity() {
+    return java.util.Arrays.asList(enabled, topology, endpoints, sentinelMaster, sentinelPassword,
+        username, password, database, tls, clientName, connectTimeout, socketTimeout, poolMaxTotal,
+        poolMaxWait, clusterMaxAttempts, clusterMaxRetryDuration, failureThreshold,
+        slowCallThreshold, probeBackoff);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof RedisSettings s && identity().equals(s.identity());
+  }
+
+  @Override
+  public int hashCode() {
+    return identity().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "RedisSettings{" + describe()
+        + (username != null ? ", user=" + username : "")
+        + (password != null ? ", password=***" : "")
+        + ", connectTimeout=" + connectTimeout.toMillis() + "ms"
+        + ", socketTimeout=" + socketTimeout.toMillis() + "ms"
+        + ", pool=" + poolMaxTotal + "/" + poolMaxWait.toMillis() + "ms"
+        + "}";
+  }
+
+  // ---------------------------------------------------------------- parsing helpers
+
+  static int parseInt(String name, String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigurationException(name, "must be a whole number, got '" + value + "'", e);
+    }
+  }
+
+  static Duration parseMillis(String name, String value) {
+    try {
+      long ms = Long.parseLong(value.trim());
+      if (ms < 0) {
+        throw new ConfigurationException(name, "must not be negative, got " + ms);
+      }
+      return Duration.ofMillis(ms);
+    } catch (NumberFormatException e) {
+      throw new ConfigurationException(name,
+          "must be a whole number of milliseconds, got '" + value + "'", e);
+    }
+  }
+
+  static boolean parseBoolean(String name, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw new ConfigurationException(name,
+          "must be true or false, got '" + value + "'");
+    };
+  }
+
+  /** Parses {@code host:port[,host:port…]}; IPv6 literals are written {@code [::1]:7000}. */
+  static List<Endpoint> parseEndpoints(String name, String value) {
+    List<Endpoint> result = new ArrayList<>();
+    for (String part : value.split(",")) {
+      String item = part.trim();
+      if (item.isEmpty()) {
+        continue;
+      }
+      result.add(parseEndpoint(name, item));
+    }
+    if (result.isEmpty()) {
+      throw new ConfigurationException(name, "must list at least one host:port");
+    }
+    return result;
+  }
+
+  static Endpoint parseEndpoint(String name, String item) {
+    String host;
+    String port;
+    if (item.startsWith("[")) {
+      int close = item.indexOf(']');
+      if (close < 0 || close + 1 >= item.length() || item.charAt(close + 1) != ':') {
+        throw new ConfigurationException(name,
+            "expected [ipv6]:port, got '" + item + "'");
+      }
+      host = item.substring(1, close);
+      port = item.substring(close + 2);
+    } else {
+      int colon = item.lastIndexOf(':');
+      if (colon <= 0 || item.indexOf(':') != colon) {
+        throw new ConfigurationException(name, "expected host:port, got '" + item + "'");
+      }
+      host = item.substring(0, colon);
+      port = item.substring(colon + 1);
+    }
+    int p = parseInt(name, port);
+    checkPort(name, p);
+    checkHost(name, host);
+    return new Endpoint(host, p);
+  }
+
+  static void checkPort(String name, int port) {
+    if (port < 1 || port > 65535) {
+      throw new ConfigurationException(name, "must be a port between 1 and 65535, got " + port);
+    }
+  }
+
+  static void checkHost(String name, String host) {
+    if (host == null || host.isBlank()) {
+      throw new ConfigurationException(name, "host must not be empty");
+    }
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (Character.isWhitespace(c) || c == '/' || c == '@' || c == '?' || c == '#') {
+        throw new ConfigurationException(name, "is not a valid host name: '" + host + "'");
+      }
+    }
+  }
+
+  /**
+   * Builds {@link RedisSettings}. Not thread-safe; {@link #build()} validates every setting and
+   * copies, so a builder may be reused.
+   */
+  public static final class Builder {
+    private boolean enabled = true;
+    private Topology topology = Topology.STANDALONE;
+    private List<Endpoint> endpoints = new ArrayList<>(
+        List.of(new Endpoint(DEFAULT_HOST, DEFAULT_PORT)));
+    private String sentinelMaster;
+    private String sentinelPassword;
+    private String username;
+    private String password;
+    private int database;
+    private boolean tls;
+    private String clientName = "ratecache";
+    private Duration connectTimeout = Duration.ofMillis(500);
+    private Duration socketTimeout = Duration.ofMillis(500);
+    private int poolMaxTotal = 32;
+    private Duration poolMaxWait = Duration.ofMillis(200);
+    private int clusterMaxAttempts = 2;
+    private Duration clusterMaxRetryDuration = Duration.ofSeconds(1);
+    private int failureThreshold = 3;
+    private Duration slowCallThreshold;
+    private Duration probeInitial = Duration.ofMillis(250);
+    private Duration probeMax = Duration.ofSeconds(5);
+
+    private Builder() {}
+
+    /** Switches Redis off entirely (default on): every feature uses its in-memory store. */
+    public Builder enabled(boolean enabled) {
+      this.enabled = enabled;
+      return this;
+    }
+
+    /** A standalone server's host; keeps the current port. Default {@code localhost}. */
+    public Builder host(String host) {
+      checkHost(Name.HOST, host);
+      Endpoint current = standaloneEndpoint();
+      this.topology = Topology.STANDALONE;
+      this.endpoints = new ArrayList<>(List.of(new Endpoint(host, current.port())));
+      return this;
+    }
+
+    /** A standalone server's port; keeps the current host. Default 6379. */
+    public Builder port(int port) {
+      checkPort(Name.PORT, port);
+      Endpoint current = standaloneEndpoint();
+      this.topology = Topology.STANDALONE;
+      this.endpoints = new ArrayList<>(List.of(new Endpoint(current.host(), port)));
+      return this;
+    }
+
+    private Endpoint standaloneEndpoint() {
+      return topology == Topology.STANDALONE && !endpoints.isEmpty()
+          ? endpoints.get(0) : new Endpoint(DEFAULT_HOST, DEFAULT_PORT);
+    }
+
+    /**
+     * Standalone settings from a URL ({@code redis://} or {@code rediss://}); sets host, port,
+     * and, where the URL has them, user, password and database.
+     */
+    public Builder url(String url) {
+      return url(url, Name.URL);
+    }
+
+    Builder url(String url, String settingName) {
+      URI uri;
+      try {
+        uri = new URI(url.trim());
+      } catch (URISyntaxException e) {
+        throw new ConfigurationException(settingName, "is not a valid URL: " + e.getMessage(), e);
+      }
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!scheme.equals("redis") && !scheme.equals("rediss")) {
+        throw new ConfigurationException(settingName,
+            "unknown scheme '" + uri.getScheme() + "'; expected redis:// or rediss://");
+      }
+      String host = uri.getHost();
+      if (host == null || host.isEmpty()) {
+        throw new ConfigurationException(settingName, "has no host: '" + redactUrl(url) + "'");
+      }
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
+      checkPort(settingName, port);
+      this.topology = Topology.STANDALONE;
+      this.endpoints = new ArrayList<>(List.of(new Endpoint(host, port)));
+      this.tls = scheme.equals("rediss");
+      String userInfo = uri.getRawUserInfo();
+      if (userInfo != null && !userInfo.isEmpty()) {
+        int colon = userInfo.indexOf(':');
+        String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
+        String pass = colon < 0 ? null : userInfo.substring(colon + 1);
+        if (colon < 0) {
+          // redis://secret@host is the common form for a password with the default user.
+          this.username = null;
+          this.password = decode(user);
+        } else {
+          this.username = user.isEmpty() ? null : decode(user);
+          this.password = pass.isEmpty() ? null : decode(pass);
+        }
+      }
+      String path = uri.getPath();
+      if (path != null && path.length() > 1) {
+        String db = path.substring(1);
+        if (db.endsWith("/")) {
+          db = db.substring(0, db.length() - 1);
+        }
+        try {
+          this.database = Integer.parseInt(db);
+        } catch (NumberFormatException e) {
+          throw new ConfigurationException(settingName,
+              "database in the path must be a whole number, got '" + db + "'", e);
+        }
+      }
+      return this;
+    }
+
+    /** Cluster mode with these seed nodes (any subset of the cluster's nodes). */
+    public Builder cluster(List<Endpoint> seeds) {
+      if (seeds == null || seeds.isEmpty()) {
+        throw new ConfigurationException(Name.CLUSTER_NODES, "must list at least one host:port");
+      }
+      this.topology = Topology.CLUSTER;
+      this.endpoints = new ArrayList<>(seeds);
+      return this;
+    }
+
+    /** Cluster mode with seed nodes written {@code host:port,host:port}. */
+    public Builder cluster(String seeds) {
+      return cluster(parseEndpoints(Name.CLUSTER_NODES, seeds));
+    }
+
+    /** Sentinel mode: the master's name and the sentinels to ask for it. */
+    public Builder sentinel(String masterName, List<Endpoint> sentinels) {
+      if (masterName == null || masterName.isBlank()) {
+        throw new ConfigurationException(Name.SENTINEL_MASTER, "must not be empty");
+      }
+      if (sentinels == null || sentinels.isEmpty()) {
+        throw new ConfigurationException(Name.SENTINELS, "must list at least one host:port");
+      }
+      this.topology = Topology.SENTINEL;
+      this.sentinelMaster = masterName;
+      this.endpoints = new ArrayList<>(sentinels);
+      return this;
+    }
+
+    /** The password of the sentinels themselves, when they require one. */
+    public Builder sentinelPassword(String sentinelPassword) {
+      this.sentinelPassword = sentinelPassword;
+      return this;
+    }
+
+    /** The ACL user; {@code null} for the default user. */
+    public Builder username(String username) {
+      this.username = username;
+      return this;
+    }
+
+    /** The password; {@code null} or empty for no authentication. */
+    public Builder password(String password) {
+      this.password = password == null || password.isEmpty() ? null : password;
+      return this;
+    }
+
+    /** The database index, 0 to 15 on a default server. Default 0. */
+    public Builder database(int database) {
+      if (database < 0) {
+        throw new ConfigurationException(Name.DB, "must not be negative, got " + database);
+      }
+      this.database = database;
+      return this;
+    }
+
+    /** Use TLS. Default off ({@code rediss://} URLs turn it on). */
+    public Builder tls(boolean tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** The name shown by {@code CLIENT LIST}. Default {@code ratecache}. */
+    public Builder clientName(String clientName) {
+      this.clientName = clientName;
+      return this;
+    }
+
+    /** How long to wait for a TCP connection. Default 500 ms. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive(Name.CONNECT_TIMEOUT_MS, timeout);
+      return this;
+    }
+
+    /** How long to wait for a reply. Default 500 ms. */
+    public Builder socketTimeout(Duration timeout) {
+      this.socketTimeout = positive(Name.SOCKET_TIMEOUT_MS, timeout);
+      return this;
+    }
+
+    /** The most connections per node. Default 32. */
+    public Builder poolMaxTotal(int max) {
+      if (max < 1) {
+        throw new ConfigurationException(Name.POOL_MAX_TOTAL, "must be at least 1, got " + max);
+      }
+      this.poolMaxTotal = max;
+      return this;
+    }
+
+    /** How long a caller may wait for a pooled connection; finite. Default 200 ms. */
+    public Builder poolMaxWait(Duration wait) {
+      this.poolMaxWait = positive(Name.POOL_MAX_WAIT_MS, wait);
+      return this;
+    }
+
+    /** Cluster: attempts per command across redirects and reconnects. Default 2. */
+    public Builder clusterMaxAttempts(int attempts) {
+      if (attempts < 1) {
+        throw new ConfigurationException(Name.CLUSTER_MAX_ATTEMPTS,
+            "must be at least 1, got " + attempts);
+      }
+      this.clusterMaxAttempts = attempts;
+      return this;
+    }
+
+    /** Cluster: the total time a command may spend retrying. Default 1 s. */
+    public Builder clusterMaxRetryDuration(Duration duration) {
+      this.clusterMaxRetryDuration = positive(Name.CLUSTER_MAX_RETRY_MS, duration);
+      return this;
+    }
+
+    /** Consecutive failed or slow calls that mark Redis down. Default 3. */
+    public Builder failureThreshold(int threshold) {
+      if (threshold < 1) {
+        throw new ConfigurationException(Name.FAILURE_THRESHOLD,
+            "must be at least 1, got " + threshold);
+      }
+      this.failureThreshold = threshold;
+      return this;
+    }
+
+    /** A successful call at least this slow counts as a failure. Default: the socket timeout. */
+    public Builder slowCallThreshold(Duration threshold) {
+      this.slowCallThreshold = positive(Name.SLOW_CALL_MS, threshold);
+      return this;
+    }
+
+    /** The first probe delay after Redis goes down. Default 250 ms. */
+    public Builder probeInitial(Duration delay) {
+      this.probeInitial = positive(Name.PROBE_INITIAL_MS, delay);
+      return this;
+    }
+
+    /** The longest delay between probes. Default 5 s. */
+    public Builder probeMax(Duration delay) {
+      this.probeMax = positive(Name.PROBE_MAX_MS, delay);
+      return this;
+    }
+
+    /**
+     * Validates and returns immutable settings.
+     *
+     * @throws ConfigurationException naming the setting if the combination is invalid
+     */
+    public RedisSettings build() {
+      if (topology == Topology.CLUSTER && database != 0) {
+        throw new ConfigurationException(Name.DB,
+            "Redis Cluster supports only database 0, got " + database);
+      }
+      if (probeMax.compareTo(probeInitial) < 0) {
+        throw new ConfigurationException(Name.PROBE_MAX_MS, "must not be less than "
+            + Name.PROBE_INITIAL_MS + " (" + probeInitial.toMillis() + ")");
+      }
+      return new RedisSettings(this);
+    }
+
+    private static Duration positive(String name, Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new ConfigurationException(name, "must be positive, got " + d);
+      }
+      return d;
+    }
+  }
+
+  private static String decode(String s) {
+    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+  }
+
+  /** Removes credentials from a URL for error messages. */
+  static String redactUrl(String url) {
+    int at = url.indexOf('@');
+    int scheme = url.indexOf("://");
+    if (at > 0 && scheme > 0 && at > scheme) {
+      return url.substring(0, scheme + 3) + "***" + url.substring(at);
+    }
+    return url;
+  }
+}
