@@ -1,0 +1,29 @@
+package dev.ratecache.ratelimit;
+
+import io.github.bucket4j.BucketConfiguration;
+
+/**
+ * Where token buckets live: Redis (shared by every instance) or this instance's memory. One
+ * contract, tested against both.
+ */
+interface BucketStore {
+  /**
+   * Takes one token from the bucket at {@code key}, creating the bucket full if absent.
+   *
+   * @throws dev.ratecache.redis.RedisUnavailableException if the store cannot be reached
+   */
+  Probe tryConsume(String key, BucketConfiguration config);
+
+  /** Reads the bucket at {@code key} without taking a token. */
+  Probe peek(String key, BucketConfiguration config);
+
+  /**
+   * The outcome of a bucket operation.
+   *
+   * @param consumed whether the token was taken
+   * @param remaining tokens left afterwards
+   * @param nanosToRetry time until the next token, 0 if one is available
+   * @param nanosToReset time until the bucket is full again
+   */
+  record Probe(boolean consumed, long remaining, long nanosToRetry, long nanosToReset) {}
+}

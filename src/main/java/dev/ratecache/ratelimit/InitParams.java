@@ -1,0 +1,199 @@
+package dev.ratecache.ratelimit;
+
+import dev.ratecache.ConfigurationException;
+import dev.ratecache.redis.RedisSettings;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a {@link RateLimiter} from {@code web.xml} init-params; every name and value is checked
+ * at start-up and an error names the init-param.
+ *
+ * <table>
+ *   <caption>init-params</caption>
+ *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code profiles}</td><td>chat,auth,upload,search</td><td>the profiles in use</td></tr>
+ *   <tr><td>{@code profile.<name>.limit}</td><td>per default profile</td>
+ *       <td>limits, e.g. {@code 20/1m} or {@code 10/1s, 1000/1h}</td></tr>
+ *   <tr><td>{@code profile.<name>.prefixes}</td><td>per default profile</td>
+ *       <td>URL prefixes, comma-separated</td></tr>
+ *   <tr><td>{@code profile.<name>.methods}</td><td>all</td><td>HTTP methods</td></tr>
+ *   <tr><td>{@code profile.<name>.fallback}</td><td>local</td><td>local, open or closed</td></tr>
+ *   <tr><td>{@code key-strategy}</td><td>principal,api-key,ip</td><td>client identity order</td></tr>
+ *   <tr><td>{@code api-key-header}</td><td>X-API-Key</td><td>API-key header</td></tr>
+ *   <tr><td>{@code trusted-proxies}</td><td>none</td><td>CIDRs whose forwarding headers count</td></tr>
+ *   <tr><td>{@code ipv6-prefix}</td><td>64</td><td>IPv6 grouping</td></tr>
+ *   <tr><td>{@code headers}</td><td>draft</td><td>draft, legacy, both or none</td></tr>
+ *   <tr><td>{@code case-insensitive}</td><td>true</td><td>fold case when matching paths</td></tr>
+ *   <tr><td>{@code local-max-buckets}</td><td>100000</td><td>bound on in-memory buckets</td></tr>
+ *   <tr><td>{@code problem-type}</td><td>about:blank</td><td>problem+json type URI</td></tr>
+ *   <tr><td>{@code REDIS_*} / {@code redis.*}</td><td>environment</td>
+ *       <td>any Redis setting; overrides the environment</td></tr>
+ * </table>
+ */
+final class InitParams {
+  private static final Pattern PROFILE_PARAM =
+      Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
+  private static final Set<String> GENERAL = Set.of("profiles", "key-strategy", "api-key-header",
+      "trusted-proxies", "ipv6-prefix", "headers", "case-insensitive", "local-max-buckets",
+      "problem-type");
+
+  private InitParams() {}
+
+  /**
+   * Builds the limiter.
+   *
+   * @param params the init-params
+   * @param environment where Redis settings not given as init-params are read from
+   * @throws ConfigurationException naming the init-param that is unknown or malformed
+   */
+  static RateLimiter limiter(Map<String, String> params, Function<String, String> environment) {
+    Map<String, Map<String, String>> perProfile = new LinkedHashMap<>();
+    Map<String, String> redis = new LinkedHashMap<>();
+    for (Map.Entry<String, String> e : params.entrySet()) {
+      String name = e.getKey().trim();
+      Matcher m = PROFILE_PARAM.matcher(name);
+      if (m.matches()) {
+        perProfile.computeIfAbsent(m.group(1), k -> new LinkedHashMap<>())
+            .put(m.group(2), e.getValue());
+      } else if (RedisSettings.Name.ALL.contains(canonicalRedisName(name))) {
+        redis.put(canonicalRedisName(name), e.getValue());
+      } else if (!GENERAL.contains(name)) {
+        throw new ConfigurationException(name, "unknown init-param; expected one of "
+            + GENERAL + ", profile.<name>.(limit|prefixes|methods|fallback) or a Redis setting"
+            + " such as REDIS_HOST");
+      }
+    }
+
+    RateLimiter.Builder b = RateLimiter.builder();
+    Map<String, RateLimitProfile> defaults = new LinkedHashMap<>();
+    RateLimitProfile.defaults().forEach(p -> defaults.put(p.name(), p));
+
+    Set<String> enabled = new LinkedHashSet<>();
+    String listed = params.get("profiles");
+    if (listed != null && !listed.isBlank()) {
+      for (String n : listed.split(",")) {
+        if (!n.isBlank()) {
+          enabled.add(n.trim());
+        }
+      }
+    } else {
+      enabled.addAll(defaults.keySet());
+      enabled.addAll(perProfile.keySet());
+    }
+    for (String configured : perProfile.keySet()) {
+      if (!enabled.contains(configured)) {
+        throw new ConfigurationException("profile." + configured + ".*",
+            "profile '" + configured + "' is configured but not listed in 'profiles' ("
+                + enabled + ")");
+      }
+    }
+    List<RateLimitProfile> profiles = new ArrayList<>();
+    for (String name : enabled) {
+      Map<String, String> settings = perProfile.getOrDefault(name, Map.of());
+      RateLimitProfile base = defaults.get(name);
+      if (base == null && !settings.containsKey("limit")) {
+        throw new ConfigurationException("profiles", "unknown profile '" + name
+            + "': not a default (" + defaults.keySet() + ") and no profile." + name
+            + ".limit given");
+      }
+      RateLimitProfile.Builder pb =
+          base != null ? base.toBuilder() : RateLimitProfile.builder(name);
+      String prefix = "profile." + name + ".";
+      if (settings.containsKey("limit")) {
+        pb.limits(Limit.parseAll(settings.get("limit"), prefix + "limit"));
+      }
+      if (settings.containsKey("prefixes")) {
+        List<String> prefixes = new ArrayList<>();
+        for (String p : settings.get("prefixes").split(",")) {
+          if (!p.isBlank()) {
+            prefixes.add(p.trim());
+          }
+        }
+        pb.prefixes(prefixes);
+      }
+      if (settings.containsKey("methods")) {
+        pb.methods(settings.get("methods").split(","));
+      }
+      if (settings.containsKey("fallback")) {
+        pb.fallback(parseFallback(settings.get("fallback"), prefix + "fallback"));
+      }
+      profiles.add(pb.build());
+    }
+    b.profiles(profiles);
+
+    ClientKeyResolver.Builder keys = ClientKeyResolver.builder();
+    ifPresent(params, "key-strategy", keys::strategies);
+    ifPresent(params, "api-key-header", v -> keys.apiKeyHeader(v.trim()));
+    ifPresent(params, "trusted-proxies", keys::trustedProxies);
+    ifPresent(params, "ipv6-prefix", v -> keys.ipv6Prefix(parseInt("ipv6-prefix", v)));
+    b.keyResolver(keys.build());
+    ifPresent(params, "headers", v -> b.headerStyle(parseHeaders(v)));
+    ifPresent(params, "case-insensitive",
+        v -> b.caseInsensitivePaths(parseBoolean("case-insensitive", v)));
+    ifPresent(params, "local-max-buckets",
+        v -> b.localMaxBuckets(parseInt("local-max-buckets", v)));
+    ifPresent(params, "problem-type", v -> b.problemType(v.trim()));
+
+    b.redis(RedisSettings.fromLookup(name -> {
+      String v = redis.get(name);
+      return v != null ? v : environment.apply(name);
+    }));
+    return b.build();
+  }
+
+  private static String canonicalRedisName(String name) {
+    return name.trim().replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
+  }
+
+  private static void ifPresent(Map<String, String> params, String name,
+      java.util.function.Consumer<String> action) {
+    String v = params.get(name);
+    if (v != null && !v.isBlank()) {
+      action.accept(v);
+    }
+  }
+
+  static FallbackMode parseFallback(String value, String setting) {
+    try {
+      return FallbackMode.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException(setting, "'" + value
+          + "' is not a fallback mode; use local, open or closed");
+    }
+  }
+
+  private static HeaderStyle parseHeaders(String value) {
+    try {
+      return HeaderStyle.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException("headers", "'" + value
+          + "' is not a header style; use draft, legacy, both or none");
+    }
+  }
+
+  private static int parseInt(String setting, String value) {
+    try {
+      return Integer.parseInt(value.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigurationException(setting, "must be a whole number, got '" + value + "'");
+    }
+  }
+
+  private static boolean parseBoolean(String setting, String value) {
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw new ConfigurationException(setting, "must be true or false, got '"
+          + value + "'");
+    };
+  }
+}

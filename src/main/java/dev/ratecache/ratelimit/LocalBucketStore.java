@@ -1,0 +1,72 @@
+package dev.ratecache.ratelimit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.EstimationProbe;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.local.LocalBucketBuilder;
+import java.time.Clock;
+import java.time.Duration;
+
+/**
+ * Token buckets in this instance's memory: Bucket4j local buckets in a Caffeine map bounded by
+ * entry count, so a flood of distinct clients cannot exhaust the heap. When the bound is reached
+ * the least recently used buckets are dropped (their clients start again with a full bucket); an
+ * idle bucket is dropped once it would have refilled anyway. Thread-safe.
+ */
+final class LocalBucketStore implements BucketStore {
+  private final Cache<String, Bucket> buckets;
+  private final TimeMeter time;
+
+  /**
+   * @param maxBuckets the most buckets held at once
+   * @param idleExpiry how long an untouched bucket is kept (the longest refill period is enough)
+   */
+  LocalBucketStore(long maxBuckets, Duration idleExpiry, Clock clock) {
+    this.time = Clocks.timeMeter(clock);
+    this.buckets = Caffeine.newBuilder()
+        .maximumSize(maxBuckets)
+        .expireAfterAccess(idleExpiry)
+        .ticker(() -> Clocks.epochNanos(clock))
+        .build();
+  }
+
+  @Override
+  public Probe tryConsume(String key, BucketConfiguration config) {
+    ConsumptionProbe p = bucket(key, config).tryConsumeAndReturnRemaining(1);
+    return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
+        p.getNanosToWaitForReset());
+  }
+
+  @Override
+  public Probe peek(String key, BucketConfiguration config) {
+    Bucket bucket = buckets.getIfPresent(key);
+    if (bucket == null) {
+      return RateLimiter.fullBucket(config);
+    }
+    EstimationProbe p = bucket.estimateAbilityToConsume(1);
+    long remaining = p.getRemainingTokens();
+    return new Probe(false, remaining, p.getNanosToWaitForRefill(),
+        RateLimiter.nanosToReset(config, remaining));
+  }
+
+  /** How many buckets are held now (after pending evictions run). */
+  long size() {
+    buckets.cleanUp();
+    return buckets.estimatedSize();
+  }
+
+  private Bucket bucket(String key, BucketConfiguration config) {
+    return buckets.get(key, k -> {
+      LocalBucketBuilder b = Bucket.builder().withCustomTimePrecision(time);
+      for (Bandwidth bandwidth : config.getBandwidths()) {
+        b.addLimit(bandwidth);
+      }
+      return b.build();
+    });
+  }
+}

@@ -1,0 +1,32 @@
+package dev.ratecache.ratelimit;
+
+import java.util.Map;
+
+/**
+ * Counters of rate-limit decisions since start, per profile; an immutable snapshot.
+ *
+ * @param profiles counters per profile name
+ */
+public record RateLimitStats(Map<String, ProfileStats> profiles) {
+
+  /**
+   * Decisions for one profile.
+   *
+   * @param allowed requests admitted
+   * @param rejected requests refused with 429
+   * @param fallback decisions taken without Redis (local buckets, open or closed)
+   * @param unavailable requests refused with 503 because Redis was down and the profile fails
+   *     closed
+   */
+  public record ProfileStats(long allowed, long rejected, long fallback, long unavailable) {
+    /** Rejected as a fraction of all decisions; 0 when there were none. */
+    public double rejectionRate() {
+      long total = allowed + rejected + unavailable;
+      return total == 0 ? 0 : (double) (rejected + unavailable) / total;
+    }
+  }
+
+  public RateLimitStats {
+    profiles = Map.copyOf(profiles);
+  }
+}

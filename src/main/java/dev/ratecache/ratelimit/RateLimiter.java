@@ -1,0 +1,415 @@
+package dev.ratecache.ratelimit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.ratecache.ConfigurationException;
+import dev.ratecache.ratelimit.RateLimitDecision.Backend;
+import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import io.github.bucket4j.Bandwidth;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConfigurationBuilder;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The rate-limiting engine shared by {@link RateLimitFilter} and {@link RateLimitFeature}: profiles,
+ * route matching, client identity, buckets in Redis with an in-memory fallback, and counters.
+ *
+ * <p>A decision goes: (1) a client already known to be over its limit is rejected from a small
+ * local cache until its retry time, at no Redis cost (it cannot have a token before then, so this
+ * keeps the limit exact); (2) otherwise the Redis bucket is charged, unless Redis is known to be
+ * down; (3) if Redis is down or fails, the profile's {@link FallbackMode} decides: local buckets,
+ * admit, or refuse with 503. A Redis failure never becomes an error for the caller.
+ *
+ * <p>Thread-safe. Build one per application and share it; {@link #close()} releases the Redis
+ * client if this limiter created it.
+ */
+public final class RateLimiter implements AutoCloseable {
+  /** Request attribute prefix under which each profile's decision is kept, to charge once. */
+  static final String DECISION_ATTRIBUTE = "dev.ratecache.ratelimit.decision.";
+  /** Request attribute holding the decisions made for this request, for response headers. */
+  static final String DECISIONS_ATTRIBUTE = "dev.ratecache.ratelimit.decisions";
+  /** How long a CLOSED profile asks clients to wait while Redis is down. */
+  private static final long CLOSED_RETRY_SECONDS = 5;
+
+  private final Map<String, Entry> profiles;
+  private final RouteTable routes;
+  private final ClientKeyResolver keyResolver;
+  private final RedisConnector connector;
+  private final boolean ownsConnector;
+  private final RedisBucketStore redisStore;
+  private final LocalBucketStore localStore;
+  private final Cache<String, KnownRejection> knownRejected;
+  private final Clock clock;
+  private final HeaderStyle headerStyle;
+  private final String problemType;
+
+  /** A profile, its compiled bucket configuration and its counters. */
+  private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
+      LongAdder rejected, LongAdder fallback, LongAdder unavailable) {}
+
+  /** A client over its limit: no token before {@code retryAt}; full again at {@code resetAt}. */
+  private record KnownRejection(long retryAt, long resetAt, Backend backend) {}
+
+  private RateLimiter(Builder b) {
+    this.clock = b.clock;
+    this.keyResolver = b.keyResolver;
+    this.headerStyle = b.headerStyle;
+    this.problemType = b.problemType;
+    Map<String, Entry> map = new LinkedHashMap<>();
+    Duration longest = Duration.ofSeconds(1);
+    for (RateLimitProfile p : b.profiles.values()) {
+      ConfigurationBuilder config = BucketConfiguration.builder();
+      p.limits().forEach(l -> config.addLimit(l.toBandwidth()));
+      map.put(p.name(), new Entry(p, config.build(), new LongAdder(), new LongAdder(),
+          new LongAdder(), new LongAdder()));
+      if (p.longestPeriod().compareTo(longest) > 0) {
+        longest = p.longestPeriod();
+      }
+    }
+    this.profiles = Map.copyOf(map);
+    this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
+    if (b.connector == null && b.redisSettings == null) {
+      b.redisSettings = RedisSettings.fromEnvironment();
+    }
+    this.ownsConnector = b.connector == null;
+    this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
+    this.redisStore = connector.settings().enabled()
+        ? new RedisBucketStore(connector, clock, b.localMaxBuckets) : null;
+    this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
+    this.knownRejected = Caffeine.newBuilder()
+        .maximumSize(b.localMaxBuckets)
+        .ticker(() -> Clocks.epochNanos(clock))
+        .expireAfter(Expiry.<String, KnownRejection>creating(
+            (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Clocks.epochNanos(clock)))))
+        .build();
+  }
+
+  /**
+   * A builder with the default profiles, the default client identity, Redis from the environment
+   * and draft-style headers.
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Charges one request by {@code clientKey} against {@code profileName}: the programmatic form
+   * of what the filter does.
+   *
+   * @param clientKey who is asking (for example a user id); hashed if long or unusual
+   * @throws ConfigurationException if there is no such profile
+   */
+  public RateLimitDecision tryAcquire(String profileName, String clientKey) {
+    return acquire(entry(profileName), ClientKeyResolver.safe("app:", clientKey));
+  }
+
+  /**
+   * The limit, remaining requests and seconds until reset for a client, without charging it; the
+   * equivalent of {@code getRateLimitStatus(key)}.
+   *
+   * @param clientKey as passed to {@link #tryAcquire}, or a key as shown by {@link
+   *     RateLimitDecision#clientKey()}
+   * @throws ConfigurationException if there is no such profile
+   */
+  public RateLimitStatus status(String profileName, String clientKey) {
+    Entry e = entry(profileName);
+    String client = isResolvedKey(clientKey) ? clientKey : ClientKeyResolver.safe("app:", clientKey);
+    String key = e.profile().name() + ":" + client;
+    BucketStore.Probe p = null;
+    Backend backend = Backend.LOCAL;
+    if (redisStore != null && connector.isAvailable()) {
+      try {
+        p = redisStore.peek(key, e.config());
+        backend = Backend.REDIS;
+      } catch (RuntimeException unavailable) {
+        p = null;
+      }
+    }
+    if (p == null) {
+      p = localStore.peek(key, e.config());
+    }
+    return new RateLimitStatus(e.profile().name(), client, e.profile().limits().get(0).capacity(),
+        p.remaining(), RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), backend);
+  }
+
+  /** Counters per profile since start. */
+  public RateLimitStats stats() {
+    Map<String, RateLimitStats.ProfileStats> out = new LinkedHashMap<>();
+    for (Entry e : profiles.values()) {
+      out.put(e.profile().name(), new RateLimitStats.ProfileStats(e.allowed().sum(),
+          e.rejected().sum(), e.fallback().sum(), e.unavailable().sum()));
+    }
+    return new RateLimitStats(out);
+  }
+
+  /** The profile with this name, if configured. */
+  public Optional<RateLimitProfile> profile(String name) {
+    Entry e = profiles.get(name);
+    return e == null ? Optional.empty() : Optional.of(e.profile());
+  }
+
+  /** Every configured profile. */
+  public List<RateLimitProfile> profiles() {
+    List<RateLimitProfile> list = new ArrayList<>();
+    profiles.values().forEach(e -> list.add(e.profile()));
+    return list;
+  }
+
+  /** The connector this limiter uses. */
+  public RedisConnector connector() {
+    return connector;
+  }
+
+  HeaderStyle headerStyle() {
+    return headerStyle;
+  }
+
+  String problemType() {
+    return problemType;
+  }
+
+  /** The profile guarding this request's path and method, or {@code null}. */
+  RateLimitProfile route(RequestView request) {
+    return routes.match(request.method(), request.path());
+  }
+
+  /**
+   * Decides for {@code request} under {@code profile}, charging it at most once per request: a
+   * decision already recorded in the request's attributes (by the servlet filter, say) is reused.
+   */
+  RateLimitDecision decideOnce(RateLimitProfile profile, RequestView request,
+      Function<String, Object> getAttribute, BiConsumer<String, Object> setAttribute) {
+    String attribute = DECISION_ATTRIBUTE + profile.name();
+    if (getAttribute.apply(attribute) instanceof RateLimitDecision earlier) {
+      return earlier;
+    }
+    RateLimitDecision d = acquire(entry(profile.name()), keyResolver.resolve(request));
+    setAttribute.accept(attribute, d);
+    return d;
+  }
+
+  private RateLimitDecision acquire(Entry e, String clientKey) {
+    RateLimitProfile profile = e.profile();
+    String key = profile.name() + ":" + clientKey;
+    long now = Clocks.epochNanos(clock);
+
+    KnownRejection known = knownRejected.getIfPresent(key);
+    if (known != null && now < known.retryAt()) {
+      e.rejected().increment();
+      return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
+          RateLimitHeaders.ceilSeconds(known.resetAt() - now, 1),
+          RateLimitHeaders.ceilSeconds(known.retryAt() - now, 1), known.backend());
+    }
+
+    BucketStore.Probe p = null;
+    Backend backend = Backend.REDIS;
+    if (redisStore != null && connector.isAvailable()) {
+      try {
+        p = redisStore.tryConsume(key, e.config());
+      } catch (RuntimeException redisFailed) {
+        // Already counted and logged (throttled) by the connector; decide without Redis.
+        p = null;
+      }
+    }
+    if (p == null) {
+      e.fallback().increment();
+      switch (profile.fallback()) {
+        case OPEN -> {
+          e.allowed().increment();
+          return new RateLimitDecision(Outcome.ALLOWED, profile, clientKey, -1, -1, 0,
+              Backend.NONE);
+        }
+        case CLOSED -> {
+          e.unavailable().increment();
+          return new RateLimitDecision(Outcome.UNAVAILABLE, profile, clientKey, -1, -1,
+              CLOSED_RETRY_SECONDS, Backend.NONE);
+        }
+        default -> {
+          p = localStore.tryConsume(key, e.config());
+          backend = Backend.LOCAL;
+        }
+      }
+    }
+    if (p.consumed()) {
+      e.allowed().increment();
+      return new RateLimitDecision(Outcome.ALLOWED, profile, clientKey, p.remaining(),
+          RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
+    }
+    e.rejected().increment();
+    knownRejected.put(key,
+        new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend));
+    return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
+        RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
+        RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);
+  }
+
+  private Entry entry(String profileName) {
+    Entry e = profiles.get(profileName);
+    if (e == null) {
+      throw new ConfigurationException("profile", "unknown rate-limit profile '" + profileName
+          + "'; configured: " + profiles.keySet());
+    }
+    return e;
+  }
+
+  private static boolean isResolvedKey(String key) {
+    return key.startsWith("u:") || key.startsWith("k:") || key.startsWith("ip:")
+        || key.startsWith("app:") || key.equals("anonymous");
+  }
+
+  /** A bucket that has never been charged. */
+  static BucketStore.Probe fullBucket(BucketConfiguration config) {
+    long capacity = Long.MAX_VALUE;
+    for (Bandwidth b : config.getBandwidths()) {
+      capacity = Math.min(capacity, b.getCapacity());
+    }
+    return new BucketStore.Probe(false, capacity, 0, 0);
+  }
+
+  /** How long until a bucket holding {@code remaining} tokens is full, at its refill rates. */
+  static long nanosToReset(BucketConfiguration config, long remaining) {
+    long worst = 0;
+    for (Bandwidth b : config.getBandwidths()) {
+      long missing = Math.max(0, b.getCapacity() - remaining);
+      long nanos = (long) ((double) missing * b.getRefillPeriodNanos() / b.getRefillTokens());
+      worst = Math.max(worst, nanos);
+    }
+    return worst;
+  }
+
+  /** Releases the Redis client if this limiter created it. */
+  @Override
+  public void close() {
+    if (ownsConnector) {
+      connector.close();
+    }
+  }
+
+  /** Local buckets held now; for tests of the memory bound. */
+  long localBucketCount() {
+    return localStore.size();
+  }
+
+  @Override
+  public String toString() {
+    return "RateLimiter{" + profiles.keySet() + ", " + connector + "}";
+  }
+
+  /** Builds a {@link RateLimiter}. Not thread-safe. */
+  public static final class Builder {
+    private final Map<String, RateLimitProfile> profiles = new LinkedHashMap<>();
+    private ClientKeyResolver keyResolver = ClientKeyResolver.builder().build();
+    private RedisConnector connector;
+    private RedisSettings redisSettings;
+    private Clock clock = Clock.systemUTC();
+    private HeaderStyle headerStyle = HeaderStyle.DRAFT;
+    private long localMaxBuckets = 100_000;
+    private boolean foldCase = true;
+    private String problemType = "about:blank";
+
+    private Builder() {
+      RateLimitProfile.defaults().forEach(this::profile);
+    }
+
+    /** Adds a profile, replacing one of the same name. */
+    public Builder profile(RateLimitProfile profile) {
+      profiles.put(profile.name(), profile);
+      return this;
+    }
+
+    /** Replaces every profile. */
+    public Builder profiles(List<RateLimitProfile> replacement) {
+      profiles.clear();
+      replacement.forEach(this::profile);
+      return this;
+    }
+
+    /** Removes a profile (for example a default one). */
+    public Builder removeProfile(String name) {
+      profiles.remove(name);
+      return this;
+    }
+
+    /** How clients are identified. */
+    public Builder keyResolver(ClientKeyResolver resolver) {
+      this.keyResolver = Objects.requireNonNull(resolver, "keyResolver");
+      return this;
+    }
+
+    /** Use this connector (not closed by the limiter). */
+    public Builder connector(RedisConnector connector) {
+      this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    /** Use the shared connector for these settings. Default: from the environment. */
+    public Builder redis(RedisSettings settings) {
+      this.redisSettings = Objects.requireNonNull(settings, "settings");
+      this.connector = null;
+      return this;
+    }
+
+    /** The time source for buckets; tests pass a clock they advance. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Which headers to send. Default {@link HeaderStyle#DRAFT}. */
+    public Builder headerStyle(HeaderStyle style) {
+      this.headerStyle = Objects.requireNonNull(style, "headerStyle");
+      return this;
+    }
+
+    /** The most local buckets (and cached rejections) held in memory. Default 100,000. */
+    public Builder localMaxBuckets(long max) {
+      if (max < 1) {
+        throw new ConfigurationException("local-max-buckets", "must be at least 1, got " + max);
+      }
+      this.localMaxBuckets = max;
+      return this;
+    }
+
+    /**
+     * Whether {@code /API/Chat} matches the prefix {@code /api/chat}. Default true: a path that a
+     * case-insensitive resource may serve cannot escape its limit by changing case.
+     */
+    public Builder caseInsensitivePaths(boolean foldCase) {
+      this.foldCase = foldCase;
+      return this;
+    }
+
+    /** The {@code type} of problem+json rejections (RFC 9457). Default {@code about:blank}. */
+    public Builder problemType(String uri) {
+      try {
+        java.net.URI.create(uri);
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new ConfigurationException("problem-type", "'" + uri + "' is not a URI");
+      }
+      this.problemType = uri;
+      return this;
+    }
+
+    /**
+     * Validates and builds.
+     *
+     * @throws ConfigurationException if the profiles conflict
+     */
+    public RateLimiter build() {
+      return new RateLimiter(this);
+    }
+  }
+}
