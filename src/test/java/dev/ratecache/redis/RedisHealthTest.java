@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisHealth.State;
 import dev.ratecache.redis.RedisHealth.Transition;
+import dev.ratecache.testing.MutableClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -129,33 +130,5 @@ class RedisHealthTest {
     assertThat(s.outages()).isEqualTo(1);
     assertThat(s.totalDowntime()).isEqualTo(Duration.ofSeconds(42));
     assertThat(s.since()).isEqualTo(Instant.parse("2026-11-25T10:00:42Z"));
-  }
-
-  /** A clock tests move by hand. */
-  static final class MutableClock extends Clock {
-    private volatile Instant now;
-
-    MutableClock(Instant start) {
-      this.now = start;
-    }
-
-    void advance(Duration d) {
-      now = now.plus(d);
-    }
-
-    @Override
-    public java.time.ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }

@@ -1,0 +1,161 @@
+package dev.ratecache.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratecache.ConfigurationException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ClientKeyResolverTest {
+  /** A request as tests describe it. */
+  static final class Req implements RequestView {
+    String principal;
+    String remote = "198.51.100.7";
+    final Map<String, List<String>> headers = new LinkedHashMap<>();
+
+    Req header(String name, String value) {
+      headers.computeIfAbsent(name.toLowerCase(), k -> new ArrayList<>()).add(value);
+      return this;
+    }
+
+    @Override
+    public String method() {
+      return "GET";
+    }
+
+    @Override
+    public String path() {
+      return "/";
+    }
+
+    @Override
+    public String principal() {
+      return principal;
+    }
+
+    @Override
+    public List<String> headers(String name) {
+      return headers.getOrDefault(name.toLowerCase(), List.of());
+    }
+
+    @Override
+    public String remoteAddress() {
+      return remote;
+    }
+  }
+
+  private final ClientKeyResolver behindProxy = ClientKeyResolver.builder()
+      .trustedProxies("10.0.0.0/8, 127.0.0.1, ::1").build();
+
+  @Test
+  void principalThenApiKeyThenIp() {
+    ClientKeyResolver r = ClientKeyResolver.builder().build();
+    Req req = new Req();
+    assertThat(r.resolve(req)).isEqualTo("ip:198.51.100.7");
+    req.header("X-API-Key", "secret-key-123");
+    assertThat(r.resolve(req)).startsWith("k:").doesNotContain("secret");
+    req.principal = "alice";
+    assertThat(r.resolve(req)).isEqualTo("u:alice");
+  }
+
+  @Test
+  void strategiesCanBeReorderedOrRestricted() {
+    ClientKeyResolver ipOnly = ClientKeyResolver.builder().strategies("ip").build();
+    Req req = new Req();
+    req.principal = "alice";
+    assertThat(ipOnly.resolve(req)).isEqualTo("ip:198.51.100.7");
+    assertThatThrownBy(() -> ClientKeyResolver.builder().strategies("ip,cookie"))
+        .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("key-strategy:");
+  }
+
+  @ParameterizedTest(name = "peer {0}, XFF {1} -> {2}")
+  @CsvSource(delimiter = '|', value = {
+      // Untrusted peer: headers are ignored, whatever they say.
+      "198.51.100.7 | 1.2.3.4 | 198.51.100.7",
+      // Trusted proxy: the right-most untrusted address is the client.
+      "10.0.0.5 | 203.0.113.9 | 203.0.113.9",
+      "10.0.0.5 | 1.2.3.4, 203.0.113.9 | 203.0.113.9",
+      "10.0.0.5 | 203.0.113.9, 10.0.0.9 | 203.0.113.9",
+      "127.0.0.1 | spoofed, 203.0.113.9 | 203.0.113.9",
+      // Garbage appended by a trusted hop: keep the last good address.
+      "10.0.0.5 | 203.0.113.9, unknown | 10.0.0.5",
+      "10.0.0.5 | | 10.0.0.5",
+      "10.0.0.5 | 203.0.113.9:4711 | 203.0.113.9",
+      "::1 | 2001:db8:1:2:3:4:5:6 | 2001:db8:1:2:0:0:0:0/64",
+  })
+  void forwardedForIsTrustedOnlyFromTrustedProxies(String peer, String xff, String client) {
+    Req req = new Req();
+    req.remote = peer;
+    if (xff != null) {
+      req.header("X-Forwarded-For", xff);
+    }
+    assertThat(behindProxy.clientIp(req)).isEqualTo(client);
+  }
+
+  @Test
+  void rfc7239ForwardedIsPreferred() {
+    Req req = new Req();
+    req.remote = "10.0.0.5";
+    req.header("X-Forwarded-For", "9.9.9.9");
+    req.header("Forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\"");
+    assertThat(behindProxy.clientIp(req)).isEqualTo("2001:db8:cafe:0:0:0:0:0/64");
+    Req v4 = new Req();
+    v4.remote = "10.0.0.5";
+    v4.header("Forwarded", "for=192.0.2.60;proto=http");
+    assertThat(behindProxy.clientIp(v4)).isEqualTo("192.0.2.60");
+  }
+
+  @Test
+  void multipleHeaderLinesFormOneChain() {
+    Req req = new Req();
+    req.remote = "10.0.0.5";
+    req.header("X-Forwarded-For", "203.0.113.1");
+    req.header("X-Forwarded-For", "10.0.0.7");
+    assertThat(behindProxy.clientIp(req)).isEqualTo("203.0.113.1");
+  }
+
+  @Test
+  void ipv6ClientsAreGroupedByPrefixAndMappedV4IsV4() {
+    ClientKeyResolver r = ClientKeyResolver.builder().ipv6Prefix(48).build();
+    Req a = new Req();
+    a.remote = "2001:db8:aaaa:1::1";
+    Req b = new Req();
+    b.remote = "2001:db8:aaaa:2::2";
+    assertThat(r.resolve(a)).isEqualTo(r.resolve(b)).isEqualTo("ip:2001:db8:aaaa:0:0:0:0:0/48");
+    Req mapped = new Req();
+    mapped.remote = "::ffff:192.0.2.1";
+    assertThat(r.resolve(mapped)).isEqualTo("ip:192.0.2.1");
+  }
+
+  @Test
+  void oddOrLongPrincipalsAreHashedSoInputNeverReachesRedisAsWritten() {
+    ClientKeyResolver r = ClientKeyResolver.builder().build();
+    Req req = new Req();
+    req.principal = "eve*\r\n{bad}";
+    String key = r.resolve(req);
+    assertThat(key).startsWith("u:h:").matches("[A-Za-z0-9:_-]+");
+    req.principal = "x".repeat(500);
+    assertThat(r.resolve(req)).hasSizeLessThan(40);
+    Req other = new Req();
+    other.principal = "eve*\r\n{bad!}";
+    assertThat(r.resolve(other)).isNotEqualTo(key);
+  }
+
+  @Test
+  void hostNamesAreNeverResolvedAndAreRejectedAsProxies() {
+    assertThat(IpAddress.parse("localhost")).isNull();
+    assertThat(IpAddress.parse("1234")).as("no legacy numeric forms").isNull();
+    assertThat(IpAddress.parse("1.2.3")).isNull();
+    assertThat(IpAddress.parse("256.1.1.1")).isNull();
+    assertThatThrownBy(() -> ClientKeyResolver.builder().trustedProxies("proxy.internal"))
+        .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("trusted-proxies:");
+    assertThatThrownBy(() -> ClientKeyResolver.builder().trustedProxies("10.0.0.0/33"))
+        .hasMessageStartingWith("trusted-proxies:");
+  }
+}

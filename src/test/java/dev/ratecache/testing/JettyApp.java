@@ -1,0 +1,92 @@
+package dev.ratecache.testing;
+
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/** A real embedded Jetty 12 server on a free loopback port, and a real HTTP client for it. */
+public final class JettyApp implements AutoCloseable {
+  private static final HttpClient CLIENT = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5))
+      .build();
+
+  private final Server server;
+  private final int port;
+
+  private JettyApp(Server server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  /**
+   * Starts a server whose root context answers {@code 200 ok} on every path, after {@code setup}
+   * has added filters or servlets to the context.
+   */
+  public static JettyApp start(Consumer<ServletContextHandler> setup) throws Exception {
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addServlet(new ServletHolder(new OkServlet()), "/*");
+    setup.accept(context);
+    return start(context);
+  }
+
+  /** Starts a server around any handler (a web.xml context, say). */
+  public static JettyApp start(Handler handler) throws Exception {
+    Server server = new Server();
+    ServerConnector connector = new ServerConnector(server);
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    server.setHandler(handler);
+    server.start();
+    return new JettyApp(server, connector.getLocalPort());
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  /** Sends a request; {@code headers} alternate name, value. */
+  public HttpResponse<String> send(String method, String path, String... headers)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
+        .method(method, method.equals("GET") || method.equals("HEAD")
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString("{}"));
+    for (int i = 0; i < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.stop();
+  }
+
+  /** Answers every request with 200 and the body {@code ok}. */
+  public static final class OkServlet extends HttpServlet {
+    @Override
+    protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+      resp.setStatus(200);
+      resp.setContentType("text/plain");
+      resp.getWriter().write("ok");
+    }
+  }
+}
