@@ -42,9 +42,9 @@ import java.util.regex.Pattern;
 final class InitParams {
   private static final Pattern PROFILE_PARAM =
       Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
-  private static final Set<String> GENERAL = Set.of("profiles", "key-strategy", "api-key-header",
+  private static final Set<String> GENERAL = new java.util.TreeSet<>(List.of("profiles", "key-strategy", "api-key-header",
       "trusted-proxies", "ipv6-prefix", "headers", "case-insensitive", "local-max-buckets",
-      "problem-type");
+      "problem-type"));
 
   private InitParams() {}
 

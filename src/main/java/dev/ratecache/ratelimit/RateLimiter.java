@@ -79,7 +79,7 @@ public final class RateLimiter implements AutoCloseable {
         longest = p.longestPeriod();
       }
     }
-    this.profiles = Map.copyOf(map);
+    this.profiles = java.util.Collections.unmodifiableMap(map);
     this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
     if (b.connector == null && b.redisSettings == null) {
       b.redisSettings = RedisSettings.fromEnvironment();

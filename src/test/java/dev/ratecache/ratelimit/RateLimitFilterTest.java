@@ -1,0 +1,229 @@
+package dev.ratecache.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.BearerAuthFilter;
+import dev.ratecache.testing.JettyApp;
+import dev.ratecache.testing.MutableClock;
+import dev.ratecache.testing.RedisServer;
+import jakarta.servlet.DispatcherType;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** RateLimitFilter registered programmatically in a real Jetty, against a real redis-server. */
+class RateLimitFilterTest {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final MutableClock clock = MutableClock.startingNow();
+  private final List<AutoCloseable> resources = new ArrayList<>();
+
+  @BeforeEach
+  void clean() {
+    if (!redis.isRunning()) {
+      redis.start();
+    }
+    redis.flushAll();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    for (AutoCloseable r : resources) {
+      r.close();
+    }
+  }
+
+  private RateLimiter limiter(RateLimiter.Builder b) {
+    RedisConnector connector = RedisConnector.create(redis.settings().build());
+    resources.add(connector);
+    RateLimiter l = b.connector(connector).clock(clock).build();
+    resources.add(l);
+    return l;
+  }
+
+  private JettyApp app(RateLimiter limiter) throws Exception {
+    JettyApp app = JettyApp.start(context -> {
+      context.addFilter(new FilterHolder(new BearerAuthFilter()), "/*",
+          EnumSet.of(DispatcherType.REQUEST));
+      context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
+          EnumSet.of(DispatcherType.REQUEST));
+    });
+    resources.add(0, app);
+    return app;
+  }
+
+  @ParameterizedTest(name = "{0}: {2} per {3}s on {1}")
+  @CsvSource({
+      "chat, /api/chat, 20, 60",
+      "auth, /api/auth/login, 5, 900",
+      "upload, /api/upload, 5, 60",
+      "search, /api/search?q=x, 30, 60",
+  })
+  void defaultProfilesAdmitExactlyTheirLimitThenRejectWithHeadersAndProblem(
+      String profile, String path, int limit, int window) throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()));
+    for (int i = 1; i <= limit; i++) {
+      HttpResponse<String> r = app.send("POST", path, "Authorization", "Bearer alice");
+      assertThat(r.statusCode()).as("request %d", i).isEqualTo(200);
+      assertThat(r.headers().firstValue("RateLimit-Policy"))
+          .hasValue("\"" + profile + "\";q=" + limit + ";w=" + window);
+      assertThat(r.headers().firstValue("RateLimit").orElseThrow())
+          .startsWith("\"" + profile + "\";r=" + (limit - i) + ";t=");
+    }
+    HttpResponse<String> rejected = app.send("POST", path, "Authorization", "Bearer alice");
+    assertThat(rejected.statusCode()).isEqualTo(429);
+    long retryAfter = Long.parseLong(rejected.headers().firstValue("Retry-After").orElseThrow());
+    assertThat(retryAfter).isEqualTo(window / limit);
+    assertThat(rejected.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    assertThat(rejected.headers().firstValue("RateLimit").orElseThrow())
+        .startsWith("\"" + profile + "\";r=0;t=");
+    JsonNode problem = JSON.readTree(rejected.body());
+    assertThat(problem.get("status").asInt()).isEqualTo(429);
+    assertThat(problem.get("title").asText()).isEqualTo("Too Many Requests");
+    assertThat(problem.get("type").asText()).isEqualTo("about:blank");
+    assertThat(problem.get("policy").asText()).isEqualTo(profile);
+    assertThat(problem.get("detail").asText()).contains(profile);
+
+    // One token comes back per window/limit seconds, no sooner.
+    clock.advance(Duration.ofSeconds(retryAfter).minusMillis(1));
+    assertThat(app.send("POST", path, "Authorization", "Bearer alice").statusCode())
+        .isEqualTo(429);
+    clock.advance(Duration.ofMillis(1));
+    assertThat(app.send("POST", path, "Authorization", "Bearer alice").statusCode())
+        .isEqualTo(200);
+    assertThat(app.send("POST", path, "Authorization", "Bearer alice").statusCode())
+        .isEqualTo(429);
+
+    assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:" + profile + ":u:alice")))
+        .as("bucket key in Redis").isTrue();
+  }
+
+  @Test
+  void unguardedPathsPassWithoutHeadersOrRedisKeys() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()));
+    for (int i = 0; i < 50; i++) {
+      HttpResponse<String> r = app.send("GET", "/api/chatter");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("RateLimit-Policy")).isEmpty();
+    }
+    assertThat(redis.<Long>withClient(j -> j.dbSize())).isZero();
+  }
+
+  @Test
+  void oddSpellingsOfAGuardedPathDoNotEscapeItsLimit() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()));
+    for (int i = 0; i < 20; i++) {
+      assertThat(app.send("POST", "/api/chat", "Authorization", "Bearer bob").statusCode())
+          .isEqualTo(200);
+    }
+    for (String path : List.of("/api/chat", "//api/chat", "/api/./chat", "/api/chat;x=1",
+        "/api/%63hat", "/API/CHAT", "/api/chat/", "/api/x/../chat", "/api/chat/deeper")) {
+      int status = app.send("POST", path, "Authorization", "Bearer bob").statusCode();
+      assertThat(status / 100).as("status class for %s (%d)", path, status).isNotEqualTo(2);
+    }
+  }
+
+  @Test
+  void clientsHaveSeparateBucketsAndSpoofedForwardingIsIgnored() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()
+        .keyResolver(ClientKeyResolver.builder().build()))); // no trusted proxies
+    for (int i = 0; i < 5; i++) {
+      assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113." + i)
+          .statusCode()).isEqualTo(200);
+    }
+    assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113.99").statusCode())
+        .as("rotating X-Forwarded-For from an untrusted peer is the same client").isEqualTo(429);
+    assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer carol").statusCode())
+        .as("another client").isEqualTo(200);
+    assertThat(app.send("POST", "/api/upload", "X-API-Key", "key-1").statusCode())
+        .as("another client by API key").isEqualTo(200);
+  }
+
+  @Test
+  void forwardingFromATrustedProxyIdentifiesTheClient() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()
+        .keyResolver(ClientKeyResolver.builder().trustedProxies("127.0.0.1").build())));
+    for (int i = 0; i < 5; i++) {
+      assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113.1").statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113.1").statusCode())
+        .isEqualTo(429);
+    assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113.2").statusCode())
+        .isEqualTo(200);
+    assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:upload:ip:203.0.113.2")))
+        .isTrue();
+  }
+
+  @Test
+  void legacyHeadersWhenAsked() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder().headerStyle(HeaderStyle.LEGACY)));
+    HttpResponse<String> r = app.send("GET", "/api/search?q=1");
+    assertThat(r.headers().firstValue("X-RateLimit-Limit")).hasValue("30");
+    assertThat(r.headers().firstValue("X-RateLimit-Remaining")).hasValue("29");
+    assertThat(r.headers().firstValue("X-RateLimit-Reset")).hasValue("2");
+    assertThat(r.headers().firstValue("RateLimit")).isEmpty();
+  }
+
+  @Test
+  void customRejectionResponse() throws Exception {
+    RateLimiter l = limiter(RateLimiter.builder());
+    JettyApp app = JettyApp.start(context -> context.addFilter(new FilterHolder(
+        new RateLimitFilter(l, (req, res, d) -> {
+          res.setStatus(429);
+          res.setContentType("text/plain");
+          res.getWriter().write("slow down, " + d.profile().name());
+        })), "/*", EnumSet.of(DispatcherType.REQUEST)));
+    resources.add(0, app);
+    for (int i = 0; i < 5; i++) {
+      app.send("POST", "/api/upload");
+    }
+    HttpResponse<String> r = app.send("POST", "/api/upload");
+    assertThat(r.statusCode()).isEqualTo(429);
+    assertThat(r.body()).isEqualTo("slow down, upload");
+    assertThat(r.headers().firstValue("Retry-After")).hasValue("12");
+  }
+
+  @Test
+  void statusReadsWithoutCharging() {
+    RateLimiter l = limiter(RateLimiter.builder());
+    l.tryAcquire("chat", "user-7");
+    l.tryAcquire("chat", "user-7");
+    RateLimitStatus s = l.status("chat", "user-7");
+    assertThat(s.limit()).isEqualTo(20);
+    assertThat(s.remaining()).isEqualTo(18);
+    assertThat(s.resetSeconds()).isEqualTo(6);
+    assertThat(s.backend()).isEqualTo(RateLimitDecision.Backend.REDIS);
+    assertThat(l.status("chat", "user-7").remaining()).isEqualTo(18);
+    assertThat(l.status("chat", "nobody").remaining()).isEqualTo(20);
+  }
+
+  @Test
+  void countersPerProfile() throws Exception {
+    RateLimiter l = limiter(RateLimiter.builder());
+    JettyApp app = app(l);
+    for (int i = 0; i < 7; i++) {
+      app.send("POST", "/api/auth/login");
+    }
+    RateLimitStats.ProfileStats auth = l.stats().profiles().get("auth");
+    assertThat(auth.allowed()).isEqualTo(5);
+    assertThat(auth.rejected()).isEqualTo(2);
+    assertThat(auth.fallback()).isZero();
+  }
+}

@@ -1,0 +1,274 @@
+package dev.ratecache.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.JettyApp;
+import dev.ratecache.testing.RedisServer;
+import jakarta.servlet.DispatcherType;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.servlet.ServletContainer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The three ways to register rate limiting: web.xml, programmatic, and JAX-RS annotations. */
+class RateLimitRegistrationTest {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  @TempDir
+  java.nio.file.Path webapp;
+
+  @BeforeEach
+  void clean() {
+    redis.flushAll();
+  }
+
+  // ------------------------------------------------------------------ web.xml
+
+  private WebAppContext webXml(Map<String, String> initParams) throws Exception {
+    String params = initParams.entrySet().stream()
+        .map(e -> "      <init-param><param-name>" + e.getKey() + "</param-name><param-value>"
+            + e.getValue() + "</param-value></init-param>")
+        .collect(Collectors.joining("\n"));
+    Files.createDirectories(webapp.resolve("WEB-INF"));
+    Files.writeString(webapp.resolve("WEB-INF/web.xml"), """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
+          <filter>
+            <filter-name>rate-limit</filter-name>
+            <filter-class>dev.ratecache.ratelimit.RateLimitFilter</filter-class>
+        %s
+          </filter>
+          <filter-mapping>
+            <filter-name>rate-limit</filter-name>
+            <url-pattern>/*</url-pattern>
+          </filter-mapping>
+          <servlet>
+            <servlet-name>ok</servlet-name>
+            <servlet-class>dev.ratecache.testing.JettyApp$OkServlet</servlet-class>
+          </servlet>
+          <servlet-mapping>
+            <servlet-name>ok</servlet-name>
+            <url-pattern>/*</url-pattern>
+          </servlet-mapping>
+        </web-app>
+        """.formatted(params));
+    WebAppContext context = new WebAppContext();
+    context.setContextPath("/legacy");
+    context.setBaseResourceAsPath(webapp);
+    context.setParentLoaderPriority(true);
+    context.setThrowUnavailableOnStartupException(true);
+    return context;
+  }
+
+  @Test
+  void webXmlWithInitParamsOnly() throws Exception {
+    WebAppContext context = webXml(Map.of(
+        "REDIS_HOST", "127.0.0.1",
+        "redis.port", String.valueOf(redis.port()),
+        "profile.chat.limit", "3/1m",
+        "profile.reports.limit", "2/1h",
+        "profile.reports.prefixes", "/reports",
+        "profile.reports.methods", "GET",
+        "headers", "both",
+        "trusted-proxies", "127.0.0.1"));
+    try (JettyApp app = JettyApp.start(context)) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(app.send("POST", "/legacy/api/chat").statusCode()).isEqualTo(200);
+      }
+      HttpResponse<String> r = app.send("POST", "/legacy/api/chat");
+      assertThat(r.statusCode()).isEqualTo(429);
+      assertThat(r.headers().firstValue("X-RateLimit-Limit")).hasValue("3");
+      assertThat(r.headers().firstValue("RateLimit-Policy")).hasValue("\"chat\";q=3;w=60");
+
+      assertThat(app.send("GET", "/legacy/reports/1").statusCode()).isEqualTo(200);
+      assertThat(app.send("POST", "/legacy/reports/1").statusCode()).as("GET only").isEqualTo(200);
+      assertThat(app.send("GET", "/legacy/reports/2", "X-Forwarded-For", "203.0.113.5")
+          .statusCode()).as("trusted proxy: another client").isEqualTo(200);
+      assertThat(app.send("GET", "/legacy/reports/3").statusCode()).isEqualTo(200);
+      assertThat(app.send("GET", "/legacy/reports/4").statusCode()).isEqualTo(429);
+    }
+    assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:chat:ip:127.0.0.1"))).isTrue();
+  }
+
+  @Test
+  void badInitParamsFailTheDeploymentNamingTheParam() throws Exception {
+    for (Map.Entry<Map<String, String>, String> c : Map.of(
+        Map.of("profile.chat.limit", "twenty"), "profile.chat.limit",
+        Map.of("profle.chat.limit", "20/1m"), "profle.chat.limit",
+        Map.of("profiles", "chat,unknown"), "unknown profile 'unknown'",
+        Map.of("REDIS_PORT", "abc"), "REDIS_PORT",
+        Map.of("trusted-proxies", "proxy.example.com"), "trusted-proxies",
+        Map.of("profile.chat.fallback", "sometimes"), "profile.chat.fallback",
+        Map.of("headers", "fancy"), "headers").entrySet()) {
+      WebAppContext context = webXml(c.getKey());
+      assertThatThrownBy(() -> JettyApp.start(context).close())
+          .as("init-params %s", c.getKey())
+          .hasStackTraceContaining(c.getValue());
+    }
+  }
+
+  // ------------------------------------------------------------------ JAX-RS
+
+  /** A resource guarded only by annotations. */
+  @Path("/")
+  public static class Resources {
+    @POST
+    @Path("api/chat")
+    @RateLimited("chat")
+    public String chat() {
+      return "sent";
+    }
+
+    @GET
+    @Path("reports")
+    @RateLimited("upload")
+    public String reports() {
+      return "report";
+    }
+
+    @GET
+    @Path("free")
+    public String free() {
+      return "free";
+    }
+  }
+
+  /** A resource naming a profile that does not exist. */
+  @Path("/broken")
+  public static class Broken {
+    @GET
+    @RateLimited("nope")
+    public String get() {
+      return "never";
+    }
+  }
+
+  private static ServletHolder jersey(Object... components) {
+    ResourceConfig config = new ResourceConfig();
+    for (Object c : components) {
+      if (c instanceof Class<?> type) {
+        config.register(type);
+      } else {
+        config.register(c);
+      }
+    }
+    ServletHolder holder = new ServletHolder(new ServletContainer(config));
+    holder.setInitOrder(1);
+    return holder;
+  }
+
+  @Test
+  void annotationsGuardResourcesAndAddHeaders() throws Exception {
+    try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+        RateLimiter limiter = RateLimiter.builder().connector(connector).build();
+        JettyApp app = JettyApp.start(jerseyOnly(new RateLimitFeature(limiter)))) {
+      for (int i = 0; i < 5; i++) {
+        HttpResponse<String> r = app.send("GET", "/reports");
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo("report");
+        assertThat(r.headers().allValues("RateLimit")).hasSize(1);
+        assertThat(r.headers().firstValue("RateLimit").orElseThrow())
+            .startsWith("\"upload\";r=" + (4 - i));
+      }
+      HttpResponse<String> rejected = app.send("GET", "/reports");
+      assertThat(rejected.statusCode()).isEqualTo(429);
+      assertThat(rejected.headers().firstValue("Retry-After")).hasValue("12");
+      assertThat(rejected.headers().firstValue("Content-Type").orElseThrow())
+          .startsWith("application/problem+json");
+      assertThat(rejected.body()).contains("\"policy\":\"upload\"");
+      HttpResponse<String> free = app.send("GET", "/free");
+      assertThat(free.statusCode()).isEqualTo(200);
+      assertThat(free.headers().firstValue("RateLimit")).isEmpty();
+    }
+  }
+
+  private static ServletContextHandler jerseyOnly(Object feature) {
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addServlet(jersey(Resources.class, feature), "/*");
+    return context;
+  }
+
+  @Test
+  void filterAndAnnotationTogetherChargeOncePerProfile() throws Exception {
+    try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+        RateLimiter limiter = RateLimiter.builder().connector(connector).build()) {
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
+          EnumSet.of(DispatcherType.REQUEST));
+      // The no-argument feature finds the filter's limiter in the servlet context.
+      context.addServlet(jersey(Resources.class, RateLimitFeature.class), "/*");
+      try (JettyApp app = JettyApp.start(context)) {
+        for (int i = 0; i < 20; i++) {
+          HttpResponse<String> r = app.send("POST", "/api/chat");
+          assertThat(r.statusCode()).as("request %d", i + 1).isEqualTo(200);
+          assertThat(r.headers().allValues("RateLimit")).hasSize(1);
+        }
+        assertThat(app.send("POST", "/api/chat").statusCode()).isEqualTo(429);
+      }
+      assertThat(limiter.stats().profiles().get("chat").allowed()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void unknownProfileInAnAnnotationFailsDeployment() throws Exception {
+    try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+        RateLimiter limiter = RateLimiter.builder().connector(connector).build()) {
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.addServlet(jersey(Broken.class, new RateLimitFeature(limiter)), "/*");
+      assertThatThrownBy(() -> JettyApp.start(context).close())
+          .hasStackTraceContaining("unknown profile 'nope'")
+          .hasStackTraceContaining(Broken.class.getName() + ".get");
+    }
+  }
+
+  @Test
+  void featureWithoutALimiterFailsDeploymentWithAnExplanation() throws Exception {
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addServlet(jersey(Resources.class, RateLimitFeature.class), "/*");
+    assertThatThrownBy(() -> JettyApp.start(context).close())
+        .hasStackTraceContaining("no RateLimiter for @RateLimited");
+  }
+
+  @Test
+  void programmaticRegistrationThroughServletContextAddFilter() throws Exception {
+    try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+        RateLimiter limiter = RateLimiter.builder()
+            .profiles(List.of(RateLimitProfile.builder("api")
+                .limit(Limit.parse("2/1m", "limit")).prefix("/").build()))
+            .connector(connector).build()) {
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.addServlet(new ServletHolder(new JettyApp.OkServlet()), "/*");
+      // As a ServletContainerInitializer or a listener would do it.
+      context.addEventListener(new jakarta.servlet.ServletContextListener() {
+        @Override
+        public void contextInitialized(jakarta.servlet.ServletContextEvent e) {
+          e.getServletContext().addFilter("rate-limit", new RateLimitFilter(limiter))
+              .addMappingForUrlPatterns(EnumSet.of(DispatcherType.REQUEST), false, "/*");
+        }
+      });
+      try (JettyApp app = JettyApp.start(context)) {
+        assertThat(app.send("GET", "/anything").statusCode()).isEqualTo(200);
+        assertThat(app.send("GET", "/else").statusCode()).isEqualTo(200);
+        assertThat(app.send("GET", "/more").statusCode()).isEqualTo(429);
+      }
+    }
+  }
+}
