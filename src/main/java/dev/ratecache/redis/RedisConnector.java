@@ -20,7 +20,9 @@ import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.ClusterPipeline;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.CommandObject;
@@ -28,6 +30,7 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
@@ -178,6 +181,10 @@ public final class RedisConnector implements AutoCloseable {
    * @throws JedisDataException if Redis answered with an error
    */
   public <T> T execute(Function<? super UnifiedJedis, ? extends T> command) {
+    return execute(command, true);
+  }
+
+  private <T> T execute(Function<? super UnifiedJedis, ? extends T> command, boolean timed) {
     if (!health.isUp()) {
       throw downException;
     }
@@ -189,7 +196,7 @@ public final class RedisConnector implements AutoCloseable {
       throw onFailure(e);
     }
     long took = System.nanoTime() - start;
-    if (took >= slowCallNanos) {
+    if (timed && took >= slowCallNanos) {
       String reason = "slow call: " + TimeUnit.NANOSECONDS.toMillis(took) + " ms (threshold "
           + settings.slowCallThreshold().toMillis() + " ms)";
       if (!health.recordFailure(reason)) {
@@ -210,9 +217,33 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   /**
+   * Queues commands on a pipeline and sends them in one round trip per node: a plain pipeline for
+   * standalone and Sentinel, a cluster pipeline (grouped by the node that owns each key's slot)
+   * for Cluster. The pipeline is synchronised before this returns, so every {@code Response}
+   * {@code queue} created can be read.
+   *
+   * @param queue queues commands and returns their responses
+   * @throws RedisUnavailableException if Redis is down, or a node could not be reached
+   */
+  public <T> T pipelined(Function<? super AbstractPipeline, ? extends T> queue) {
+    return execute(jedis -> {
+      ConnectionProvider provider = client.provider();
+      try (AbstractPipeline pipeline = provider instanceof ClusterConnectionProvider cluster
+          ? new ClusterPipeline(cluster)
+          : new Pipeline(provider.getConnection(), true)) {
+        T responses = queue.apply(pipeline);
+        pipeline.sync();
+        return responses;
+      }
+    });
+  }
+
+  /**
    * Runs {@code command} once on each master (once on the server, for standalone and
    * Sentinel), for commands that are not routed by key such as {@code SCAN}, {@code INFO} or
-   * {@code DBSIZE}.
+   * {@code DBSIZE}. The whole run is not held to the slow-call threshold, since a sweep such as
+   * {@code SCAN} makes many quick round trips; each round trip is still bounded by the socket
+   * timeout.
    *
    * @return each master's address and what {@code command} returned there, in a stable order
    * @throws RedisUnavailableException if Redis is down, or a master could not be reached
@@ -233,7 +264,7 @@ public final class RedisConnector implements AutoCloseable {
         }
       }
       return results;
-    });
+    }, false);
   }
 
   /**

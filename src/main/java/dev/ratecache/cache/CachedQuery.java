@@ -1,0 +1,39 @@
+package dev.ratecache.cache;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Caches the JSON response of a JAX-RS {@code GET} resource method in Redis (through
+ * {@link QueryCache}) under a key rendered from path and query parameters. Takes effect when
+ * {@link CachedQueryFeature} is registered.
+ *
+ * <p>On a hit the method is not invoked; responses carry {@code X-Cache: HIT} or {@code MISS} and
+ * a strong {@code ETag}, and {@code If-None-Match} gets {@code 304}. Only {@code 200} JSON
+ * responses are stored, never one that sets a cookie or says {@code Cache-Control: no-store}, and
+ * none larger than the feature's size limit (1 MiB by default). When the request has a principal,
+ * the key gets a {@code :user:<principal>} suffix unless {@link #shared()}, so one user never
+ * receives another's response.
+ */
+@Documented
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface CachedQuery {
+  /**
+   * The key template, such as {@code query:user:email:{email}}; each {@code {name}} must be a
+   * {@code @PathParam} or {@code @QueryParam} of the method (checked at deploy time).
+   */
+  String value();
+
+  /** An explicit TTL in seconds; overrides {@link #category()}. */
+  long ttlSeconds() default -1;
+
+  /** The TTL category ({@link CacheTtl}); by default the key's own category. */
+  String category() default "";
+
+  /** True if the response is the same for every user, so no per-user suffix is added. */
+  boolean shared() default false;
+}

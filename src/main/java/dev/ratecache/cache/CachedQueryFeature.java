@@ -1,0 +1,333 @@
+package dev.ratecache.cache;
+
+import dev.ratecache.ConfigurationException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HttpMethod;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Priorities;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.container.ContainerRequestContext;
+import jakarta.ws.rs.container.ContainerRequestFilter;
+import jakarta.ws.rs.container.ContainerResponseContext;
+import jakarta.ws.rs.container.ContainerResponseFilter;
+import jakarta.ws.rs.container.DynamicFeature;
+import jakarta.ws.rs.container.ResourceInfo;
+import jakarta.ws.rs.core.EntityTag;
+import jakarta.ws.rs.core.FeatureContext;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.ext.WriterInterceptor;
+import jakarta.ws.rs.ext.WriterInterceptorContext;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Method;
+import java.lang.reflect.Parameter;
+import java.nio.charset.StandardCharsets;
+import java.security.Principal;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Applies {@link CachedQuery @CachedQuery} and {@link InvalidatesCache @InvalidatesCache} to JAX-RS
+ * resource methods. Annotations are read and key templates compiled once, at deploy time: an
+ * unknown template variable, an unknown TTL category or {@code @CachedQuery} on a method that is
+ * not {@code GET} fails the deployment with the method's name.
+ *
+ * <p>Cache lookups run after authentication and rate limiting, so a cached response is still
+ * rate-limited and per-user keys see the principal. Thread-safe.
+ */
+public final class CachedQueryFeature implements DynamicFeature {
+  /** The default largest response body that is stored. */
+  public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+  static final String KEY_PROPERTY = "dev.ratecache.cache.key";
+  static final String STORE_PROPERTY = "dev.ratecache.cache.store";
+  private static final Pattern PATH_VARIABLE =
+      Pattern.compile("\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*(?::[^}]*)?}");
+
+  private final QueryCache cache;
+  private final int maxBodyBytes;
+  /** Set at deploy time if any cached method is per-user; key invalidation then sweeps those too. */
+  private volatile boolean anyUserScoped;
+
+  /** Caches through {@code cache}, storing bodies up to 1 MiB. */
+  public CachedQueryFeature(QueryCache cache) {
+    this(cache, DEFAULT_MAX_BODY_BYTES);
+  }
+
+  /** Caches through {@code cache}, storing bodies up to {@code maxBodyBytes}. */
+  public CachedQueryFeature(QueryCache cache, int maxBodyBytes) {
+    this.cache = Objects.requireNonNull(cache, "cache");
+    if (maxBodyBytes < 1) {
+      throw new ConfigurationException("maxBodyBytes", "must be positive, got " + maxBodyBytes);
+    }
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  @Override
+  public void configure(ResourceInfo resourceInfo, FeatureContext context) {
+    Method method = resourceInfo.getResourceMethod();
+    String where = resourceInfo.getResourceClass().getName() + "." + method.getName();
+    CachedQuery cached = method.getAnnotation(CachedQuery.class);
+    InvalidatesCache invalidates = method.getAnnotation(InvalidatesCache.class);
+    if (cached == null && invalidates == null) {
+      return;
+    }
+    Set<String> names = declaredNames(resourceInfo);
+    if (cached != null) {
+      if (method.getAnnotation(GET.class) == null) {
+        throw new ConfigurationException("@CachedQuery", "only GET methods can be cached; "
+            + where + " is not GET");
+      }
+      KeyTemplate template = checked(cached.value(), names, where, "@CachedQuery");
+      Duration ttl = ttl(cached, template, where);
+      if (!cached.shared()) {
+        anyUserScoped = true;
+      }
+      context.register(new Lookup(template, ttl, cached.shared()),
+          Priorities.AUTHORIZATION + 500);
+    }
+    if (invalidates != null) {
+      List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
+          .map(t -> checked(t, names, where, "@InvalidatesCache")).toList();
+      context.register(new Invalidation(templates), Priorities.AUTHORIZATION + 500);
+    }
+  }
+
+  private static KeyTemplate checked(String text, Set<String> names, String where,
+      String annotation) {
+    KeyTemplate template = KeyTemplate.parse(text, annotation + " on " + where);
+    for (String variable : template.variables()) {
+      if (!names.contains(variable)) {
+        throw new ConfigurationException(annotation, "unknown variable {" + variable + "} in '"
+            + text + "' on " + where + "; the method's path and query parameters are " + names);
+      }
+    }
+    return template;
+  }
+
+  private Duration ttl(CachedQuery cached, KeyTemplate template, String where) {
+    if (cached.ttlSeconds() > 0) {
+      return Duration.ofSeconds(cached.ttlSeconds());
+    }
+    if (!cached.category().isEmpty()) {
+      if (!cache.ttls().has(cached.category())) {
+        throw new ConfigurationException("@CachedQuery", "unknown TTL category '"
+            + cached.category() + "' on " + where + "; known: " + cache.ttls().asMap().keySet());
+      }
+      return cache.ttls().of(cached.category());
+    }
+    return cache.ttls().forKey(template.toString());
+  }
+
+  /** Names a template may use: {@code @PathParam}, {@code @QueryParam} and {@code @Path} variables. */
+  private static Set<String> declaredNames(ResourceInfo info) {
+    Set<String> names = new LinkedHashSet<>();
+    Method method = info.getResourceMethod();
+    for (Parameter p : method.getParameters()) {
+      for (Annotation a : p.getAnnotations()) {
+        if (a instanceof PathParam pp) {
+          names.add(pp.value());
+        } else if (a instanceof QueryParam qp) {
+          names.add(qp.value());
+        }
+      }
+    }
+    for (Path path : new Path[] {info.getResourceClass().getAnnotation(Path.class),
+        method.getAnnotation(Path.class)}) {
+      if (path != null) {
+        Matcher m = PATH_VARIABLE.matcher(path.value());
+        while (m.find()) {
+          names.add(m.group(1));
+        }
+      }
+    }
+    return names;
+  }
+
+  /** Values for template variables: path parameters first, then query parameters. */
+  private static Function<String, String> values(ContainerRequestContext request) {
+    MultivaluedMap<String, String> path = request.getUriInfo().getPathParameters(true);
+    MultivaluedMap<String, String> query = request.getUriInfo().getQueryParameters(true);
+    return name -> {
+      String v = path.getFirst(name);
+      if (v == null) {
+        v = query.getFirst(name);
+      }
+      return v == null ? "" : v;
+    };
+  }
+
+  private static String principal(ContainerRequestContext request) {
+    if (request.getSecurityContext() == null) {
+      return null;
+    }
+    Principal p = request.getSecurityContext().getUserPrincipal();
+    return p == null ? null : p.getName();
+  }
+
+  /** A strong entity tag: 128 bits of SHA-256 of the body. */
+  static EntityTag etag(byte[] body) {
+    return new EntityTag(CacheKeys.hash(body).substring(0, 22));
+  }
+
+  private static boolean isJson(MediaType type) {
+    return type != null && (type.isCompatible(MediaType.APPLICATION_JSON_TYPE)
+        || type.getSubtype().endsWith("+json"));
+  }
+
+  /** The lookup before the method, and the store after it. */
+  final class Lookup implements ContainerRequestFilter, ContainerResponseFilter, WriterInterceptor {
+    private final KeyTemplate template;
+    private final Duration ttl;
+    private final boolean shared;
+
+    Lookup(KeyTemplate template, Duration ttl, boolean shared) {
+      this.template = template;
+      this.ttl = ttl;
+      this.shared = shared;
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request) {
+      String method = request.getMethod();
+      if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+        return;
+      }
+      String key = template.render(values(request));
+      String user = principal(request);
+      if (!shared && user != null) {
+        key = key + ":user:" + CacheKeys.escape(user);
+      }
+      request.setProperty(KEY_PROPERTY, key);
+      String json = cache.getJson(key);
+      if (json == null) {
+        return;
+      }
+      byte[] body = json.getBytes(StandardCharsets.UTF_8);
+      EntityTag tag = etag(body);
+      Response.ResponseBuilder hit = request.getRequest().evaluatePreconditions(tag);
+      if (hit == null) {
+        hit = Response.ok(body, MediaType.APPLICATION_JSON_TYPE);
+      }
+      request.abortWith(hit.tag(tag).header("X-Cache", "HIT").build());
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+      if (request.getProperty(KEY_PROPERTY) == null
+          || response.getHeaders().containsKey("X-Cache")) {
+        return;
+      }
+      response.getHeaders().putSingle("X-Cache", "MISS");
+      String cacheControl = response.getHeaderString(HttpHeaders.CACHE_CONTROL);
+      boolean storable = response.getStatus() == 200
+          && HttpMethod.GET.equals(request.getMethod())
+          && response.hasEntity()
+          && isJson(response.getMediaType())
+          && !response.getHeaders().containsKey(HttpHeaders.SET_COOKIE)
+          && (cacheControl == null || !cacheControl.toLowerCase(java.util.Locale.ROOT).contains("no-store"));
+      if (storable) {
+        request.setProperty(STORE_PROPERTY, Boolean.TRUE);
+      }
+    }
+
+    @Override
+    public void aroundWriteTo(WriterInterceptorContext context) throws IOException {
+      Object key = context.getProperty(KEY_PROPERTY);
+      if (key == null || context.getProperty(STORE_PROPERTY) == null) {
+        context.proceed();
+        return;
+      }
+      OutputStream original = context.getOutputStream();
+      Capture capture = new Capture(original, maxBodyBytes);
+      context.setOutputStream(capture);
+      context.proceed();
+      if (capture.overflowed()) {
+        return; // too large: already streamed to the client, not stored
+      }
+      byte[] body = capture.bytes();
+      context.getHeaders().putSingle(HttpHeaders.ETAG, etag(body));
+      original.write(body);
+      cache.putJson((String) key, new String(body, StandardCharsets.UTF_8), ttl);
+    }
+  }
+
+  /** Invalidates after a successful response. */
+  final class Invalidation implements ContainerResponseFilter {
+    private final List<KeyTemplate> templates;
+
+    Invalidation(List<KeyTemplate> templates) {
+      this.templates = templates;
+    }
+
+    @Override
+    public void filter(ContainerRequestContext request, ContainerResponseContext response) {
+      if (response.getStatusInfo().getFamily() != Response.Status.Family.SUCCESSFUL) {
+        return;
+      }
+      Function<String, String> values = values(request);
+      for (KeyTemplate t : templates) {
+        String rendered = t.render(values);
+        if (t.isPattern()) {
+          cache.invalidateMatching(rendered);
+        } else {
+          cache.invalidate(rendered);
+          if (anyUserScoped) {
+            // Per-user copies of this key; rendered values are escaped, so this cannot widen.
+            cache.invalidateMatching(rendered + ":user:*");
+          }
+        }
+      }
+    }
+  }
+
+  /** Buffers a body up to a limit; past it, streams everything to the client and gives up. */
+  private static final class Capture extends OutputStream {
+    private final OutputStream target;
+    private final int limit;
+    private ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+    Capture(OutputStream target, int limit) {
+      this.target = target;
+      this.limit = limit;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      if (buffer != null && buffer.size() + len > limit) {
+        buffer.writeTo(target);
+        buffer = null;
+      }
+      if (buffer != null) {
+        buffer.write(b, off, len);
+      } else {
+        target.write(b, off, len);
+      }
+    }
+
+    boolean overflowed() {
+      return buffer == null;
+    }
+
+    byte[] bytes() {
+      return buffer.toByteArray();
+    }
+  }
+}

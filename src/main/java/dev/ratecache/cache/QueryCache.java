@@ -1,0 +1,421 @@
+package dev.ratecache.cache;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisHealth;
+import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.redis.ThrottledLog;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A transparent cache for query results, stored as JSON in Redis with per-entry TTLs.
+ *
+ * <p>While Redis is unavailable every operation uses a bounded in-memory store that honours each
+ * entry's TTL; when Redis returns, Redis is used again and the memory store is emptied, so nothing
+ * written during the outage outlives it. A Redis failure never becomes an error for the caller:
+ * the worst case is a miss. Counters are kept per TTL category (see {@link CacheKeys#category}).
+ *
+ * <pre>{@code
+ * User u = cache.getOrLoad(CacheKeys.userByEmail(email), ttl.of(CacheTtl.USER), User.class,
+ *     () -> db.findUser(email));
+ * cache.invalidateMatching(CacheKeys.USER_PATTERN);
+ * }</pre>
+ *
+ * <p>Thread-safe. Build one per application and share it.
+ */
+public final class QueryCache implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(QueryCache.class);
+
+  /** Loads a value on a miss. */
+  @FunctionalInterface
+  public interface Loader<T> {
+    T load() throws Exception;
+  }
+
+  /** A loader threw a checked exception; its cause is what it threw. */
+  public static final class LoadException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    LoadException(String key, Throwable cause) {
+      super("Loading " + key + " failed: " + cause, cause);
+    }
+  }
+
+  private final RedisConnector connector;
+  private final boolean ownsConnector;
+  private final RedisCacheStore redis;
+  private final MemoryCacheStore memory;
+  private final JsonCodec codec;
+  private final CacheTtl ttls;
+  private final ThrottledLog throttled;
+  private final Map<String, Counters> counters = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
+  private final AutoCloseable healthRegistration;
+
+  private static final class Counters {
+    final LongAdder hits = new LongAdder();
+    final LongAdder misses = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder fallback = new LongAdder();
+  }
+
+  private QueryCache(Builder b) {
+    this.codec = b.codec;
+    this.ttls = b.ttls;
+    if (b.connector == null && b.redisSettings == null) {
+      b.redisSettings = RedisSettings.fromEnvironment();
+    }
+    this.ownsConnector = b.connector == null;
+    this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
+    this.redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
+    this.memory = new MemoryCacheStore(b.memoryMaxBytes, b.clock);
+    this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
+    this.healthRegistration = connector.health().onTransition(t -> {
+      if (t.to() == RedisHealth.State.UP) {
+        memory.clear();
+      }
+    });
+  }
+
+  /** A builder: Redis from the environment, default TTLs, 64 MiB of memory fallback. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** The cached value at {@code key}, if any and if it decodes as {@code type}. */
+  public <T> Optional<T> get(String key, Class<T> type) {
+    return Optional.ofNullable(read(key, codec.type(type)));
+  }
+
+  /** The cached value at {@code key} as a generic type, such as a list of rows. */
+  public <T> Optional<T> get(String key, TypeReference<T> type) {
+    return Optional.ofNullable(read(key, codec.type(type)));
+  }
+
+  /**
+   * The cached value, or the loader's result, stored for {@code ttl}. Within this instance one
+   * load per key runs at a time; concurrent callers for the same key wait for its result. A
+   * {@code null} result is returned but not cached.
+   *
+   * @throws LoadException if the loader throws a checked exception (runtime exceptions are
+   *     rethrown as they are), to this caller and every caller waiting on the same load
+   */
+  public <T> T getOrLoad(String key, Duration ttl, Class<T> type, Loader<? extends T> loader) {
+    return load(key, ttl, codec.type(type), loader);
+  }
+
+  /** {@link #getOrLoad(String, Duration, Class, Loader)} for a generic type. */
+  public <T> T getOrLoad(String key, Duration ttl, TypeReference<T> type,
+      Loader<? extends T> loader) {
+    return load(key, ttl, codec.type(type), loader);
+  }
+
+  /** {@link #getOrLoad(String, Duration, Class, Loader)} with the key's category TTL. */
+  public <T> T getOrLoad(String key, Class<T> type, Loader<? extends T> loader) {
+    return load(key, ttls.forKey(key), codec.type(type), loader);
+  }
+
+  /**
+   * The cached values among {@code keys}, in one round trip per Redis node; missing or
+   * undecodable keys are absent from the result.
+   */
+  public <T> Map<String, T> getAll(Collection<String> keys, Class<T> type) {
+    return readAll(keys, codec.type(type));
+  }
+
+  /** {@link #getAll(Collection, Class)} for a generic type. */
+  public <T> Map<String, T> getAll(Collection<String> keys, TypeReference<T> type) {
+    return readAll(keys, codec.type(type));
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  /** Caches {@code value} as JSON at {@code key} for {@code ttl}. */
+  public void put(String key, Object value, Duration ttl) {
+    putJson(key, codec.encode(value), ttl);
+  }
+
+  /** Caches {@code value} for its key's category TTL. */
+  public void put(String key, Object value) {
+    put(key, value, ttls.forKey(key));
+  }
+
+  /** Caches every entry for {@code ttl}, in one round trip per Redis node. */
+  public void putAll(Map<String, ?> entries, Duration ttl) {
+    Map<String, String> json = new LinkedHashMap<>();
+    entries.forEach((k, v) -> json.put(k, codec.encode(v)));
+    String category = entries.isEmpty() ? CacheTtl.OTHER
+        : CacheKeys.category(entries.keySet().iterator().next());
+    withStore(category, store -> {
+      store.putAll(json, ttl);
+      return null;
+    });
+  }
+
+  /** Removes {@code key} from Redis and from the memory store; true if it was in either. */
+  public boolean invalidate(String key) {
+    boolean inMemory = memory.delete(key);
+    Boolean inRedis = redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
+    return inMemory || Boolean.TRUE.equals(inRedis);
+  }
+
+  /**
+   * Removes every key matching a Redis glob pattern, such as {@link CacheKeys#USER_PATTERN}, from
+   * every Redis master (by {@code SCAN} and {@code UNLINK} in batches) and from the memory store.
+   *
+   * @return how many keys were removed from Redis and memory together
+   * @throws IllegalArgumentException if the pattern is empty
+   */
+  public long invalidateMatching(String pattern) {
+    if (pattern == null || pattern.isEmpty()) {
+      throw new IllegalArgumentException("pattern must not be empty");
+    }
+    long fromMemory = memory.deleteMatching(pattern);
+    Long fromRedis = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
+    return fromMemory + (fromRedis == null ? 0 : fromRedis);
+  }
+
+  // ------------------------------------------------------------------ introspection
+
+  /** Counters per TTL category since start. */
+  public CacheStats stats() {
+    Map<String, CacheStats.CategoryStats> out = new LinkedHashMap<>();
+    counters.forEach((category, c) -> out.put(category, new CacheStats.CategoryStats(
+        c.hits.sum(), c.misses.sum(), c.errors.sum(), c.fallback.sum())));
+    return new CacheStats(out);
+  }
+
+  /** The TTLs in use. */
+  public CacheTtl ttls() {
+    return ttls;
+  }
+
+  /** The connector in use. */
+  public RedisConnector connector() {
+    return connector;
+  }
+
+  /** The codec in use. */
+  public JsonCodec codec() {
+    return codec;
+  }
+
+  /** Milliseconds {@code key} has left in the store in use, or -2 if absent. */
+  public long ttlMillis(String key) {
+    return withStore(CacheKeys.category(key), s -> s.ttlMillis(key));
+  }
+
+  /** Releases the Redis client if this cache created it. */
+  @Override
+  public void close() {
+    try {
+      healthRegistration.close();
+    } catch (Exception e) {
+      log.debug("Removing the health listener failed", e);
+    }
+    if (ownsConnector) {
+      connector.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** The raw JSON at {@code key}, counting a hit or a miss; for the response cache. */
+  String getJson(String key) {
+    String category = CacheKeys.category(key);
+    String json = withStore(category, s -> s.get(key));
+    counters(category).hits.add(json != null ? 1 : 0);
+    counters(category).misses.add(json != null ? 0 : 1);
+    return json;
+  }
+
+  /** Stores raw JSON; for the response cache. */
+  void putJson(String key, String json, Duration ttl) {
+    withStore(CacheKeys.category(key), s -> {
+      s.put(key, json, ttl);
+      return null;
+    });
+  }
+
+  private <T> T read(String key, JavaType type) {
+    String json = getJson(key);
+    if (json == null) {
+      return null;
+    }
+    try {
+      return codec.decode(json, type);
+    } catch (IllegalArgumentException e) {
+      Counters c = counters(CacheKeys.category(key));
+      c.hits.decrement();
+      c.misses.increment();
+      c.errors.increment();
+      throttled.warn("Cached value at " + key + " is not a " + type + "; treated as a miss", e);
+      return null;
+    }
+  }
+
+  private <T> Map<String, T> readAll(Collection<String> keys, JavaType type) {
+    List<String> list = List.copyOf(keys);
+    if (list.isEmpty()) {
+      return Map.of();
+    }
+    String category = CacheKeys.category(list.get(0));
+    Map<String, String> found = withStore(category, s -> s.getAll(list));
+    Map<String, T> out = new LinkedHashMap<>();
+    for (String k : list) {
+      Counters c = counters(CacheKeys.category(k));
+      String json = found.get(k);
+      if (json == null) {
+        c.misses.increment();
+        continue;
+      }
+      try {
+        out.put(k, codec.decode(json, type));
+        c.hits.increment();
+      } catch (IllegalArgumentException e) {
+        c.misses.increment();
+        c.errors.increment();
+        throttled.warn("Cached value at " + k + " is not a " + type + "; treated as a miss", e);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T load(String key, Duration ttl, JavaType type, Loader<? extends T> loader) {
+    Objects.requireNonNull(loader, "loader");
+    T cached = read(key, type);
+    if (cached != null) {
+      return cached;
+    }
+    CompletableFuture<Object> mine = new CompletableFuture<>();
+    CompletableFuture<Object> running = inFlight.putIfAbsent(key, mine);
+    if (running != null) {
+      try {
+        return (T) running.join();
+      } catch (CompletionException e) {
+        throw e.getCause() instanceof RuntimeException r ? r : new LoadException(key, e.getCause());
+      }
+    }
+    try {
+      T loaded = loader.load();
+      if (loaded != null) {
+        put(key, loaded, ttl);
+      }
+      mine.complete(loaded);
+      return loaded;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } catch (Exception e) {
+      LoadException wrapped = new LoadException(key, e);
+      mine.completeExceptionally(wrapped);
+      throw wrapped;
+    } finally {
+      inFlight.remove(key, mine);
+    }
+  }
+
+  /** Runs {@code op} on Redis if it is up, else (or if it fails) on the memory store. */
+  private <T> T withStore(String category, Function<CacheStore, T> op) {
+    if (redis != null && connector.isAvailable()) {
+      try {
+        return op.apply(redis);
+      } catch (RuntimeException e) {
+        counters(category).errors.increment();
+      }
+    }
+    counters(category).fallback.increment();
+    return op.apply(memory);
+  }
+
+  /** Runs {@code op} on Redis if it is up; {@code otherwise} if Redis is down or fails. */
+  private <T> T redisOnly(String category, Function<RedisCacheStore, T> op, T otherwise) {
+    if (redis != null && connector.isAvailable()) {
+      try {
+        return op.apply(redis);
+      } catch (RuntimeException e) {
+        counters(category).errors.increment();
+      }
+    }
+    return otherwise;
+  }
+
+  private Counters counters(String category) {
+    return counters.computeIfAbsent(category, c -> new Counters());
+  }
+
+  /** Builds a {@link QueryCache}. Not thread-safe. */
+  public static final class Builder {
+    private RedisConnector connector;
+    private RedisSettings redisSettings;
+    private JsonCodec codec = JsonCodec.standard();
+    private CacheTtl ttls = CacheTtl.fromLookup(System::getenv);
+    private Clock clock = Clock.systemUTC();
+    private long memoryMaxBytes = 64L * 1024 * 1024;
+
+    private Builder() {}
+
+    /** Use this connector (not closed by the cache). */
+    public Builder connector(RedisConnector connector) {
+      this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    /** Use the shared connector for these settings. Default: from the environment. */
+    public Builder redis(RedisSettings settings) {
+      this.redisSettings = Objects.requireNonNull(settings, "settings");
+      this.connector = null;
+      return this;
+    }
+
+    /** The JSON codec. Default {@link JsonCodec#standard()}. */
+    public Builder codec(JsonCodec codec) {
+      this.codec = Objects.requireNonNull(codec, "codec");
+      return this;
+    }
+
+    /** TTLs per category. Default: {@link CacheTtl#fromLookup} of the environment. */
+    public Builder ttls(CacheTtl ttls) {
+      this.ttls = Objects.requireNonNull(ttls, "ttls");
+      return this;
+    }
+
+    /** The time source of the memory store's TTLs. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The most bytes the memory fallback holds. Default 64 MiB. */
+    public Builder memoryMaxBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new dev.ratecache.ConfigurationException("memoryMaxBytes",
+            "must be at least 1024, got " + bytes);
+      }
+      this.memoryMaxBytes = bytes;
+      return this;
+    }
+
+    public QueryCache build() {
+      return new QueryCache(this);
+    }
+  }
+}
