@@ -62,13 +62,19 @@ public final class JettyApp implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port + path);
   }
 
-  /** Sends a request; {@code headers} alternate name, value. */
+  /** Sends a request (with the body {@code {}} unless GET or HEAD); headers alternate name, value. */
   public HttpResponse<String> send(String method, String path, String... headers)
       throws IOException, InterruptedException {
+    return sendBody(method, path, method.equals("GET") || method.equals("HEAD") ? null : "{}",
+        headers);
+  }
+
+  /** Sends a request with {@code body} (none if null); headers alternate name, value. */
+  public HttpResponse<String> sendBody(String method, String path, String body,
+      String... headers) throws IOException, InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
-        .method(method, method.equals("GET") || method.equals("HEAD")
-            ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString("{}"));
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }

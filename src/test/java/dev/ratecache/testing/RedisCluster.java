@@ -43,7 +43,7 @@ public final class RedisCluster implements BeforeAllCallback, AfterAllCallback, 
     for (RedisServer n : nodes) {
       n.start();
     }
-    if (!stateOk(nodes.get(0))) {
+    if (!slotsAssigned(nodes.get(0))) {
       int per = SLOTS / nodes.size();
       for (int i = 0; i < nodes.size(); i++) {
         int from = i * per;
@@ -85,6 +85,15 @@ public final class RedisCluster implements BeforeAllCallback, AfterAllCallback, 
       why.append("\n").append(n).append(":\n").append(n.logTail());
     }
     throw new IllegalStateException(why.toString());
+  }
+
+  /** True once the cluster was formed (nodes.conf keeps slots across a restart). */
+  private static boolean slotsAssigned(RedisServer n) {
+    try (Jedis j = n.client()) {
+      return j.clusterInfo().contains("cluster_slots_assigned:" + SLOTS);
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   private static boolean stateOk(RedisServer n) {
@@ -137,12 +146,18 @@ public final class RedisCluster implements BeforeAllCallback, AfterAllCallback, 
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    start();
+    if (!Nesting.isNested(context)) {
+      start();
+    }
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    close();
+    // JUnit calls an outer class's static extensions again for each @Nested class: only the
+    // declaring class starts and stops the servers, so nested classes share them.
+    if (!Nesting.isNested(context)) {
+      close();
+    }
   }
 
   @Override

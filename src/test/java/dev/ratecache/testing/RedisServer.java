@@ -262,12 +262,18 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    start();
+    if (!Nesting.isNested(context)) {
+      start();
+    }
   }
 
   @Override
   public void afterAll(ExtensionContext context) {
-    close();
+    // JUnit calls an outer class's static extensions again for each @Nested class: only the
+    // declaring class starts and stops the servers, so nested classes share them.
+    if (!Nesting.isNested(context)) {
+      close();
+    }
   }
 
   /** Kills the process and forgets it. */

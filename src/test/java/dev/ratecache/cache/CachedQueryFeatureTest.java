@@ -1,0 +1,322 @@
+package dev.ratecache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.BearerAuthFilter;
+import dev.ratecache.testing.JettyApp;
+import dev.ratecache.testing.RedisServer;
+import jakarta.servlet.DispatcherType;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.NewCookie;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.net.http.HttpResponse;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.glassfish.jersey.jackson.JacksonFeature;
+import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.servlet.ServletContainer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** @CachedQuery and @InvalidatesCache through real Jetty + Jersey against a real redis-server. */
+class CachedQueryFeatureTest {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+  static final Map<String, String> NAMES = new ConcurrentHashMap<>();
+
+  static int calls(String name) {
+    return CALLS.computeIfAbsent(name, k -> new AtomicInteger()).get();
+  }
+
+  static void called(String name) {
+    CALLS.computeIfAbsent(name, k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /** The resources under test. */
+  @Path("/api")
+  @Produces(MediaType.APPLICATION_JSON)
+  public static class Api {
+    @GET
+    @Path("users/{email}")
+    @CachedQuery(value = "query:user:email:{email}", shared = true)
+    public Map<String, String> user(@PathParam("email") String email) {
+      called("user");
+      return Map.of("email", email, "name", NAMES.getOrDefault(email, "?"));
+    }
+
+    @PUT
+    @Path("users/{email}")
+    @InvalidatesCache("query:user:*")
+    public Map<String, String> rename(@PathParam("email") String email, Map<String, String> body) {
+      NAMES.put(email, body.get("name"));
+      return Map.of("email", email, "name", body.get("name"));
+    }
+
+    @DELETE
+    @Path("users/{email}")
+    @InvalidatesCache("query:user:email:{email}")
+    public Response forget(@PathParam("email") String email) {
+      return Response.noContent().build();
+    }
+
+    @GET
+    @Path("docs")
+    @CachedQuery("query:rag_documents:user:{userId}:limit:{limit}")
+    public Map<String, Object> docs(@QueryParam("userId") String userId,
+        @QueryParam("limit") int limit) {
+      called("docs");
+      return Map.of("userId", userId, "limit", limit);
+    }
+
+    @GET
+    @Path("me")
+    @CachedQuery("query:user:me")
+    public Map<String, String> me(@Context SecurityContext security) {
+      called("me");
+      return Map.of("name", security.getUserPrincipal() == null ? "anonymous"
+          : security.getUserPrincipal().getName());
+    }
+
+    @GET
+    @Path("cookie")
+    @CachedQuery("query:chat:cookie")
+    public Response cookie() {
+      called("cookie");
+      return Response.ok(Map.of("a", 1)).cookie(new NewCookie.Builder("s").value("1").build())
+          .build();
+    }
+
+    @GET
+    @Path("nostore")
+    @CachedQuery("query:chat:nostore")
+    public Response noStore() {
+      called("nostore");
+      return Response.ok(Map.of("a", 1)).header("Cache-Control", "no-store").build();
+    }
+
+    @GET
+    @Path("missing")
+    @CachedQuery("query:chat:missing")
+    public Response missing() {
+      called("missing");
+      return Response.status(404).entity(Map.of("error", "nope")).build();
+    }
+
+    @GET
+    @Path("big")
+    @CachedQuery("query:chat:big")
+    public Map<String, String> big() {
+      called("big");
+      return Map.of("blob", "x".repeat(1_100_000));
+    }
+  }
+
+  /** Names a template variable the method does not have. */
+  @Path("/broken")
+  public static class Broken {
+    @GET
+    @CachedQuery("query:user:email:{email}")
+    public String get(@QueryParam("mail") String mail) {
+      return "";
+    }
+  }
+
+  private RedisConnector connector;
+  private QueryCache cache;
+  private JettyApp app;
+
+  @BeforeEach
+  void start() throws Exception {
+    if (!redis.isRunning()) {
+      redis.start();
+    }
+    redis.flushAll();
+    CALLS.clear();
+    NAMES.clear();
+    NAMES.put("alice@example.com", "Alice");
+    connector = RedisConnector.create(redis.settings().build());
+    cache = QueryCache.builder().connector(connector).build();
+    app = JettyApp.start(context(Api.class));
+  }
+
+  private ServletContextHandler context(Class<?> resource) {
+    ResourceConfig config = new ResourceConfig(resource)
+        .register(JacksonFeature.class)
+        .register(new CachedQueryFeature(cache));
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addFilter(new FilterHolder(new BearerAuthFilter()), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    ServletHolder jersey = new ServletHolder(new ServletContainer(config));
+    jersey.setInitOrder(1);
+    context.addServlet(jersey, "/*");
+    return context;
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    app.close();
+    cache.close();
+    connector.close();
+  }
+
+  @Test
+  void missThenHitWithTheResourceInvokedOnceAndTheValueInRedis() throws Exception {
+    HttpResponse<String> miss = app.send("GET", "/api/users/alice@example.com");
+    assertThat(miss.statusCode()).isEqualTo(200);
+    assertThat(miss.headers().firstValue("X-Cache")).hasValue("MISS");
+    String etag = miss.headers().firstValue("ETag").orElseThrow();
+    assertThat(etag).matches("\"[A-Za-z0-9_-]{22}\"");
+
+    HttpResponse<String> hit = app.send("GET", "/api/users/alice@example.com");
+    assertThat(hit.statusCode()).isEqualTo(200);
+    assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
+    assertThat(hit.headers().firstValue("ETag")).hasValue(etag);
+    assertThat(hit.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/json");
+    assertThat(hit.body()).isEqualTo(miss.body());
+    assertThat(calls("user")).isEqualTo(1);
+
+    String key = "query:user:email:alice@example.com";
+    assertThat(redis.<String>withClient(j -> j.get(key))).isEqualTo(miss.body());
+    assertThat(redis.<Long>withClient(j -> j.pttl(key))).isBetween(299_000L, 300_000L);
+    assertThat(cache.stats().categories().get("user").hits()).isEqualTo(1);
+    assertThat(cache.stats().categories().get("user").misses()).isEqualTo(1);
+  }
+
+  @Test
+  void ifNoneMatchGets304WithoutInvokingTheResource() throws Exception {
+    String etag = app.send("GET", "/api/users/alice@example.com").headers().firstValue("ETag")
+        .orElseThrow();
+    HttpResponse<String> notModified =
+        app.send("GET", "/api/users/alice@example.com", "If-None-Match", etag);
+    assertThat(notModified.statusCode()).isEqualTo(304);
+    assertThat(notModified.headers().firstValue("ETag")).hasValue(etag);
+    assertThat(notModified.body()).isEmpty();
+    HttpResponse<String> changed =
+        app.send("GET", "/api/users/alice@example.com", "If-None-Match", "\"other\"");
+    assertThat(changed.statusCode()).isEqualTo(200);
+    assertThat(calls("user")).isEqualTo(1);
+  }
+
+  @Test
+  void queryParametersFormTheDocumentedKeyAndTtl() throws Exception {
+    app.send("GET", "/api/docs?userId=7&limit=10");
+    app.send("GET", "/api/docs?userId=7&limit=10");
+    app.send("GET", "/api/docs?userId=7&limit=20");
+    assertThat(calls("docs")).isEqualTo(2);
+    assertThat(redis.<Long>withClient(j -> j.pttl("query:rag_documents:user:7:limit:10")))
+        .isBetween(59_000L, 60_000L);
+  }
+
+  @Test
+  void aSuccessfulUpdateInvalidatesByPatternAndTheNextReadSeesIt() throws Exception {
+    app.send("GET", "/api/users/alice@example.com");
+    redis.withClient(j -> j.set("query:chat:id:1", "keep"));
+    HttpResponse<String> put = app.sendBody("PUT", "/api/users/alice@example.com",
+        "{\"name\":\"Alicia\"}", "Content-Type", "application/json");
+    assertThat(put.statusCode()).isEqualTo(200);
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:alice@example.com")))
+        .isFalse();
+    assertThat(redis.<String>withClient(j -> j.get("query:chat:id:1"))).isEqualTo("keep");
+    HttpResponse<String> after = app.send("GET", "/api/users/alice@example.com");
+    assertThat(after.headers().firstValue("X-Cache")).hasValue("MISS");
+    assertThat(after.body()).contains("Alicia");
+    assertThat(calls("user")).isEqualTo(2);
+  }
+
+  @Test
+  void aStarInARequestValueCannotWidenAnInvalidation() throws Exception {
+    app.send("GET", "/api/users/alice@example.com");
+    app.send("GET", "/api/users/*");
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:%2A"))).isTrue();
+    assertThat(app.send("DELETE", "/api/users/*").statusCode()).isEqualTo(204);
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:%2A"))).isFalse();
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:alice@example.com")))
+        .as("only the literal '*' key went").isTrue();
+  }
+
+  @Test
+  void usersNeverReceiveEachOthersResponses() throws Exception {
+    HttpResponse<String> alice = app.send("GET", "/api/me", "Authorization", "Bearer alice");
+    HttpResponse<String> bob = app.send("GET", "/api/me", "Authorization", "Bearer bob");
+    HttpResponse<String> aliceAgain = app.send("GET", "/api/me", "Authorization", "Bearer alice");
+    HttpResponse<String> anonymous = app.send("GET", "/api/me");
+    assertThat(alice.body()).contains("alice");
+    assertThat(bob.body()).contains("bob").doesNotContain("alice");
+    assertThat(aliceAgain.body()).contains("alice");
+    assertThat(aliceAgain.headers().firstValue("X-Cache")).hasValue("HIT");
+    assertThat(anonymous.body()).contains("anonymous");
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:alice"))).isTrue();
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:bob"))).isTrue();
+  }
+
+  @Test
+  void uncacheableResponsesAreNeverStored() throws Exception {
+    for (String path : new String[] {"/api/cookie", "/api/nostore", "/api/missing", "/api/big"}) {
+      app.send("GET", path);
+      HttpResponse<String> again = app.send("GET", path);
+      assertThat(again.headers().firstValue("X-Cache")).as(path).hasValue("MISS");
+    }
+    assertThat(calls("cookie")).isEqualTo(2);
+    assertThat(calls("nostore")).isEqualTo(2);
+    assertThat(calls("missing")).isEqualTo(2);
+    assertThat(calls("big")).isEqualTo(2);
+    assertThat(app.send("GET", "/api/big").body()).hasSizeGreaterThan(1_100_000);
+    assertThat(redis.<Long>withClient(j -> j.dbSize())).isZero();
+  }
+
+  @Test
+  void unknownTemplateVariableFailsDeployment() {
+    assertThatThrownBy(() -> JettyApp.start(context(Broken.class)).close())
+        .hasStackTraceContaining("unknown variable {email}")
+        .hasStackTraceContaining(Broken.class.getName() + ".get");
+  }
+
+  @Test
+  void requestsSucceedWhileRedisIsDownAndRedisIsUsedAgainAfter() throws Exception {
+    app.send("GET", "/api/users/alice@example.com");
+    redis.kill();
+    for (int i = 0; i < 5; i++) {
+      HttpResponse<String> r = app.send("GET", "/api/users/alice@example.com");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).contains("Alice");
+    }
+    assertThat(connector.isAvailable()).isFalse();
+    assertThat(app.send("GET", "/api/users/alice@example.com").headers().firstValue("X-Cache"))
+        .as("served from the memory store during the outage").hasValue("HIT");
+    int callsDuringOutage = calls("user");
+
+    redis.restart();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!connector.isAvailable() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(app.send("GET", "/api/users/alice@example.com").headers().firstValue("X-Cache"))
+        .hasValue("MISS");
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:alice@example.com")))
+        .isTrue();
+    assertThat(calls("user")).isEqualTo(callsDuringOutage + 1);
+  }
+}
