@@ -1,5 +1,6 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,13 +8,8 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import redis.clients.jedis.CommandObjects;
-import redis.clients.jedis.Connection;
-import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.params.SetParams;
-import redis.clients.jedis.resps.ScanResult;
 
 /**
  * Cached JSON in Redis: {@code SET … PX} with the entry's TTL; batches pipelined in one round trip
@@ -22,10 +18,6 @@ import redis.clients.jedis.resps.ScanResult;
  * clients during a large invalidation). Thread-safe.
  */
 final class RedisCacheStore implements CacheStore {
-  /** Keys per SCAN step and per UNLINK batch. */
-  static final int BATCH = 1000;
-  private static final CommandObjects COMMANDS = new CommandObjects();
-
   private final RedisConnector connector;
 
   RedisCacheStore(RedisConnector connector) {
@@ -73,31 +65,7 @@ final class RedisCacheStore implements CacheStore {
 
   @Override
   public long deleteMatching(String pattern) {
-    return connector.executeOnMasters(conn -> scanAndUnlink(conn, pattern)).values().stream()
-        .mapToLong(Long::longValue).sum();
-  }
-
-  /** SCAN one node for {@code pattern}, unlinking each batch found; returns how many went. */
-  static long scanAndUnlink(Connection conn, String pattern) {
-    ScanParams params = new ScanParams().match(pattern).count(BATCH);
-    String cursor = ScanParams.SCAN_POINTER_START;
-    long removed = 0;
-    do {
-      ScanResult<String> page = conn.executeCommand(COMMANDS.scan(cursor, params));
-      List<String> keys = page.getResult();
-      if (!keys.isEmpty()) {
-        // One UNLINK per key, pipelined: keys on one cluster node may still be in different
-        // slots, and a multi-key UNLINK across slots is refused.
-        Pipeline pipeline = new Pipeline(conn);
-        List<Response<Long>> replies = keys.stream().map(pipeline::unlink).toList();
-        pipeline.sync();
-        for (Response<Long> r : replies) {
-          removed += r.get();
-        }
-      }
-      cursor = page.getCursor();
-    } while (!ScanParams.SCAN_POINTER_START.equals(cursor));
-    return removed;
+    return KeySweep.unlink(connector, pattern, scanned -> { });
   }
 
   @Override

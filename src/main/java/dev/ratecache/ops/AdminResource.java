@@ -1,0 +1,163 @@
+package dev.ratecache.ops;
+
+import dev.ratecache.ConfigurationException;
+import dev.ratecache.cache.JsonCodec;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.SecurityContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The opt-in admin endpoint, under {@code /admin/ratecache} of the JAX-RS application: health,
+ * statistics, clear-by-pattern and warm-up. Nothing is exposed unless an application registers
+ * an instance made with {@link #withToken} or {@link #withRole}; every request without the
+ * credential gets {@code 401} (or {@code 403} for a principal without the role).
+ *
+ * <ul>
+ *   <li>{@code GET health}: the {@link HealthReport}; {@code 503} when degraded.
+ *   <li>{@code GET stats}: this instance, the fleet and Redis.
+ *   <li>{@code POST clear?pattern=…}: removes matching keys (all the library's keys without a
+ *       pattern); answers {@code {"removed": n}}.
+ *   <li>{@code POST warm}: runs warm-up; answers the {@link WarmupReport}.
+ * </ul>
+ */
+@Path("/admin/ratecache")
+public final class AdminResource {
+  private static final JsonCodec JSON = JsonCodec.standard();
+
+  private final Operations operations;
+  private final byte[] token;
+  private final String role;
+
+  private AdminResource(Operations operations, String token, String role) {
+    this.operations = Objects.requireNonNull(operations, "operations");
+    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    this.role = role;
+  }
+
+  /**
+   * An endpoint that requires {@code Authorization: Bearer <token>}.
+   *
+   * @throws ConfigurationException if the token is shorter than 16 characters
+   */
+  public static AdminResource withToken(Operations operations, String token) {
+    if (token == null || token.length() < 16) {
+      throw new ConfigurationException("ADMIN_TOKEN",
+          "the admin token must be at least 16 characters");
+    }
+    return new AdminResource(operations, token, null);
+  }
+
+  /** An endpoint that requires an authenticated principal in {@code role}. */
+  public static AdminResource withRole(Operations operations, String role) {
+    if (role == null || role.isBlank()) {
+      throw new ConfigurationException("admin role", "must not be empty");
+    }
+    return new AdminResource(operations, null, role);
+  }
+
+  @GET
+  @Path("health")
+  public Response health(@Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    HealthReport report = operations.health();
+    return json(report.healthy() ? 200 : 503, report);
+  }
+
+  @GET
+  @Path("stats")
+  public Response stats(@Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("instance", operations.localStats());
+    try {
+      var fleet = operations.fleet();
+      body.put("fleet", fleet);
+      body.put("total", InstanceStats.total(fleet));
+      body.put("redis", operations.redisStats());
+    } catch (RuntimeException redisUnavailable) {
+      body.put("redis", Map.of("error", "Redis unavailable: " + redisUnavailable.getMessage()));
+    }
+    return json(200, body);
+  }
+
+  @POST
+  @Path("clear")
+  public Response clear(@QueryParam("pattern") String pattern, @Context HttpHeaders headers,
+      @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    if (pattern != null && pattern.isBlank()) {
+      return problem(400, "Bad Request", "pattern must not be empty");
+    }
+    try {
+      return json(200, Map.of("removed", operations.clear(pattern, n -> { })));
+    } catch (RuntimeException e) {
+      return problem(503, "Service Unavailable", "Redis unavailable: " + e.getMessage());
+    }
+  }
+
+  @POST
+  @Path("warm")
+  public Response warm(@Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return json(200, operations.warm());
+  }
+
+  private Response deny(HttpHeaders headers, SecurityContext security) {
+    if (token != null) {
+      String auth = headers.getHeaderString(HttpHeaders.AUTHORIZATION);
+      if (auth == null || !auth.startsWith("Bearer ")) {
+        return withChallenge();
+      }
+      byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+      return MessageDigest.isEqual(given, token) ? null : withChallenge();
+    }
+    if (security == null || security.getUserPrincipal() == null) {
+      return withChallenge();
+    }
+    return security.isUserInRole(role) ? null
+        : problem(403, "Forbidden", "role '" + role + "' required");
+  }
+
+  private static Response withChallenge() {
+    return Response.fromResponse(problem(401, "Unauthorized", "admin credential required"))
+        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"ratecache\"").build();
+  }
+
+  private static Response json(int status, Object body) {
+    return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
+        .entity(JSON.encode(body)).build();
+  }
+
+  private static Response problem(int status, String title, String detail) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("type", "about:blank");
+    p.put("title", title);
+    p.put("status", status);
+    p.put("detail", detail);
+    return Response.status(status).type("application/problem+json").entity(JSON.encode(p))
+        .build();
+  }
+}

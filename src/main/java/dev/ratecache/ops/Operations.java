@@ -1,0 +1,217 @@
+package dev.ratecache.ops;
+
+import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.cache.CacheStats;
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.RateLimitStats;
+import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.redis.KeySweep;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisHealth;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.function.LongConsumer;
+
+/**
+ * The operational face of an application's ratecache: health, statistics (local, fleet and
+ * Redis), clearing and warm-up, for the admin endpoint, the CLI and monitoring. Thread-safe.
+ */
+public final class Operations implements AutoCloseable {
+  /** Every key pattern the library owns; clearing without a pattern removes only these. */
+  public static final List<String> OWNED_PATTERNS;
+
+  static {
+    List<String> owned = new ArrayList<>(CacheKeys.ALL_PATTERNS);
+    owned.add(StatsPublisher.PREFIX + "*");
+    OWNED_PATTERNS = List.copyOf(owned);
+  }
+
+  private final RedisConnector connector;
+  private final QueryCache cache;
+  private final RateLimiter limiter;
+  private final Warmup warmup;
+  private final String instanceId;
+  private final Clock clock;
+  private volatile StatsPublisher publisher;
+
+  private Operations(Builder b) {
+    this.connector = Objects.requireNonNull(b.connector, "connector");
+    this.cache = b.cache;
+    this.limiter = b.limiter;
+    this.clock = b.clock;
+    this.instanceId = b.instanceId != null ? b.instanceId : defaultInstanceId();
+    this.warmup = cache != null ? new Warmup(cache, clock) : null;
+  }
+
+  /**
+   * A builder around the connector the features share.
+   *
+   * @param connector the Redis connector (not closed by {@link #close()})
+   */
+  public static Builder builder(RedisConnector connector) {
+    return new Builder(connector);
+  }
+
+  /** The health report (no network while Redis is known down). */
+  public HealthReport health() {
+    return HealthCheck.check(connector);
+  }
+
+  /** This instance's counters now. */
+  public InstanceStats localStats() {
+    Map<String, Long> counters = new TreeMap<>();
+    if (cache != null) {
+      CacheStats s = cache.stats();
+      s.categories().forEach((category, c) -> {
+        counters.put("cache." + category + ".hits", c.hits());
+        counters.put("cache." + category + ".misses", c.misses());
+        counters.put("cache." + category + ".errors", c.errors());
+        counters.put("cache." + category + ".fallback", c.fallback());
+      });
+    }
+    if (limiter != null) {
+      RateLimitStats s = limiter.stats();
+      s.profiles().forEach((profile, p) -> {
+        counters.put("ratelimit." + profile + ".allowed", p.allowed());
+        counters.put("ratelimit." + profile + ".rejected", p.rejected());
+        counters.put("ratelimit." + profile + ".fallback", p.fallback());
+        counters.put("ratelimit." + profile + ".unavailable", p.unavailable());
+      });
+    }
+    RedisHealth.Snapshot h = connector.health().snapshot();
+    counters.put("redis.outages", h.outages());
+    counters.put("redis.fallback_millis", h.totalDowntime().toMillis());
+    return new InstanceStats(instanceId, clock.instant(),
+        h.state() == RedisHealth.State.UP ? "redis" : "memory", counters);
+  }
+
+  /** What every instance published (including this one once it publishes). */
+  public List<InstanceStats> fleet() {
+    return FleetStats.instances(connector);
+  }
+
+  /** Redis-side figures, scanning at most 100,000 keys per master. */
+  public RedisServerStats redisStats() {
+    return FleetStats.redis(connector, 100_000);
+  }
+
+  /**
+   * Removes keys matching {@code pattern} from Redis (and from the memory store, when a
+   * {@link QueryCache} is attached), or every key the library owns when {@code pattern} is null.
+   *
+   * @return how many keys were removed
+   */
+  public long clear(String pattern, LongConsumer progress) {
+    List<String> patterns = pattern == null ? OWNED_PATTERNS : List.of(pattern);
+    long removed = 0;
+    for (String p : patterns) {
+      removed += cache != null ? cache.invalidateMatching(p)
+          : KeySweep.unlink(connector, p, progress);
+    }
+    return removed;
+  }
+
+  /** The warm-up registry, or {@code null} without a {@link QueryCache}. */
+  public Warmup warmup() {
+    return warmup;
+  }
+
+  /** Runs warm-up now; an empty report without a {@link QueryCache}. */
+  public WarmupReport warm() {
+    return warmup != null ? warmup.run() : new WarmupReport(clock.instant(), Duration.ZERO,
+        List.of());
+  }
+
+  /** Starts publishing {@link #localStats()} to Redis every {@code interval}. */
+  public synchronized Operations publishEvery(Duration interval) {
+    if (publisher == null) {
+      publisher = new StatsPublisher(connector, this::localStats, interval);
+      publisher.start();
+    }
+    return this;
+  }
+
+  /** Publishes {@link #localStats()} once now; false if Redis is unavailable. */
+  public boolean publishNow() {
+    return new StatsPublisher(connector, this::localStats, Duration.ofMinutes(1)).publish();
+  }
+
+  public String instanceId() {
+    return instanceId;
+  }
+
+  public RedisConnector connector() {
+    return connector;
+  }
+
+  @Override
+  public void close() {
+    StatsPublisher p = publisher;
+    if (p != null) {
+      p.close();
+    }
+  }
+
+  private static String defaultInstanceId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      host = "unknown";
+    }
+    String pid = ManagementFactory.getRuntimeMXBean().getName();
+    int at = pid.indexOf('@');
+    return host + "-" + (at > 0 ? pid.substring(0, at) : pid);
+  }
+
+  /** Builds {@link Operations}. Not thread-safe. */
+  public static final class Builder {
+    private final RedisConnector connector;
+    private QueryCache cache;
+    private RateLimiter limiter;
+    private String instanceId;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(RedisConnector connector) {
+      this.connector = connector;
+    }
+
+    /** The query cache whose counters to report, clear through and warm. */
+    public Builder cache(QueryCache cache) {
+      this.cache = cache;
+      return this;
+    }
+
+    /** The rate limiter whose counters to report. */
+    public Builder rateLimiter(RateLimiter limiter) {
+      this.limiter = limiter;
+      return this;
+    }
+
+    /** This instance's id in the fleet view. Default {@code <host>-<pid>}. */
+    public Builder instanceId(String id) {
+      if (id == null || !id.matches("[A-Za-z0-9._:@-]{1,100}")) {
+        throw new dev.ratecache.ConfigurationException("instanceId",
+            "must be 1-100 characters of [A-Za-z0-9._:@-], got '" + id + "'");
+      }
+      this.instanceId = id;
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    public Operations build() {
+      return new Operations(this);
+    }
+  }
+}

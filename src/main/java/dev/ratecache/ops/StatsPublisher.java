@@ -1,0 +1,82 @@
+package dev.ratecache.ops;
+
+import dev.ratecache.redis.RedisConnector;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes this instance's counters to Redis every interval, as a small hash
+ * {@code ratecache:instances:<id>} that expires after three intervals, so one command sees the
+ * whole fleet and instances that stopped disappear by themselves. Skipped while Redis is down.
+ */
+final class StatsPublisher implements AutoCloseable {
+  static final String PREFIX = "ratecache:instances:";
+  private static final Logger log = LoggerFactory.getLogger(StatsPublisher.class);
+
+  private final RedisConnector connector;
+  private final Supplier<InstanceStats> stats;
+  private final Duration interval;
+  private final ScheduledExecutorService scheduler;
+
+  StatsPublisher(RedisConnector connector, Supplier<InstanceStats> stats, Duration interval) {
+    this.connector = connector;
+    this.stats = stats;
+    this.interval = interval;
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "ratecache-stats-publisher");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  void start() {
+    scheduler.scheduleWithFixedDelay(this::publishQuietly, 0, interval.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /** Publishes once now; false if Redis is down or failed. */
+  boolean publish() {
+    if (!connector.isAvailable()) {
+      return false;
+    }
+    InstanceStats s = stats.get();
+    Map<String, String> fields = new HashMap<>();
+    fields.put("instance", s.instance());
+    fields.put("updatedAt", String.valueOf(s.updatedAt().toEpochMilli()));
+    fields.put("backend", s.backend());
+    s.counters().forEach((k, v) -> fields.put("c:" + k, String.valueOf(v)));
+    String key = PREFIX + s.instance();
+    long ttl = interval.multipliedBy(3).toMillis();
+    try {
+      connector.pipelined(p -> {
+        p.del(key);
+        p.hset(key, fields);
+        p.pexpire(key, ttl);
+        return null;
+      });
+      return true;
+    } catch (RuntimeException e) {
+      return false; // counted and logged (throttled) by the connector
+    }
+  }
+
+  private void publishQuietly() {
+    try {
+      publish();
+    } catch (RuntimeException e) {
+      log.debug("Publishing statistics failed", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+}
