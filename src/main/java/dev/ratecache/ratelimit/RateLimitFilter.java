@@ -3,6 +3,7 @@ package dev.ratecache.ratelimit;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
@@ -21,7 +22,8 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>in {@code web.xml} with {@code <init-param>}s only (see {@link InitParams} for the names;
- *       Redis settings come from init-params or the environment);
+ *       Redis settings come from the filter's init-params, then the context's
+ *       {@code <context-param>}s, then the environment);
  *   <li>programmatically: {@code new RateLimitFilter(RateLimiter.builder()...build())} registered
  *       with {@code ServletContext.addFilter} or a Jetty {@code FilterHolder};
  *   <li>alongside {@link RateLimited @RateLimited} on JAX-RS resources through
@@ -73,7 +75,17 @@ public final class RateLimitFilter implements Filter {
       for (String name : Collections.list(config.getInitParameterNames())) {
         params.put(name, config.getInitParameter(name));
       }
-      limiter = InitParams.limiter(params, System::getenv);
+      ServletContext context = config.getServletContext();
+      limiter = InitParams.limiter(params, name -> {
+        // Redis settings not given to the filter: the context's init-params, then the process
+        // environment. Context-wide settings let several filters share one configuration.
+        String value = context.getInitParameter(name);
+        if (value == null) {
+          value = context.getInitParameter(name.toLowerCase(java.util.Locale.ROOT).replace('_',
+              '.'));
+        }
+        return value != null ? value : System.getenv(name);
+      });
       ownsLimiter = true;
     }
     if (config.getServletContext().getAttribute(LIMITER_ATTRIBUTE) == null) {

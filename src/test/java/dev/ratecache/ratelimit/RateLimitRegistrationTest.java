@@ -109,6 +109,18 @@ class RateLimitRegistrationTest {
   }
 
   @Test
+  void redisSettingsCanComeFromContextParams() throws Exception {
+    WebAppContext context = webXml(Map.of("profile.chat.limit", "1/1m"));
+    context.setInitParameter("REDIS_HOST", "127.0.0.1");
+    context.setInitParameter("redis.port", String.valueOf(redis.port()));
+    try (JettyApp app = JettyApp.start(context)) {
+      assertThat(app.send("POST", "/legacy/api/chat").statusCode()).isEqualTo(200);
+      assertThat(app.send("POST", "/legacy/api/chat").statusCode()).isEqualTo(429);
+    }
+    assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:chat:ip:127.0.0.1"))).isTrue();
+  }
+
+  @Test
   void badInitParamsFailTheDeploymentNamingTheParam() throws Exception {
     for (Map.Entry<Map<String, String>, String> c : Map.of(
         Map.of("profile.chat.limit", "twenty"), "profile.chat.limit",
