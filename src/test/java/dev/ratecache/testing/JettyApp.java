@@ -82,8 +82,12 @@ public final class JettyApp implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    server.stop();
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("Stopping Jetty failed", e);
+    }
   }
 
   /** Answers every request with 200 and the body {@code ok}. */

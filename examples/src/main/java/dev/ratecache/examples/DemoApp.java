@@ -13,6 +13,7 @@ import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ops.AdminResource;
 import dev.ratecache.ops.CacheWarmer;
 import dev.ratecache.ops.Operations;
+import dev.ratecache.ops.WarmupReport;
 import dev.ratecache.ratelimit.ClientKeyResolver;
 import dev.ratecache.ratelimit.RateLimitFeature;
 import dev.ratecache.ratelimit.RateLimitFilter;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -64,9 +66,12 @@ public final class DemoApp implements AutoCloseable {
   private final Operations operations;
   private final Database database;
   private final int port;
+  private final CompletableFuture<WarmupReport> warmup;
 
   private DemoApp(Server server, RedisConnector connector, RateLimiter limiter, QueryCache cache,
-      Operations operations, Database database, int port) {
+      Operations operations, Database database, int port,
+      CompletableFuture<WarmupReport> warmup) {
+    this.warmup = warmup;
     this.server = server;
     this.connector = connector;
     this.limiter = limiter;
@@ -161,7 +166,7 @@ public final class DemoApp implements AutoCloseable {
     server.addConnector(http);
     server.setHandler(new ContextHandlerCollection(root, legacy));
     server.start();
-    ops.warmup().runInBackground();
+    CompletableFuture<WarmupReport> warmup = ops.warmup().runInBackground();
 
     int actual = http.getLocalPort();
     System.out.println("ratecache demo listening on http://localhost:" + actual
@@ -170,7 +175,7 @@ public final class DemoApp implements AutoCloseable {
                 + connector.health().snapshot().lastError()
                 + "; using the in-memory fallback until it appears)")
         + (adminToken == null ? "" : "  admin: /admin/ratecache"));
-    return new DemoApp(server, connector, limiter, cache, ops, db, actual);
+    return new DemoApp(server, connector, limiter, cache, ops, db, actual, warmup);
   }
 
   /** {@code /legacy}: rate limiting from {@code web.xml}, Redis settings as context params. */
@@ -206,6 +211,11 @@ public final class DemoApp implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The start-up warm-up, which runs in the background. */
+  public CompletableFuture<WarmupReport> warmup() {
+    return warmup;
   }
 
   public RedisConnector connector() {

@@ -107,7 +107,8 @@ class DemoAppTest {
   @Test
   void usersAreCachedUnderTheDocumentedKeyAndRenamesInvalidateThem() throws Exception {
     app = DemoApp.start(env(redis.port()));
-    redis.flushAll(); // start from an empty cache, whatever warm-up did
+    app.warmup().join();
+    redis.flushAll(); // start from an empty cache, after warm-up filled it
     HttpResponse<String> miss = get("/api/users/bob@example.com");
     assertThat(miss.statusCode()).isEqualTo(200);
     assertThat(miss.headers().firstValue("X-Cache")).hasValue("MISS");
