@@ -145,13 +145,16 @@ public final class CacheKeys {
     return hash(value.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** SHA-256 of {@code bytes}, base64url without padding. */
-  static String hash(byte[] bytes) {
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(bytes);
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required of every JVM", e);
     }
+  });
+
+  /** SHA-256 of {@code bytes}, base64url without padding. */
+  static String hash(byte[] bytes) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(SHA256.get().digest(bytes));
   }
 }

@@ -33,6 +33,10 @@ final class PathNormalizer {
     }
     int query = rawPath.indexOf('?');
     String path = query >= 0 ? rawPath.substring(0, query) : rawPath;
+    if (isCanonical(path)) {
+      // The common case: nothing to decode or resolve.
+      return foldCase ? path.toLowerCase(Locale.ROOT) : path;
+    }
     // Decode first so that encoded separators and dots are resolved like literal ones; decode
     // twice at most would be a different resource to the container, so once is right.
     String decoded = percentDecode(path).replace('\\', '/');
@@ -58,6 +62,44 @@ final class PathNormalizer {
     }
     String result = b.toString();
     return foldCase ? result.toLowerCase(Locale.ROOT) : result;
+  }
+
+  /**
+   * True if {@code path} starts with {@code /}, has no {@code %}, {@code ;}, {@code \\}, empty,
+   * {@code .} or {@code ..} segment and no trailing slash: normalising it would change nothing.
+   */
+  static boolean isCanonical(String path) {
+    int n = path.length();
+    if (n == 0 || path.charAt(0) != '/') {
+      return false;
+    }
+    if (n == 1) {
+      return true;
+    }
+    if (path.charAt(n - 1) == '/') {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = path.charAt(i);
+      if (c == '%' || c == ';' || c == '\\') {
+        return false;
+      }
+      if (c == '/') {
+        // An empty, "." or ".." segment follows this slash?
+        int next = i + 1;
+        if (next < n && path.charAt(next) == '/') {
+          return false;
+        }
+        if (next < n && path.charAt(next) == '.') {
+          int after = next + 1;
+          if (after == n || path.charAt(after) == '/'
+              || (path.charAt(after) == '.' && (after + 1 == n || path.charAt(after + 1) == '/'))) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
   }
 
   static String percentDecode(String s) {

@@ -1,15 +1,10 @@
 package dev.ratecache.ratelimit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** {@code application/problem+json} bodies (RFC 9457) for refused requests. */
 final class Problems {
   static final String CONTENT_TYPE = "application/problem+json";
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Problems() {}
 
@@ -18,30 +13,58 @@ final class Problems {
     return d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE ? 503 : 429;
   }
 
+  /**
+   * The body: a fixed shape, so it is written directly rather than through a general-purpose
+   * JSON mapper (this runs for every rejected request). Every string is escaped.
+   */
   static byte[] body(RateLimitDecision d, String type) {
-    Map<String, Object> problem = new LinkedHashMap<>();
     RateLimitProfile p = d.profile();
-    problem.put("type", type);
-    if (d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE) {
-      problem.put("title", "Service Unavailable");
-      problem.put("status", 503);
-      problem.put("detail", "Rate limiting for '" + p.name()
-          + "' is unavailable and this endpoint fails closed; retry in "
-          + d.retryAfterSeconds() + " s.");
-    } else {
-      problem.put("title", "Too Many Requests");
-      problem.put("status", 429);
-      problem.put("detail", "Rate limit '" + p.name() + "' (" + p.limits().get(0)
-          + ") exceeded; retry in " + d.retryAfterSeconds() + " s.");
+    boolean closed = d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE;
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"type\":");
+    string(b, type);
+    b.append(",\"title\":").append(closed ? "\"Service Unavailable\"" : "\"Too Many Requests\"");
+    b.append(",\"status\":").append(closed ? 503 : 429);
+    b.append(",\"detail\":");
+    string(b, closed
+        ? "Rate limiting for '" + p.name() + "' is unavailable and this endpoint fails closed;"
+            + " retry in " + d.retryAfterSeconds() + " s."
+        : "Rate limit '" + p.name() + "' (" + p.limits().get(0) + ") exceeded; retry in "
+            + d.retryAfterSeconds() + " s.");
+    b.append(",\"policy\":");
+    string(b, p.name());
+    b.append(",\"limits\":[");
+    for (int i = 0; i < p.limits().size(); i++) {
+      if (i > 0) {
+        b.append(',');
+      }
+      string(b, p.limits().get(i).toString());
     }
-    problem.put("policy", p.name());
-    problem.put("limits", p.limits().stream().map(Limit::toString).toList());
-    problem.put("retryAfter", d.retryAfterSeconds());
-    try {
-      return JSON.writeValueAsBytes(problem);
-    } catch (JsonProcessingException e) {
-      // Only strings and numbers above: cannot happen, but never fail a response over it.
-      return ("{\"status\":" + status(d) + "}").getBytes(StandardCharsets.UTF_8);
-    }
+    b.append("],\"retryAfter\":").append(d.retryAfterSeconds()).append('}');
+    return b.toString().getBytes(StandardCharsets.UTF_8);
   }
+
+  /** Appends {@code s} as a JSON string (RFC 8259 escaping). */
+  static void string(StringBuilder b, String s) {
+    b.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\r' -> b.append("\\r");
+        case '\t' -> b.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    b.append('"');
+  }
+
 }

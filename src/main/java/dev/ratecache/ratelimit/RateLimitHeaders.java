@@ -44,7 +44,7 @@ final class RateLimitHeaders {
   static void apply(RateLimitDecision d, HeaderStyle style, BiConsumer<String, String> setHeader) {
     boolean known = d.remaining() >= 0;
     if (style == HeaderStyle.DRAFT || style == HeaderStyle.BOTH) {
-      setHeader.accept("RateLimit-Policy", policy(d.profile()));
+      setHeader.accept("RateLimit-Policy", d.profile().policyHeader());
       if (known) {
         setHeader.accept("RateLimit", rateLimit(d));
       }

@@ -33,6 +33,8 @@ public final class RateLimitProfile {
   private final List<String> prefixes;
   private final Set<String> methods;
   private final FallbackMode fallback;
+  /** The RateLimit-Policy header value: constant per profile, so formatted once. */
+  private final String policyHeader;
 
   private RateLimitProfile(Builder b) {
     this.name = b.name;
@@ -40,6 +42,11 @@ public final class RateLimitProfile {
     this.prefixes = List.copyOf(b.prefixes);
     this.methods = Set.copyOf(b.methods);
     this.fallback = b.fallback;
+    this.policyHeader = RateLimitHeaders.policy(this);
+  }
+
+  String policyHeader() {
+    return policyHeader;
   }
 
   /**

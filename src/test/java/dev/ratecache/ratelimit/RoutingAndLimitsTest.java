@@ -71,6 +71,41 @@ class RoutingAndLimitsTest {
     assertThat(PathNormalizer.normalize(raw == null ? "" : raw, true)).isEqualTo(expected);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {"/ | true", "/api/chat | true", "/api/chat.json | true",
+      "/a/.hidden | true", "/a/..x | true", "/api/ | false", "//api | false", "/a/./b | false",
+      "/a/../b | false", "/a/. | false", "/a/.. | false", "/a%20b | false", "/a;b | false",
+      "api | false"})
+  void theFastPathTakesOnlyPathsNormalisingWouldNotChange(String path, boolean canonical) {
+    assertThat(PathNormalizer.isCanonical(path)).isEqualTo(canonical);
+    if (canonical) {
+      assertThat(PathNormalizer.normalize(path, false)).isEqualTo(path);
+    } else {
+      assertThat(PathNormalizer.normalize(path, false)).isNotEqualTo(path);
+    }
+  }
+
+  @Test
+  void problemBodiesAreValidJsonWithEveryStringEscaped() throws Exception {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    RateLimitProfile multi = RateLimitProfile.builder("api")
+        .limits(Limit.parseAll("10/1s, 1000/1h", "x")).prefix("/api").build();
+    for (RateLimitDecision.Outcome outcome : new RateLimitDecision.Outcome[] {
+        RateLimitDecision.Outcome.REJECTED, RateLimitDecision.Outcome.UNAVAILABLE}) {
+      RateLimitDecision d = new RateLimitDecision(outcome, multi, "ip:1", 0, 1, 7,
+          RateLimitDecision.Backend.REDIS);
+      var body = json.readTree(Problems.body(d, "https://example.com/probs/\"quoted\"\n"));
+      assertThat(body.get("type").asText()).isEqualTo("https://example.com/probs/\"quoted\"\n");
+      assertThat(body.get("status").asInt()).isEqualTo(Problems.status(d));
+      assertThat(body.get("policy").asText()).isEqualTo("api");
+      assertThat(body.get("limits")).hasSize(2);
+      assertThat(body.get("retryAfter").asInt()).isEqualTo(7);
+    }
+    StringBuilder b = new StringBuilder();
+    Problems.string(b, "a\\b\u0001\t");
+    assertThat(json.readTree(b.toString()).asText()).isEqualTo("a\\b\u0001\t");
+  }
+
   @Test
   void caseIsKeptWhenNotFolding() {
     assertThat(PathNormalizer.normalize("/API/Chat", false)).isEqualTo("/API/Chat");

@@ -1,0 +1,139 @@
+package dev.ratecache.examples.bench;
+
+import dev.ratecache.cache.CachedQuery;
+import dev.ratecache.cache.CachedQueryFeature;
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.ClientKeyResolver;
+import dev.ratecache.ratelimit.Limit;
+import dev.ratecache.ratelimit.RateLimitFilter;
+import dev.ratecache.ratelimit.RateLimitProfile;
+import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.glassfish.jersey.jackson.JacksonFeature;
+import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.server.ServerProperties;
+import org.glassfish.jersey.servlet.ServletContainer;
+
+/**
+ * The application under load: one endpoint per scenario, all in one Jetty.
+ *
+ * <ul>
+ *   <li>{@code /plain} — unguarded (the baseline);
+ *   <li>{@code /guarded} — profile {@code open}, a limit no load here can reach;
+ *   <li>{@code /tight} — profile {@code tight}, one request per hour, so a client is soon over;
+ *   <li>{@code /api/item/{id}} — {@code @CachedQuery} over a 20 ms query;
+ *       {@code /api/uncached/{id}} — the same query, not cached.
+ * </ul>
+ */
+final class BenchApp implements AutoCloseable {
+  final Server server;
+  final RedisConnector connector;
+  final RateLimiter limiter;
+  final QueryCache cache;
+  final int port;
+
+  private BenchApp(Server server, RedisConnector connector, RateLimiter limiter, QueryCache cache,
+      int port) {
+    this.server = server;
+    this.connector = connector;
+    this.limiter = limiter;
+    this.cache = cache;
+    this.port = port;
+  }
+
+  static BenchApp start(RedisSettings settings) throws Exception {
+    RedisConnector connector = RedisConnector.create(settings);
+    RateLimiter limiter = RateLimiter.builder()
+        .connector(connector)
+        .profiles(List.of(
+            RateLimitProfile.builder("open").limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1)))
+                .prefix("/guarded").build(),
+            RateLimitProfile.builder("tight").limit(Limit.of(1, Duration.ofHours(1)))
+                .prefix("/tight").build()))
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
+        .build();
+    QueryCache cache = QueryCache.builder().connector(connector).build();
+
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    HttpServlet ok = new HttpServlet() {
+      @Override
+      protected void service(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+        resp.setContentType("text/plain");
+        resp.getWriter().write("ok");
+      }
+    };
+    context.addServlet(new ServletHolder(ok), "/plain");
+    context.addServlet(new ServletHolder(ok), "/guarded");
+    context.addServlet(new ServletHolder(ok), "/tight");
+    ServletHolder jersey = new ServletHolder(new ServletContainer(new ResourceConfig()
+        .register(Items.class)
+        .register(JacksonFeature.class)
+        .register(new CachedQueryFeature(cache))
+        .property(ServerProperties.WADL_FEATURE_DISABLE, true)));
+    jersey.setInitOrder(1);
+    context.addServlet(jersey, "/api/*");
+
+    Server server = new Server(new QueuedThreadPool(64, 8));
+    ServerConnector http = new ServerConnector(server);
+    http.setHost("127.0.0.1");
+    http.setPort(0);
+    server.addConnector(http);
+    server.setHandler(context);
+    server.start();
+    return new BenchApp(server, connector, limiter, cache, http.getLocalPort());
+  }
+
+  /** A 20 ms "query", cached and not. */
+  @Path("/")
+  @Produces(MediaType.APPLICATION_JSON)
+  public static final class Items {
+    @GET
+    @Path("item/{id}")
+    @CachedQuery(value = "query:chat:id:{id}", shared = true)
+    public Map<String, Object> cached(@PathParam("id") String id) throws InterruptedException {
+      return query(id);
+    }
+
+    @GET
+    @Path("uncached/{id}")
+    public Map<String, Object> uncached(@PathParam("id") String id) throws InterruptedException {
+      return query(id);
+    }
+
+    private static Map<String, Object> query(String id) throws InterruptedException {
+      Thread.sleep(20);
+      return Map.of("id", id, "title", "Item " + id, "tags", List.of("a", "b", "c"));
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.stop();
+    cache.close();
+    limiter.close();
+    connector.close();
+  }
+}

@@ -1,0 +1,256 @@
+package dev.ratecache.examples.bench;
+
+import dev.ratecache.examples.bench.LoadDriver.Keys;
+import dev.ratecache.examples.bench.LoadDriver.Result;
+import dev.ratecache.testing.RedisServer;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The HTTP load harness: starts its own redis-server and the {@link BenchApp} on loopback, drives
+ * each scenario with wrk (or a Java client when wrk is missing), and prints one table with
+ * requests/s, p50 and p99 latency and the ratio to the unguarded baseline measured in the same
+ * run, plus Redis commands per request from {@code INFO commandstats}.
+ *
+ * <p>Each scenario gets a warm-up run, then {@code --runs} measured runs of {@code --seconds}
+ * each; the table shows medians. Run it with
+ * {@code mvn -q -B install -DskipTests && mvn -q -B -f examples -Pbench test-compile exec:java}
+ * (arguments: {@code -Dexec.args="--seconds 5 --runs 3"}).
+ */
+public final class LoadBenchmark {
+  private final PrintStream out = System.out;
+  private final int seconds;
+  private final int runs;
+  private final int warmupSeconds;
+  private final LoadDriver driver;
+  private final String only;
+
+  private record Row(String id, String name, Result median, double redisCommandsPerRequest,
+      double roundTripsPerRequest, String note) {}
+
+  /** Redis's command counts: all, and the EVALs among them. */
+  private record Commands(long all, long evals) {}
+
+  private LoadBenchmark(int seconds, int runs, int warmupSeconds, LoadDriver driver,
+      String only) {
+    this.only = only;
+    this.seconds = seconds;
+    this.runs = runs;
+    this.warmupSeconds = warmupSeconds;
+    this.driver = driver;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+    }
+    int seconds = Integer.parseInt(opts.getOrDefault("seconds", "5"));
+    int runs = Integer.parseInt(opts.getOrDefault("runs", "3"));
+    int warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
+    int connections = Integer.parseInt(opts.getOrDefault("connections", "16"));
+    int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
+    LoadDriver driver = LoadDriver.pick(threads, connections);
+    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGH"))
+        .run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    out.printf(Locale.ROOT, "Load generator: %s; %d s warm-up, then %d runs of %d s per"
+        + " scenario; medians.%n", driver.name(), warmupSeconds, runs, seconds);
+    out.printf(Locale.ROOT, "Machine: %d cores, Java %s, %s %s; server, Redis and load generator"
+            + " share the CPUs.%n%n", Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"), System.getProperty("os.name"),
+        System.getProperty("os.arch"));
+    List<Row> rows = new ArrayList<>();
+    try (RedisServer redis = RedisServer.builder().build().start();
+        BenchApp app = BenchApp.start(redis.settings()
+            .socketTimeout(Duration.ofMillis(250)).connectTimeout(Duration.ofMillis(250))
+            .probeInitial(Duration.ofMillis(250)).probeMax(Duration.ofSeconds(2)).build())) {
+      String base = "http://127.0.0.1:" + app.port;
+      // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
+      // baseline is not measured on a colder JVM than the scenarios compared with it.
+      for (String path : List.of("/plain", "/guarded", "/tight", "/api/item/1",
+          "/api/uncached/1")) {
+        for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
+          driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
+        }
+      }
+      rows.add(measure("A", "unguarded endpoint (baseline)", base + "/plain", Keys.NONE, redis,
+          false));
+      rows.add(measure("B", "guarded, Redis, one hot key, admitted", base + "/guarded", Keys.ONE,
+          redis, true));
+      rows.add(measure("C", "guarded, Redis, 10,000 keys, admitted", base + "/guarded",
+          Keys.TEN_THOUSAND, redis, true));
+      rows.add(measure("D", "guarded, one client over its limit", base + "/tight", Keys.ONE,
+          redis, true));
+      rows.add(measure("F", "@CachedQuery hit", base + "/api/item/1", Keys.NONE, redis, false));
+      rows.add(measure("G", "same query uncached (20 ms)", base + "/api/uncached/1", Keys.NONE,
+          redis, false));
+
+      redis.stop();
+      poke(base + "/guarded", 5); // the first refused calls tell the connector Redis is down
+      rows.add(measure("E", "guarded, memory fallback (Redis stopped)", base + "/guarded",
+          Keys.ONE, null, false));
+
+      redis.restart();
+      awaitUp(app);
+      redis.freeze();
+      try {
+        poke(base + "/guarded", 5); // a few requests pay one socket timeout, then fail-fast
+        rows.add(measure("H", "guarded, Redis frozen (fail-fast)", base + "/guarded", Keys.ONE,
+            null, false));
+      } finally {
+        redis.thaw();
+      }
+    }
+    print(rows);
+  }
+
+  private Row measure(String id, String name, String url, Keys keys, RedisServer redis,
+      boolean countCommands) throws Exception {
+    if (!only.contains(id) && !id.equals("A")) {
+      return null;
+    }
+    driver.run(url, keys, Duration.ofSeconds(warmupSeconds));
+    List<Result> results = new ArrayList<>();
+    long commands = 0;
+    long evals = 0;
+    long requests = 0;
+    for (int i = 0; i < runs; i++) {
+      Commands before = countCommands ? commandCalls(redis) : null;
+      Result r = driver.run(url, keys, Duration.ofSeconds(seconds));
+      if (countCommands) {
+        Commands after = commandCalls(redis);
+        commands += after.all() - before.all() - 1; // minus our own INFO
+        evals += after.evals() - before.evals();
+        requests += r.requests();
+      }
+      results.add(r);
+    }
+    Result median = new Result(
+        median(results, r -> r.requests()) > 0 ? (long) median(results, r -> r.requests()) : 0,
+        (long) median(results, r -> r.non2xx()), (long) median(results, r -> r.errors()),
+        median(results, Result::perSecond), median(results, Result::p50Millis),
+        median(results, Result::p99Millis));
+    String note = "";
+    if (median.errors() > 0) {
+      note = median.errors() + " socket errors/run";
+    } else if (median.non2xx() > 0) {
+      note = (median.non2xx() * 100 / Math.max(1, median.requests())) + "% non-2xx";
+    }
+    double perRequest = countCommands && requests > 0 ? (double) commands / requests : -1;
+    // Bucket4j's compare-and-swap script runs two commands inside each EVAL (GET, then SET or
+    // PSETEX); commandstats counts them, the network does not.
+    double roundTrips = countCommands && requests > 0
+        ? (double) (commands - 2 * evals) / requests : -1;
+    out.printf(Locale.ROOT, "  %s %-42s %10s req/s  p50 %6.2f ms  p99 %7.2f ms%n", id, name,
+        LoadDriver.perSecond(median.perSecond()), median.p50Millis(), median.p99Millis());
+    return new Row(id, name, median, perRequest, roundTrips, note);
+  }
+
+  private static double median(List<Result> results, ToDoubleFunction<Result> f) {
+    List<Double> values = new ArrayList<>();
+    results.forEach(r -> values.add(f.applyAsDouble(r)));
+    values.sort(Comparator.naturalOrder());
+    return values.get(values.size() / 2);
+  }
+
+  /** Calls of every command Redis processed, from {@code INFO commandstats}. */
+  private static Commands commandCalls(RedisServer redis) {
+    String stats = redis.withClient(j -> j.info("commandstats"));
+    long total = 0;
+    long evals = 0;
+    for (String line : stats.split("\r?\n")) {
+      int calls = line.indexOf("calls=");
+      if (line.startsWith("cmdstat_") && calls > 0) {
+        int end = line.indexOf(',', calls);
+        long n = Long.parseLong(line.substring(calls + 6, end));
+        total += n;
+        if (line.startsWith("cmdstat_eval:") || line.startsWith("cmdstat_evalsha:")) {
+          evals += n;
+        }
+      }
+    }
+    return new Commands(total, evals);
+  }
+
+  private static void poke(String url, int times) throws Exception {
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    for (int i = 0; i < times; i++) {
+      client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+          .header("X-API-Key", "hot").build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+    }
+  }
+
+  private static void awaitUp(BenchApp app) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    while (!app.connector.isAvailable() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  private void print(List<Row> rows) {
+    Map<String, Row> byId = new LinkedHashMap<>();
+    rows.stream().filter(java.util.Objects::nonNull).forEach(r -> byId.put(r.id(), r));
+    Row a = byId.get("A");
+    Row g = byId.get("G");
+    out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | target | met"
+        + " | Redis cmds/req (commandstats) | round trips/req | note |%n"
+        + "|---|---:|---:|---:|---:|---|---|---:|---:|---|%n");
+    for (String id : List.of("A", "B", "C", "D", "E", "F", "G", "H")) {
+      Row r = byId.get(id);
+      if (r == null || (id.equals("F") && g == null)) {
+        continue;
+      }
+      double ratio = r.median().perSecond() / a.median().perSecond();
+      String target = "";
+      String met = "";
+      switch (id) {
+        case "B" -> {
+          target = "≥ 0.6; ≤ 0.5 cmds/req";
+          met = yes(ratio >= 0.6) + ", " + yes(r.roundTripsPerRequest() <= 0.5);
+        }
+        case "C" -> {
+          target = "≥ 0.5; ≤ 2 cmds/req";
+          met = yes(ratio >= 0.5) + ", " + yes(r.roundTripsPerRequest() <= 2);
+        }
+        case "D", "E" -> {
+          target = "≥ 0.9";
+          met = yes(ratio >= 0.9);
+        }
+        case "F" -> {
+          double vsG = r.median().perSecond() / g.median().perSecond();
+          target = "≥ 0.6 and ≥ 20× G (" + String.format(Locale.ROOT, "%.0f×", vsG) + ")";
+          met = yes(ratio >= 0.6 && vsG >= 20);
+        }
+        case "H" -> {
+          double p99Ratio = r.median().p99Millis() / a.median().p99Millis();
+          target = "p99 ≤ 2× A's (" + String.format(Locale.ROOT, "%.2f×", p99Ratio) + ")";
+          met = yes(p99Ratio <= 2);
+        }
+        default -> { }
+      }
+      out.printf(Locale.ROOT, "| %s %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
+          id, r.name(), LoadDriver.perSecond(r.median().perSecond()), r.median().p50Millis(),
+          r.median().p99Millis(), ratio, target, met, decimal(r.redisCommandsPerRequest()),
+          decimal(r.roundTripsPerRequest()), r.note());
+    }
+  }
+
+  private static String decimal(double v) {
+    return v < 0 ? "" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  private static String yes(boolean b) {
+    return b ? "yes" : "NO";
+  }
+}
