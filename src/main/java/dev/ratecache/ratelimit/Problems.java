@@ -18,6 +18,27 @@ final class Problems {
    * JSON mapper (this runs for every rejected request). Every string is escaped.
    */
   static byte[] body(RateLimitDecision d, String type) {
+    // A rejection storm repeats the same body until Retry-After ticks over: reuse it.
+    String key = d.profile().name() + '|' + d.outcome();
+    Built last = RECENT.get(key);
+    if (last != null && last.profile == d.profile() && last.retryAfter == d.retryAfterSeconds()
+        && last.type.equals(type)) {
+      return last.bytes;
+    }
+    byte[] bytes = build(d, type);
+    if (RECENT.size() < 1024) { // profiles × outcomes: small, and bounded regardless
+      RECENT.put(key, new Built(d.profile(), d.retryAfterSeconds(), type, bytes));
+    }
+    return bytes;
+  }
+
+  /** The last body built per profile and outcome. */
+  private record Built(RateLimitProfile profile, long retryAfter, String type, byte[] bytes) {}
+
+  private static final java.util.concurrent.ConcurrentHashMap<String, Built> RECENT =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static byte[] build(RateLimitDecision d, String type) {
     RateLimitProfile p = d.profile();
     boolean closed = d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE;
     StringBuilder b = new StringBuilder(256);
