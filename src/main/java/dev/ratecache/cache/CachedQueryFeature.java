@@ -17,7 +17,6 @@ import jakarta.ws.rs.core.EntityTag;
 import jakarta.ws.rs.core.FeatureContext;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.WriterInterceptor;
 import jakarta.ws.rs.ext.WriterInterceptorContext;
@@ -156,14 +155,15 @@ public final class CachedQueryFeature implements DynamicFeature {
     return names;
   }
 
-  /** Values for template variables: path parameters first, then query parameters. */
+  /**
+   * Values for template variables: path parameters first, then query parameters. The maps are
+   * decoded only when a template actually has a variable to fill.
+   */
   private static Function<String, String> values(ContainerRequestContext request) {
-    MultivaluedMap<String, String> path = request.getUriInfo().getPathParameters(true);
-    MultivaluedMap<String, String> query = request.getUriInfo().getQueryParameters(true);
     return name -> {
-      String v = path.getFirst(name);
+      String v = request.getUriInfo().getPathParameters(true).getFirst(name);
       if (v == null) {
-        v = query.getFirst(name);
+        v = request.getUriInfo().getQueryParameters(true).getFirst(name);
       }
       return v == null ? "" : v;
     };

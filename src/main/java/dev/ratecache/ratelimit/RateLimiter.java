@@ -39,8 +39,6 @@ import java.util.function.Function;
 public final class RateLimiter implements AutoCloseable {
   /** Request attribute prefix under which each profile's decision is kept, to charge once. */
   static final String DECISION_ATTRIBUTE = "dev.ratecache.ratelimit.decision.";
-  /** Request attribute holding the decisions made for this request, for response headers. */
-  static final String DECISIONS_ATTRIBUTE = "dev.ratecache.ratelimit.decisions";
   /** How long a CLOSED profile asks clients to wait while Redis is down. */
   private static final long CLOSED_RETRY_SECONDS = 5;
 
