@@ -1,0 +1,101 @@
+package dev.ratecache.testing;
+
+import dev.ratecache.redis.RedisSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+
+/**
+ * A real master and one real Sentinel ({@code redis-server --sentinel}) monitoring it as
+ * {@code mymaster}, on free loopback ports; also a JUnit 5 extension.
+ */
+public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+  public static final String MASTER_NAME = "mymaster";
+
+  private final RedisServer master = RedisServer.builder().build();
+  private final int port = Ports.free();
+  private Process process;
+  private Path dir;
+
+  /** Starts the master and the sentinel; waits until the sentinel names the master. */
+  public synchronized RedisSentinel start() {
+    master.start();
+    try {
+      dir = Files.createTempDirectory("redis-sentinel-" + port + "-");
+      Path conf = dir.resolve("sentinel.conf");
+      Files.writeString(conf, String.join("\n",
+          "port " + port,
+          "bind 127.0.0.1",
+          "protected-mode no",
+          "dir " + dir,
+          "logfile " + dir.resolve("sentinel.log"),
+          "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 1",
+          "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
+          "sentinel failover-timeout " + MASTER_NAME + " 2000",
+          ""));
+      process = new ProcessBuilder(RedisBinary.path().toString(), conf.toString(), "--sentinel")
+          .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", port))) {
+        List<String> addr = j.sentinelGetMasterAddrByName(MASTER_NAME);
+        if (addr != null && addr.size() == 2 && addr.get(1).equals(String.valueOf(master.port()))) {
+          return this;
+        }
+      } catch (RuntimeException notYet) {
+        // starting
+      }
+      RedisServer.sleep(20);
+    }
+    throw new IllegalStateException("sentinel on port " + port + " did not come up");
+  }
+
+  /** The monitored master. */
+  public RedisServer master() {
+    return master;
+  }
+
+  /** Library settings that find the master through this sentinel. */
+  public RedisSettings.Builder settings() {
+    return RedisServer.testSettings(RedisSettings.builder().sentinel(MASTER_NAME,
+        List.of(new RedisSettings.Endpoint("127.0.0.1", port))));
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    if (!Nesting.isNested(context)) {
+      start();
+    }
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    if (!Nesting.isNested(context)) {
+      close();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    master.close();
+  }
+}
