@@ -14,6 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.util.SafeEncoder;
 
 /** The connection layer against a real standalone redis-server, including faults. */
 class RedisConnectorTest {
@@ -89,6 +91,20 @@ class RedisConnectorTest {
       j.select(5);
       return j.get("via-url");
     })).isEqualTo("1");
+  }
+
+  @Test
+  void aclUserFromTheUrlIsUsed() {
+    redis.withClient(j -> j.aclSetUser("app", "on", ">app-secret", "~*", "+@all"));
+    try {
+      connector = RedisConnector.create(RedisSettings.fromUrl(
+          "redis://app:app-secret@127.0.0.1:" + redis.port()));
+      connector.run(j -> j.set("acl", "1"));
+      Object whoami = connector.execute(j -> j.sendCommand(Protocol.Command.ACL, "WHOAMI"));
+      assertThat(SafeEncoder.encode((byte[]) whoami)).isEqualTo("app");
+    } finally {
+      redis.withClient(j -> j.aclDelUser("app"));
+    }
   }
 
   @Test

@@ -21,13 +21,29 @@ public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback,
   public static final String MASTER_NAME = "mymaster";
 
   private final RedisServer master = RedisServer.builder().build();
+  private final RedisServer replica;
   private final int port = Ports.free();
   private Process process;
   private Path dir;
 
+  /** A master and a sentinel. */
+  public RedisSentinel() {
+    this(false);
+  }
+
+  /** A master, a sentinel and, if {@code withReplica}, a replica the sentinel can promote. */
+  public RedisSentinel(boolean withReplica) {
+    this.replica = withReplica ? RedisServer.builder()
+        .args("--replicaof", "127.0.0.1", String.valueOf(master.port())).build() : null;
+  }
+
   /** Starts the master and the sentinel; waits until the sentinel names the master. */
   public synchronized RedisSentinel start() {
     master.start();
+    if (replica != null) {
+      replica.start();
+      awaitReplicaSynced();
+    }
     try {
       dir = Files.createTempDirectory("redis-sentinel-" + port + "-");
       Path conf = dir.resolve("sentinel.conf");
@@ -61,9 +77,34 @@ public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback,
     throw new IllegalStateException("sentinel on port " + port + " did not come up");
   }
 
-  /** The monitored master. */
+  private void awaitReplicaSynced() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      String info = replica.withClient(j -> j.info("replication"));
+      if (info.contains("master_link_status:up")) {
+        return;
+      }
+      RedisServer.sleep(20);
+    }
+    throw new IllegalStateException("replica did not sync with the master");
+  }
+
+  /** The master the sentinel currently names, as host:port. */
+  public String currentMaster() {
+    try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", port))) {
+      List<String> addr = j.sentinelGetMasterAddrByName(MASTER_NAME);
+      return addr.get(0) + ":" + addr.get(1);
+    }
+  }
+
+  /** The monitored master (as started). */
   public RedisServer master() {
     return master;
+  }
+
+  /** The replica, or {@code null}. */
+  public RedisServer replica() {
+    return replica;
   }
 
   /** Library settings that find the master through this sentinel. */
@@ -95,6 +136,9 @@ public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback,
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (replica != null) {
+      replica.close();
     }
     master.close();
   }
