@@ -241,8 +241,8 @@ public final class QueryCache implements AutoCloseable {
   String getJson(String key) {
     String category = CacheKeys.category(key);
     String json = withStore(category, s -> s.get(key));
-    counters(category).hits.add(json != null ? 1 : 0);
-    counters(category).misses.add(json != null ? 0 : 1);
+    Counters c = counters(category);
+    (json != null ? c.hits : c.misses).increment();
     return json;
   }
 

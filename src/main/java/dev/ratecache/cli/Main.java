@@ -280,20 +280,21 @@ public final class Main implements Callable<Integer> {
         return UNREACHABLE;
       }
       try (c) {
-        long matching = 0;
-        for (String p : patterns) {
-          matching += KeySweep.count(c, p, main.progress("counting"));
-        }
         String what = String.join(", ", patterns);
-        if (dryRun) {
-          main.out.println("would remove " + matching + " keys matching " + what);
-          return OK;
-        }
-        if (matching == 0) {
-          main.out.println("removed 0 keys matching " + what);
-          return OK;
-        }
-        if (!yes) {
+        if (dryRun || !yes) {
+          // Counting is a full sweep: only done to report or to ask, not before --yes.
+          long matching = 0;
+          for (String p : patterns) {
+            matching += KeySweep.count(c, p, main.progress("counting"));
+          }
+          if (dryRun) {
+            main.out.println("would remove " + matching + " keys matching " + what);
+            return OK;
+          }
+          if (matching == 0) {
+            main.out.println("removed 0 keys matching " + what);
+            return OK;
+          }
           main.out.print("Remove " + matching + " keys matching " + what + "? [y/N] ");
           main.out.flush();
           String answer = main.in.readLine();

@@ -132,15 +132,14 @@ public final class Operations implements AutoCloseable {
   /** Starts publishing {@link #localStats()} to Redis every {@code interval}. */
   public synchronized Operations publishEvery(Duration interval) {
     if (publisher == null) {
-      publisher = new StatsPublisher(connector, this::localStats, interval);
-      publisher.start();
+      publisher = StatsPublisher.start(connector, this::localStats, interval);
     }
     return this;
   }
 
   /** Publishes {@link #localStats()} once now; false if Redis is unavailable. */
   public boolean publishNow() {
-    return new StatsPublisher(connector, this::localStats, Duration.ofMinutes(1)).publish();
+    return StatsPublisher.publish(connector, localStats(), Duration.ofMinutes(1));
   }
 
   public String instanceId() {

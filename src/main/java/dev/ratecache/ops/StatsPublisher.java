@@ -25,7 +25,8 @@ final class StatsPublisher implements AutoCloseable {
   private final Duration interval;
   private final ScheduledExecutorService scheduler;
 
-  StatsPublisher(RedisConnector connector, Supplier<InstanceStats> stats, Duration interval) {
+  private StatsPublisher(RedisConnector connector, Supplier<InstanceStats> stats,
+      Duration interval) {
     this.connector = connector;
     this.stats = stats;
     this.interval = interval;
@@ -36,17 +37,31 @@ final class StatsPublisher implements AutoCloseable {
     });
   }
 
-  void start() {
-    scheduler.scheduleWithFixedDelay(this::publishQuietly, 0, interval.toMillis(),
+  /** Publishes now and then every {@code interval} until closed. */
+  static StatsPublisher start(RedisConnector connector, Supplier<InstanceStats> stats,
+      Duration interval) {
+    StatsPublisher p = new StatsPublisher(connector, stats, interval);
+    p.scheduler.scheduleWithFixedDelay(p::publishQuietly, 0, interval.toMillis(),
         TimeUnit.MILLISECONDS);
+    return p;
   }
 
-  /** Publishes once now; false if Redis is down or failed. */
-  boolean publish() {
+  private void publishQuietly() {
+    try {
+      publish(connector, stats.get(), interval);
+    } catch (RuntimeException e) {
+      log.debug("Publishing statistics failed", e);
+    }
+  }
+
+  /**
+   * Publishes {@code s} once, to expire after three {@code interval}s; false if Redis is down or
+   * failed.
+   */
+  static boolean publish(RedisConnector connector, InstanceStats s, Duration interval) {
     if (!connector.isAvailable()) {
       return false;
     }
-    InstanceStats s = stats.get();
     Map<String, String> fields = new HashMap<>();
     fields.put("instance", s.instance());
     fields.put("updatedAt", String.valueOf(s.updatedAt().toEpochMilli()));
@@ -64,14 +79,6 @@ final class StatsPublisher implements AutoCloseable {
       return true;
     } catch (RuntimeException e) {
       return false; // counted and logged (throttled) by the connector
-    }
-  }
-
-  private void publishQuietly() {
-    try {
-      publish();
-    } catch (RuntimeException e) {
-      log.debug("Publishing statistics failed", e);
     }
   }
 

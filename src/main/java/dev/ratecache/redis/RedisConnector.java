@@ -163,11 +163,6 @@ public final class RedisConnector implements AutoCloseable {
     return health.isUp();
   }
 
-  /** The clock this connector reads. */
-  public Clock clock() {
-    return clock;
-  }
-
   /**
    * Runs {@code command} against Redis, or fails fast while Redis is down.
    *

@@ -4,9 +4,6 @@ import dev.ratecache.redis.RedisSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -16,7 +13,7 @@ import redis.clients.jedis.Jedis;
  * node reports {@code cluster_state:ok} and knows all three masters (about two seconds). Also a
  * JUnit 5 extension; share one per test class and {@link #flushAll()} between tests.
  */
-public final class RedisCluster implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class RedisCluster extends RedisFixture {
   private static final int SLOTS = 16384;
 
   private final List<RedisServer> nodes = new ArrayList<>();
@@ -145,19 +142,8 @@ public final class RedisCluster implements BeforeAllCallback, AfterAllCallback, 
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) {
-    if (!Nesting.isNested(context)) {
-      start();
-    }
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    // JUnit calls an outer class's static extensions again for each @Nested class: only the
-    // declaring class starts and stops the servers, so nested classes share them.
-    if (!Nesting.isNested(context)) {
-      close();
-    }
+  RedisCluster startAll() {
+    return start();
   }
 
   @Override

@@ -7,9 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 
@@ -17,7 +14,7 @@ import redis.clients.jedis.Jedis;
  * A real master and one real Sentinel ({@code redis-server --sentinel}) monitoring it as
  * {@code mymaster}, on free loopback ports; also a JUnit 5 extension.
  */
-public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class RedisSentinel extends RedisFixture {
   public static final String MASTER_NAME = "mymaster";
 
   private final RedisServer master = RedisServer.builder().build();
@@ -59,6 +56,7 @@ public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback,
           ""));
       process = new ProcessBuilder(RedisBinary.path().toString(), conf.toString(), "--sentinel")
           .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+      ProcessReaper.register(process);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -114,28 +112,14 @@ public final class RedisSentinel implements BeforeAllCallback, AfterAllCallback,
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) {
-    if (!Nesting.isNested(context)) {
-      start();
-    }
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    if (!Nesting.isNested(context)) {
-      close();
-    }
+  RedisSentinel startAll() {
+    return start();
   }
 
   @Override
   public void close() {
     if (process != null) {
-      process.destroyForcibly();
-      try {
-        process.waitFor(10, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      ProcessReaper.kill(process);
     }
     if (replica != null) {
       replica.close();

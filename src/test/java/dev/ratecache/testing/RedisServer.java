@@ -9,13 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -31,20 +26,10 @@ import redis.clients.jedis.Jedis;
  * <p>Faults on purpose: {@link #stop()} (clean shutdown), {@link #kill()} (SIGKILL),
  * {@link #restart()} (same port), {@link #freeze()}/{@link #thaw()} (SIGSTOP/SIGCONT: accepts
  * connections but never answers), {@link #pauseClients(Duration)} ({@code CLIENT PAUSE}) and
- * {@link #debugSleep(Duration)}. Every process started is killed by a JVM shutdown hook if a test
- * leaves it running.
+ * {@link #debugSleep(Duration)}. Every process started is killed by a JVM shutdown hook
+ * ({@link ProcessReaper}) if a test leaves it running.
  */
-public final class RedisServer implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
-  private static final Set<RedisServer> RUNNING = ConcurrentHashMap.newKeySet();
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      for (RedisServer s : RUNNING) {
-        s.destroyNow();
-      }
-    }, "redis-test-reaper"));
-  }
-
+public final class RedisServer extends RedisFixture {
   private final int port;
   private final String password;
   private final List<String> extraArgs;
@@ -94,7 +79,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot start " + cmd.get(0), e);
     }
-    RUNNING.add(this);
+    ProcessReaper.register(process);
     awaitReady(Duration.ofSeconds(15));
     return this;
   }
@@ -132,15 +117,14 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
     } catch (RuntimeException expected) {
       // The connection closes as the server exits.
     }
-    waitForExit(p);
+    ProcessReaper.waitForExit(p);
   }
 
   /** Kills the process with SIGKILL and waits for it to exit. */
   public synchronized void kill() {
     Process p = process;
     if (p != null) {
-      p.destroyForcibly();
-      waitForExit(p);
+      ProcessReaper.kill(p);
     }
   }
 
@@ -261,19 +245,8 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
   }
 
   @Override
-  public void beforeAll(ExtensionContext context) {
-    if (!Nesting.isNested(context)) {
-      start();
-    }
-  }
-
-  @Override
-  public void afterAll(ExtensionContext context) {
-    // JUnit calls an outer class's static extensions again for each @Nested class: only the
-    // declaring class starts and stops the servers, so nested classes share them.
-    if (!Nesting.isNested(context)) {
-      close();
-    }
+  RedisServer startAll() {
+    return start();
   }
 
   /** Kills the process and forgets it. */
@@ -285,13 +258,8 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
   private void destroyNow() {
     Process p = process;
     if (p != null) {
-      if (p.isAlive()) {
-        signal("-CONT"); // a frozen process cannot act on SIGTERM; SIGKILL works regardless
-      }
-      p.destroyForcibly();
-      waitForExit(p);
+      ProcessReaper.kill(p);
     }
-    RUNNING.remove(this);
   }
 
   private void signal(String signal) {
@@ -310,17 +278,6 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback, A
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void waitForExit(Process p) {
-    try {
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        p.waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

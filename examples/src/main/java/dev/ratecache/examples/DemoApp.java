@@ -64,12 +64,11 @@ public final class DemoApp implements AutoCloseable {
   private final RateLimiter limiter;
   private final QueryCache cache;
   private final Operations operations;
-  private final Database database;
   private final int port;
   private final CompletableFuture<WarmupReport> warmup;
 
   private DemoApp(Server server, RedisConnector connector, RateLimiter limiter, QueryCache cache,
-      Operations operations, Database database, int port,
+      Operations operations, int port,
       CompletableFuture<WarmupReport> warmup) {
     this.warmup = warmup;
     this.server = server;
@@ -77,7 +76,6 @@ public final class DemoApp implements AutoCloseable {
     this.limiter = limiter;
     this.cache = cache;
     this.operations = operations;
-    this.database = database;
     this.port = port;
   }
 
@@ -175,7 +173,7 @@ public final class DemoApp implements AutoCloseable {
                 + connector.health().snapshot().lastError()
                 + "; using the in-memory fallback until it appears)")
         + (adminToken == null ? "" : "  admin: /admin/ratecache"));
-    return new DemoApp(server, connector, limiter, cache, ops, db, actual, warmup);
+    return new DemoApp(server, connector, limiter, cache, ops, actual, warmup);
   }
 
   /** {@code /legacy}: rate limiting from {@code web.xml}, Redis settings as context params. */
@@ -216,22 +214,6 @@ public final class DemoApp implements AutoCloseable {
   /** The start-up warm-up, which runs in the background. */
   public CompletableFuture<WarmupReport> warmup() {
     return warmup;
-  }
-
-  public RedisConnector connector() {
-    return connector;
-  }
-
-  public Database database() {
-    return database;
-  }
-
-  public RateLimiter limiter() {
-    return limiter;
-  }
-
-  public Operations operations() {
-    return operations;
   }
 
   @Override
