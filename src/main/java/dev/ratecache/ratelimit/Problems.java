@@ -8,6 +8,18 @@ final class Problems {
 
   private Problems() {}
 
+  /**
+   * Whether a refusal must close the connection. A refused request's body is never read (an
+   * upload over its limit must not cost its transfer), and a container that finds unread body
+   * bytes after the response has gone drops the connection without saying so; a client that
+   * then reuses it for its next request sees it die. Saying {@code Connection: close} up front
+   * (RFC 9112 section 9.6) makes the client open a new one instead. Requests without a body keep
+   * their connection, so a rejection storm of GETs costs no new handshakes.
+   */
+  static boolean closesConnection(RequestView request) {
+    return request.declaresBody();
+  }
+
   /** The HTTP status for a refused decision: 429, or 503 for a closed profile without Redis. */
   static int status(RateLimitDecision d) {
     return d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE ? 503 : 429;

@@ -95,7 +95,8 @@ public final class RateLimitFeature implements DynamicFeature {
       String attribute = RateLimiter.DECISION_ATTRIBUTE + profile.name();
       Object earlier = servlet != null ? servlet.getAttribute(attribute)
           : request.getProperty(attribute);
-      RateLimitDecision decision = limiter.decideOnce(profile, new View(request, servlet),
+      View view = new View(request, servlet);
+      RateLimitDecision decision = limiter.decideOnce(profile, view,
           servlet != null ? servlet::getAttribute : request::getProperty,
           servlet != null ? servlet::setAttribute : request::setProperty);
       if (earlier == null) {
@@ -108,6 +109,9 @@ public final class RateLimitFeature implements DynamicFeature {
             .entity(Problems.body(decision, limiter.problemType()));
         if (earlier == null) {
           RateLimitHeaders.apply(decision, limiter.headerStyle(), r::header);
+        }
+        if (Problems.closesConnection(view)) {
+          r.header("Connection", "close");
         }
         request.abortWith(r.build());
       }

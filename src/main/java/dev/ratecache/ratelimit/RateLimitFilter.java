@@ -113,7 +113,12 @@ public final class RateLimitFilter implements Filter {
     RateLimitHeaders.apply(decision, l.headerStyle(), response::setHeader);
     if (decision.allowed()) {
       chain.doFilter(req, res);
-    } else if (rejectionHandler != null) {
+      return;
+    }
+    if (Problems.closesConnection(view)) {
+      response.setHeader("Connection", "close");
+    }
+    if (rejectionHandler != null) {
       rejectionHandler.reject(request, response, decision);
     } else {
       writeProblem(response, decision, l.problemType());

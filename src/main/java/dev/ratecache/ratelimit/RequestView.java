@@ -21,4 +21,20 @@ interface RequestView {
 
   /** The address of the direct peer. */
   String remoteAddress();
+
+  /**
+   * Whether the request declares a body: any {@code Transfer-Encoding}, or a {@code
+   * Content-Length} other than zero (a malformed one counts, to be safe).
+   */
+  default boolean declaresBody() {
+    if (!headers("Transfer-Encoding").isEmpty()) {
+      return true;
+    }
+    for (String value : headers("Content-Length")) {
+      if (!value.trim().equals("0")) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

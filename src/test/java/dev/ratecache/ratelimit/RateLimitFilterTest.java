@@ -115,6 +115,37 @@ class RateLimitFilterTest {
   }
 
   @Test
+  void aRejectedRequestWithAnUnreadBodyClosesItsConnectionAndSaysSo() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder()));
+    for (int i = 0; i < 20; i++) {
+      assertThat(app.send("GET", "/api/chat", "Authorization", "Bearer carol").statusCode())
+          .isEqualTo(200);
+    }
+    // Headers announce a body that has not been sent: the filter refuses without reading it.
+    try (JettyApp.RawConnection c = app.connect()) {
+      JettyApp.RawResponse r = c.write("POST /api/chat HTTP/1.1\r\nHost: localhost\r\n"
+          + "Authorization: Bearer carol\r\nContent-Length: 1000\r\n\r\n").read();
+      assertThat(r.status()).isEqualTo(429);
+      assertThat(r.headers()).containsEntry("connection", "close");
+      assertThat(c.closedByServer()).isTrue();
+    }
+    // Bodiless rejections keep the connection: a second request on it is answered.
+    try (JettyApp.RawConnection c = app.connect()) {
+      String get = "GET /api/chat HTTP/1.1\r\nHost: localhost\r\n"
+          + "Authorization: Bearer carol\r\n\r\n";
+      JettyApp.RawResponse first = c.write(get).read();
+      assertThat(first.status()).isEqualTo(429);
+      assertThat(first.headers()).doesNotContainKey("connection");
+      assertThat(c.write(get).read().status()).isEqualTo(429);
+    }
+    // And the pooled client carries on across such closes.
+    for (int i = 0; i < 5; i++) {
+      assertThat(app.send("POST", "/api/chat", "Authorization", "Bearer carol").statusCode())
+          .isEqualTo(429);
+    }
+  }
+
+  @Test
   void unguardedPathsPassWithoutHeadersOrRedisKeys() throws Exception {
     JettyApp app = app(limiter(RateLimiter.builder()));
     for (int i = 0; i < 50; i++) {

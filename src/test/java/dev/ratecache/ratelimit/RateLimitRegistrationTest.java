@@ -212,6 +212,25 @@ class RateLimitRegistrationTest {
     }
   }
 
+  @Test
+  void annotationRejectionOfARequestWithAnUnreadBodyClosesTheConnection() throws Exception {
+    try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+        RateLimiter limiter = RateLimiter.builder().connector(connector).build();
+        JettyApp app = JettyApp.start(jerseyOnly(new RateLimitFeature(limiter)))) {
+      for (int i = 0; i < 20; i++) {
+        assertThat(app.send("POST", "/api/chat").statusCode()).isEqualTo(200);
+      }
+      try (JettyApp.RawConnection c = app.connect()) {
+        JettyApp.RawResponse r = c.write("POST /api/chat HTTP/1.1\r\nHost: localhost\r\n"
+            + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\n").read();
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.headers()).containsEntry("connection", "close");
+        assertThat(r.body()).contains("\"policy\":\"chat\"");
+        assertThat(c.closedByServer()).isTrue();
+      }
+    }
+  }
+
   private static ServletContextHandler jerseyOnly(Object feature) {
     ServletContextHandler context = new ServletContextHandler("/");
     context.addServlet(jersey(Resources.class, feature), "/*");

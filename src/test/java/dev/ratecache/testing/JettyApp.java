@@ -81,6 +81,11 @@ public final class JettyApp implements AutoCloseable {
     return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A plain socket to the server, for what {@link HttpClient} hides (connection reuse). */
+  public RawConnection connect() throws IOException {
+    return new RawConnection(port);
+  }
+
   @Override
   public void close() {
     try {
@@ -89,6 +94,67 @@ public final class JettyApp implements AutoCloseable {
       throw new IllegalStateException("Stopping Jetty failed", e);
     }
   }
+
+  /** An HTTP/1.1 connection driven by hand: write request bytes, read responses one by one. */
+  public static final class RawConnection implements AutoCloseable {
+    private final java.net.Socket socket;
+    private final java.io.InputStream in;
+
+    RawConnection(int port) throws IOException {
+      socket = new java.net.Socket("127.0.0.1", port);
+      socket.setSoTimeout(10_000);
+      in = new java.io.BufferedInputStream(socket.getInputStream());
+    }
+
+    /** Writes {@code text} (CRLFs included) as ISO-8859-1 bytes. */
+    public RawConnection write(String text) throws IOException {
+      socket.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().flush();
+      return this;
+    }
+
+    /** Reads one response: its status, its headers (names lower-cased) and a sized body. */
+    public RawResponse read() throws IOException {
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        int c = in.read();
+        if (c < 0) {
+          throw new java.io.EOFException("connection closed after: " + head);
+        }
+        head.append((char) c);
+      }
+      String[] lines = head.toString().split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      java.util.Map<String, String> headers = new java.util.TreeMap<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+            lines[i].substring(colon + 1).trim());
+      }
+      byte[] body = in.readNBytes(Integer.parseInt(headers.getOrDefault("content-length", "0")));
+      return new RawResponse(status, headers,
+          new String(body, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Whether the server closes the connection within the read timeout. */
+    public boolean closedByServer() throws IOException {
+      try {
+        return in.read() < 0;
+      } catch (java.net.SocketTimeoutException e) {
+        return false;
+      } catch (java.net.SocketException e) {
+        return true; // reset
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+
+  /** A response read by a {@link RawConnection}. */
+  public record RawResponse(int status, java.util.Map<String, String> headers, String body) {}
 
   /** Answers every request with 200 and the body {@code ok}. */
   public static final class OkServlet extends HttpServlet {
