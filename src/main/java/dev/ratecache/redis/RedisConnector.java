@@ -374,9 +374,20 @@ public final class RedisConnector implements AutoCloseable {
         .password(password)
         .database(database)
         .ssl(settings.tls())
+        .sslSocketFactory(settings.tlsSocketFactory())
+        .sslParameters(settings.tls() ? tlsParameters() : null)
         .clientName(settings.clientName())
         .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
         .build();
+  }
+
+  /** Host-name checking on unless the settings ask for the chain only. */
+  private javax.net.ssl.SSLParameters tlsParameters() {
+    javax.net.ssl.SSLParameters p = new javax.net.ssl.SSLParameters();
+    if (settings.tlsVerify() == RedisSettings.TlsVerify.FULL) {
+      p.setEndpointIdentificationAlgorithm("HTTPS");
+    }
+    return p;
   }
 
   /** The probe: creates the client if needed, drops stale idle connections, then checks. */

@@ -62,6 +62,10 @@ public final class RedisSettings {
     public static final String PASSWORD = "REDIS_PASSWORD";
     public static final String DB = "REDIS_DB";
     public static final String TLS = "REDIS_TLS";
+    public static final String TLS_CA_CERT_FILE = "REDIS_TLS_CA_CERT_FILE";
+    public static final String TLS_CERT_FILE = "REDIS_TLS_CERT_FILE";
+    public static final String TLS_KEY_FILE = "REDIS_TLS_KEY_FILE";
+    public static final String TLS_VERIFY = "REDIS_TLS_VERIFY";
     public static final String CLUSTER_NODES = "REDIS_CLUSTER_NODES";
     public static final String SENTINELS = "REDIS_SENTINELS";
     public static final String SENTINEL_MASTER = "REDIS_SENTINEL_MASTER";
@@ -80,7 +84,8 @@ public final class RedisSettings {
 
     /** Every setting name, in documentation order. */
     public static final List<String> ALL =
-        List.of(ENABLED, URL, HOST, PORT, USERNAME, PASSWORD, DB, TLS, CLUSTER_NODES, SENTINELS,
+        List.of(ENABLED, URL, HOST, PORT, USERNAME, PASSWORD, DB, TLS, TLS_CA_CERT_FILE,
+            TLS_CERT_FILE, TLS_KEY_FILE, TLS_VERIFY, CLUSTER_NODES, SENTINELS,
             SENTINEL_MASTER, SENTINEL_PASSWORD, CLIENT_NAME, CONNECT_TIMEOUT_MS,
             SOCKET_TIMEOUT_MS, POOL_MAX_TOTAL, POOL_MAX_WAIT_MS, CLUSTER_MAX_ATTEMPTS,
             CLUSTER_MAX_RETRY_MS, FAILURE_THRESHOLD, SLOW_CALL_MS, PROBE_INITIAL_MS,
@@ -101,6 +106,17 @@ public final class RedisSettings {
     }
   }
 
+  /** How much of the server's certificate TLS checks. */
+  public enum TlsVerify {
+    /** The chain up to a trusted CA, and the host name we connected to (the default). */
+    FULL,
+    /**
+     * The chain only: for servers reached by an address their certificate does not name, such as
+     * cluster nodes announced by IP.
+     */
+    CA
+  }
+
   static final String DEFAULT_HOST = "localhost";
   static final int DEFAULT_PORT = 6379;
 
@@ -113,6 +129,11 @@ public final class RedisSettings {
   private final String password;
   private final int database;
   private final boolean tls;
+  private final java.nio.file.Path tlsCaCertFile;
+  private final java.nio.file.Path tlsCertFile;
+  private final java.nio.file.Path tlsKeyFile;
+  private final TlsVerify tlsVerify;
+  private final javax.net.ssl.SSLSocketFactory tlsSocketFactory;
   private final String clientName;
   private final Duration connectTimeout;
   private final Duration socketTimeout;
@@ -134,6 +155,12 @@ public final class RedisSettings {
     this.password = b.password;
     this.database = b.database;
     this.tls = b.tls;
+    this.tlsCaCertFile = b.tlsCaCertFile;
+    this.tlsCertFile = b.tlsCertFile;
+    this.tlsKeyFile = b.tlsKeyFile;
+    this.tlsVerify = b.tlsVerify;
+    this.tlsSocketFactory = tls && (tlsCaCertFile != null || tlsCertFile != null)
+        ? TlsMaterial.socketFactory(tlsCaCertFile, tlsCertFile, tlsKeyFile) : null;
     this.clientName = b.clientName;
     this.connectTimeout = b.connectTimeout;
     this.socketTimeout = b.socketTimeout;
@@ -217,6 +244,18 @@ public final class RedisSettings {
     }
     if ((value = get.apply(Name.URL)) != null) {
       b.url(value, Name.URL);
+    }
+    if ((value = get.apply(Name.TLS_CA_CERT_FILE)) != null) {
+      b.tlsCaCertFile(path(Name.TLS_CA_CERT_FILE, value));
+    }
+    if ((value = get.apply(Name.TLS_CERT_FILE)) != null) {
+      b.tlsCertFile(path(Name.TLS_CERT_FILE, value));
+    }
+    if ((value = get.apply(Name.TLS_KEY_FILE)) != null) {
+      b.tlsKeyFile(path(Name.TLS_KEY_FILE, value));
+    }
+    if ((value = get.apply(Name.TLS_VERIFY)) != null) {
+      b.tlsVerify(parseEnum(Name.TLS_VERIFY, value, TlsVerify.class));
     }
     String cluster = get.apply(Name.CLUSTER_NODES);
     String sentinels = get.apply(Name.SENTINELS);
@@ -338,6 +377,33 @@ public final class RedisSettings {
     return tls;
   }
 
+  /** The PEM file of CA certificates to trust, or {@code null} for the JVM's trust store. */
+  public java.nio.file.Path tlsCaCertFile() {
+    return tlsCaCertFile;
+  }
+
+  /** The PEM client certificate chain presented to the server, or {@code null}. */
+  public java.nio.file.Path tlsCertFile() {
+    return tlsCertFile;
+  }
+
+  /** The PEM (PKCS#8) key of {@link #tlsCertFile()}, or {@code null}. */
+  public java.nio.file.Path tlsKeyFile() {
+    return tlsKeyFile;
+  }
+
+  public TlsVerify tlsVerify() {
+    return tlsVerify;
+  }
+
+  /**
+   * The socket factory built from the TLS files, loaded once when the settings were built; {@code
+   * null} when TLS uses the JVM's defaults.
+   */
+  javax.net.ssl.SSLSocketFactory tlsSocketFactory() {
+    return tlsSocketFactory;
+  }
+
   public String clientName() {
     return clientName;
   }
@@ -390,8 +456,9 @@ public final class RedisSettings {
         .reduce((a, c) -> a + "," + c).orElse("");
     return switch (topology) {
       case STANDALONE -> (tls ? "rediss://" : "redis://") + nodes + "/" + database;
-      case CLUSTER -> "cluster[" + nodes + "]";
-      case SENTINEL -> "sentinel[" + sentinelMaster + "@" + nodes + "]/" + database;
+      case CLUSTER -> "cluster[" + nodes + "]" + (tls ? " over TLS" : "");
+      case SENTINEL -> "sentinel[" + sentinelMaster + "@" + nodes + "]/" + database
+          + (tls ? " over TLS" : "");
     };
   }
 
@@ -407,6 +474,10 @@ public final class RedisSettings {
     b.password = password;
     b.database = database;
     b.tls = tls;
+    b.tlsCaCertFile = tlsCaCertFile;
+    b.tlsCertFile = tlsCertFile;
+    b.tlsKeyFile = tlsKeyFile;
+    b.tlsVerify = tlsVerify;
     b.clientName = clientName;
     b.connectTimeout = connectTimeout;
     b.socketTimeout = socketTimeout;
@@ -423,7 +494,8 @@ public final class RedisSettings {
 
   private List<Object> identity() {
     return java.util.Arrays.asList(enabled, topology, endpoints, sentinelMaster, sentinelPassword,
-        username, password, database, tls, clientName, connectTimeout, socketTimeout, poolMaxTotal,
+        username, password, database, tls, tlsCaCertFile, tlsCertFile, tlsKeyFile, tlsVerify,
+        clientName, connectTimeout, socketTimeout, poolMaxTotal,
         poolMaxWait, clusterMaxAttempts, clusterMaxRetryDuration, failureThreshold,
         slowCallThreshold, probeBackoff);
   }
@@ -470,6 +542,26 @@ public final class RedisSettings {
       throw new ConfigurationException(name,
           "must be a whole number of milliseconds, got '" + value + "'", e);
     }
+  }
+
+  static java.nio.file.Path path(String name, String value) {
+    try {
+      return java.nio.file.Path.of(value.trim());
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigurationException(name, "is not a valid file path: '" + value + "'", e);
+    }
+  }
+
+  static <E extends Enum<E>> E parseEnum(String name, String value, Class<E> type) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(value.trim())) {
+        return e;
+      }
+    }
+    throw new ConfigurationException(name, "must be one of "
+        + java.util.Arrays.stream(type.getEnumConstants())
+            .map(e -> e.name().toLowerCase(Locale.ROOT)).toList()
+        + ", got '" + value + "'");
   }
 
   static boolean parseBoolean(String name, String value) {
@@ -555,6 +647,10 @@ public final class RedisSettings {
     private String password;
     private int database;
     private boolean tls;
+    private java.nio.file.Path tlsCaCertFile;
+    private java.nio.file.Path tlsCertFile;
+    private java.nio.file.Path tlsKeyFile;
+    private TlsVerify tlsVerify = TlsVerify.FULL;
     private String clientName = "ratecache";
     private Duration connectTimeout = Duration.ofMillis(500);
     private Duration socketTimeout = Duration.ofMillis(500);
@@ -722,6 +818,36 @@ public final class RedisSettings {
       return this;
     }
 
+    /**
+     * A PEM file of the CA certificates to trust (redis-server's {@code tls-ca-cert-file})
+     * instead of the JVM's trust store. Read and checked by {@link #build()}.
+     */
+    public Builder tlsCaCertFile(java.nio.file.Path file) {
+      this.tlsCaCertFile = file;
+      return this;
+    }
+
+    /**
+     * The client certificate chain (PEM) for servers that authenticate clients ({@code
+     * tls-auth-clients yes}); needs {@link #tlsKeyFile}.
+     */
+    public Builder tlsCertFile(java.nio.file.Path file) {
+      this.tlsCertFile = file;
+      return this;
+    }
+
+    /** The unencrypted PKCS#8 PEM key of {@link #tlsCertFile}. */
+    public Builder tlsKeyFile(java.nio.file.Path file) {
+      this.tlsKeyFile = file;
+      return this;
+    }
+
+    /** How much of the server's certificate to check. Default {@link TlsVerify#FULL}. */
+    public Builder tlsVerify(TlsVerify verify) {
+      this.tlsVerify = Objects.requireNonNull(verify, "verify");
+      return this;
+    }
+
     /** The name shown by {@code CLIENT LIST}. Default {@code ratecache}. */
     public Builder clientName(String clientName) {
       this.clientName = clientName;
@@ -808,6 +934,22 @@ public final class RedisSettings {
       if (topology == Topology.CLUSTER && database != 0) {
         throw new ConfigurationException(Name.DB,
             "Redis Cluster supports only database 0, got " + database);
+      }
+      if (!tls) {
+        for (var e : Map.of(Name.TLS_CA_CERT_FILE, Objects.toString(tlsCaCertFile, ""),
+            Name.TLS_CERT_FILE, Objects.toString(tlsCertFile, ""),
+            Name.TLS_KEY_FILE, Objects.toString(tlsKeyFile, ""),
+            Name.TLS_VERIFY, tlsVerify == TlsVerify.FULL ? "" : tlsVerify.name()).entrySet()) {
+          if (!e.getValue().isEmpty()) {
+            throw new ConfigurationException(e.getKey(), "is set but TLS is off; set "
+                + Name.TLS + "=true or use a rediss:// URL");
+          }
+        }
+      }
+      if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+        throw new ConfigurationException(tlsCertFile == null ? Name.TLS_CERT_FILE
+            : Name.TLS_KEY_FILE, "must be set together with "
+            + (tlsCertFile == null ? Name.TLS_KEY_FILE : Name.TLS_CERT_FILE));
       }
       if (probeMax.compareTo(probeInitial) < 0) {
         throw new ConfigurationException(Name.PROBE_MAX_MS, "must not be less than "

@@ -25,6 +25,14 @@ class RedisSettingsTest {
   }
 
   @Test
+  void everySettingNameIsInTheReadmeConfigurationTable() throws Exception {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+    for (String name : RedisSettings.Name.ALL) {
+      assertThat(readme).as("README row for %s", name).contains("| `" + name + "` |");
+    }
+  }
+
+  @Test
   void emptyEnvironmentGivesDocumentedDefaults() {
     RedisSettings s = env();
     assertThat(s.enabled()).isTrue();
@@ -34,6 +42,8 @@ class RedisSettingsTest {
     assertThat(s.username()).isNull();
     assertThat(s.database()).isZero();
     assertThat(s.tls()).isFalse();
+    assertThat(s.tlsCaCertFile()).isNull();
+    assertThat(s.tlsVerify()).isEqualTo(RedisSettings.TlsVerify.FULL);
     assertThat(s.connectTimeout()).isEqualTo(Duration.ofMillis(500));
     assertThat(s.socketTimeout()).isEqualTo(Duration.ofMillis(500));
     assertThat(s.poolMaxTotal()).isEqualTo(32);

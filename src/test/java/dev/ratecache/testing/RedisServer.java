@@ -31,6 +31,7 @@ import redis.clients.jedis.Jedis;
  */
 public final class RedisServer extends RedisFixture {
   private final int port;
+  private final int tlsPort;
   private final String password;
   private final List<String> extraArgs;
   private final Path dir;
@@ -39,7 +40,18 @@ public final class RedisServer extends RedisFixture {
   private RedisServer(Builder b) {
     this.port = b.port != 0 ? b.port : Ports.free();
     this.password = b.password;
-    this.extraArgs = List.copyOf(b.extraArgs);
+    List<String> args = new ArrayList<>(b.extraArgs);
+    if (b.certificates != null) {
+      this.tlsPort = Ports.free();
+      args.addAll(List.of("--tls-port", String.valueOf(tlsPort),
+          "--tls-cert-file", b.certificates.serverCert().toString(),
+          "--tls-key-file", b.certificates.serverKey().toString(),
+          "--tls-ca-cert-file", b.certificates.caCert().toString(),
+          "--tls-auth-clients", b.clientCertificates ? "yes" : "no"));
+    } else {
+      this.tlsPort = -1;
+    }
+    this.extraArgs = List.copyOf(args);
     try {
       this.dir = Files.createTempDirectory("redis-test-" + port + "-");
     } catch (IOException e) {
@@ -206,6 +218,14 @@ public final class RedisServer extends RedisFixture {
     return port;
   }
 
+  /**
+   * The TLS port (the plain {@link #port()} stays open for the fixture's own use); -1 unless
+   * built with {@link Builder#tls}.
+   */
+  public int tlsPort() {
+    return tlsPort;
+  }
+
   public String host() {
     return "127.0.0.1";
   }
@@ -300,6 +320,8 @@ public final class RedisServer extends RedisFixture {
     private int port;
     private String password;
     private final List<String> extraArgs = new ArrayList<>();
+    private TestCertificates certificates;
+    private boolean clientCertificates;
 
     private Builder() {}
 
@@ -318,6 +340,17 @@ public final class RedisServer extends RedisFixture {
     /** Extra {@code redis-server} arguments, such as {@code "--maxmemory", "10mb"}. */
     public Builder args(String... args) {
       extraArgs.addAll(List.of(args));
+      return this;
+    }
+
+    /**
+     * Also listens for TLS on {@link RedisServer#tlsPort()} with the server certificate of {@code
+     * certificates}, requiring client certificates signed by its CA when {@code
+     * clientCertificates}.
+     */
+    public Builder tls(TestCertificates certificates, boolean clientCertificates) {
+      this.certificates = certificates;
+      this.clientCertificates = clientCertificates;
       return this;
     }
 
