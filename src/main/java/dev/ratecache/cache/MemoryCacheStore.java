@@ -3,6 +3,7 @@ package dev.ratecache.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import dev.ratecache.redis.GlobPattern;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;

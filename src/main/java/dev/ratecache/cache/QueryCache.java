@@ -66,6 +66,10 @@ public final class QueryCache implements AutoCloseable {
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
+  private final NearCache near;
+
+  /** What a Redis read returns when Redis could not answer (distinct from a miss). */
+  private static final String UNANSWERED = new String("unanswered");
 
   private static final class Counters {
     final LongAdder hits = new LongAdder();
@@ -85,11 +89,42 @@ public final class QueryCache implements AutoCloseable {
     this.redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
     this.memory = new MemoryCacheStore(b.memoryMaxBytes, b.clock);
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
+    Duration nearTtl = b.nearTtl != null ? b.nearTtl
+        : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0, 0));
+    long nearBytes = b.nearMaxBytes > 0 ? b.nearMaxBytes
+        : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 16L << 20, 1024);
+    this.near = redis != null && !nearTtl.isZero()
+        ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.healthRegistration = connector.health().onTransition(t -> {
       if (t.to() == RedisHealth.State.UP) {
         memory.clear();
       }
     });
+  }
+
+  /** The setting that turns the near cache on: its TTL in milliseconds (0, the default, is off). */
+  public static final String NEAR_TTL_SETTING = "CACHE_NEAR_TTL_MS";
+  /** The most bytes the near cache holds (default 16 MiB). */
+  public static final String NEAR_MAX_BYTES_SETTING = "CACHE_NEAR_MAX_BYTES";
+
+  /** A whole number of at least {@code min} from the environment, or {@code otherwise}. */
+  private static long numberFromEnv(String name, Function<String, String> env, long otherwise,
+      long min) {
+    String v = env.apply(name);
+    if (v == null || v.isBlank()) {
+      return otherwise;
+    }
+    try {
+      long n = Long.parseLong(v.trim());
+      if (n < min) {
+        throw new dev.ratecache.ConfigurationException(name,
+            "must be at least " + min + ", got " + n);
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new dev.ratecache.ConfigurationException(name,
+          "must be a whole number, got '" + v + "'", e);
+    }
   }
 
   /** A builder: Redis from the environment, default TTLs, 64 MiB of memory fallback. */
@@ -167,12 +202,18 @@ public final class QueryCache implements AutoCloseable {
       store.putAll(json, ttl);
       return null;
     });
+    if (near != null) {
+      json.keySet().forEach(near::changed);
+    }
   }
 
   /** Removes {@code key} from Redis and from the memory store; true if it was in either. */
   public boolean invalidate(String key) {
     boolean inMemory = memory.delete(key);
     Boolean inRedis = redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
+    if (near != null) {
+      near.changed(key);
+    }
     return inMemory || Boolean.TRUE.equals(inRedis);
   }
 
@@ -189,6 +230,9 @@ public final class QueryCache implements AutoCloseable {
     }
     long fromMemory = memory.deleteMatching(pattern);
     Long fromRedis = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
+    if (near != null) {
+      near.changedMatching(pattern);
+    }
     return fromMemory + (fromRedis == null ? 0 : fromRedis);
   }
 
@@ -230,9 +274,21 @@ public final class QueryCache implements AutoCloseable {
     } catch (Exception e) {
       log.debug("Removing the health listener failed", e);
     }
+    if (near != null) {
+      try {
+        near.close();
+      } catch (Exception e) {
+        log.debug("Closing the near cache failed", e);
+      }
+    }
     if (ownsConnector) {
       connector.close();
     }
+  }
+
+  /** Reads served from the near cache since start (0 when it is off). */
+  public long nearCacheHits() {
+    return near == null ? 0 : near.hits();
   }
 
   // ------------------------------------------------------------------ internals
@@ -240,9 +296,33 @@ public final class QueryCache implements AutoCloseable {
   /** The raw JSON at {@code key}, counting a hit or a miss; for the response cache. */
   String getJson(String key) {
     String category = CacheKeys.category(key);
-    String json = withStore(category, s -> s.get(key));
+    String json = near != null ? nearOrRedis(category, key) : UNANSWERED;
+    if (json == UNANSWERED) {
+      json = withStore(category, s -> s.get(key));
+    }
     Counters c = counters(category);
     (json != null ? c.hits : c.misses).increment();
+    return json;
+  }
+
+  /**
+   * The near copy, else Redis (keeping what it returns as a copy); {@link #UNANSWERED} when Redis
+   * is down or failed, so that the caller falls back to memory.
+   */
+  private String nearOrRedis(String category, String key) {
+    if (!connector.isAvailable()) {
+      return UNANSWERED;
+    }
+    String copy = near.get(key);
+    if (copy != null) {
+      return copy;
+    }
+    long mark = near.mark();
+    long epoch = near.epoch();
+    String json = redisOnly(category, r -> r.get(key), UNANSWERED);
+    if (json != null && json != UNANSWERED) {
+      near.offer(key, json, mark, epoch);
+    }
     return json;
   }
 
@@ -252,6 +332,9 @@ public final class QueryCache implements AutoCloseable {
       s.put(key, json, ttl);
       return null;
     });
+    if (near != null) {
+      near.changed(key);
+    }
   }
 
   private <T> T read(String key, JavaType type) {
@@ -370,8 +453,46 @@ public final class QueryCache implements AutoCloseable {
     private CacheTtl ttls = CacheTtl.fromLookup(System::getenv);
     private Clock clock = Clock.systemUTC();
     private long memoryMaxBytes = 64L * 1024 * 1024;
+    private Duration nearTtl;
+    private long nearMaxBytes;
+    private Function<String, String> env = System::getenv;
 
     private Builder() {}
+
+    /**
+     * Keeps copies of entries read from Redis in this instance's memory for up to {@code ttl},
+     * served without a round trip and dropped as soon as any instance using this library changes
+     * or invalidates the key (over Redis pub/sub). {@link Duration#ZERO} turns it off. Default:
+     * {@code CACHE_NEAR_TTL_MS} from the environment, else off.
+     *
+     * <p>A copy can be served up to {@code ttl} after a change that no instance announced: a
+     * write by another program, an expiry in Redis, or a message lost while the subscription
+     * looked healthy. Choose the TTL as the staleness you accept.
+     */
+    public Builder nearCache(Duration ttl) {
+      if (ttl == null || ttl.isNegative()) {
+        throw new dev.ratecache.ConfigurationException(NEAR_TTL_SETTING,
+            "must be zero (off) or positive, got " + ttl);
+      }
+      this.nearTtl = ttl;
+      return this;
+    }
+
+    /** The most bytes the near cache holds. Default 16 MiB ({@code CACHE_NEAR_MAX_BYTES}). */
+    public Builder nearCacheMaxBytes(long bytes) {
+      if (bytes < 1024) {
+        throw new dev.ratecache.ConfigurationException(NEAR_MAX_BYTES_SETTING,
+            "must be at least 1024, got " + bytes);
+      }
+      this.nearMaxBytes = bytes;
+      return this;
+    }
+
+    /** Where unset settings are read from. Default: the process environment. */
+    public Builder environment(Function<String, String> env) {
+      this.env = Objects.requireNonNull(env, "env");
+      return this;
+    }
 
     /** Use this connector (not closed by the cache). */
     public Builder connector(RedisConnector connector) {

@@ -6,7 +6,9 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
+import dev.ratecache.redis.GlobPattern;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisSettings;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
@@ -50,6 +52,7 @@ public final class RateLimiter implements AutoCloseable {
   private final RedisBucketStore redisStore;
   private final LocalBucketStore localStore;
   private final Cache<String, KnownRejection> knownRejected;
+  private final AutoCloseable eventSubscription;
   private final Clock clock;
   private final HeaderStyle headerStyle;
   private final String problemType;
@@ -93,6 +96,20 @@ public final class RateLimiter implements AutoCloseable {
         .expireAfter(Expiry.<String, KnownRejection>creating(
             (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Clocks.epochNanos(clock)))))
         .build();
+    // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
+    // their limit: forget the rejections remembered for them.
+    this.eventSubscription = redisStore == null ? null
+        : connector.events().subscribe(this::onEvent);
+  }
+
+  private void onEvent(String kind, String argument) {
+    if (RedisEvents.PATTERN.equals(kind)) {
+      knownRejected.asMap().keySet().removeIf(
+          k -> GlobPattern.matches(argument, RedisBucketStore.KEY_PREFIX + k));
+    } else if (RedisEvents.KEY.equals(kind)
+        && argument.startsWith(RedisBucketStore.KEY_PREFIX)) {
+      knownRejected.invalidate(argument.substring(RedisBucketStore.KEY_PREFIX.length()));
+    }
   }
 
   /**
@@ -291,6 +308,13 @@ public final class RateLimiter implements AutoCloseable {
   /** Releases the Redis client if this limiter created it. */
   @Override
   public void close() {
+    if (eventSubscription != null) {
+      try {
+        eventSubscription.close();
+      } catch (Exception ignored) {
+        // removing a listener does not fail
+      }
+    }
     if (ownsConnector) {
       connector.close();
     }

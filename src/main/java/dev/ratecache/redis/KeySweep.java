@@ -23,7 +23,8 @@ public final class KeySweep {
   private KeySweep() {}
 
   /**
-   * Removes every key matching {@code pattern}.
+   * Removes every key matching {@code pattern}, then tells every instance listening on {@link
+   * RedisEvents} (so that they drop local copies and remembered rejections of those keys).
    *
    * @param progress told the running total of keys scanned after each batch (may be a no-op)
    * @return how many keys were removed
@@ -31,8 +32,10 @@ public final class KeySweep {
    */
   public static long unlink(RedisConnector connector, String pattern, LongConsumer progress) {
     AtomicLong scanned = new AtomicLong();
-    return connector.executeOnMasters(conn -> sweep(conn, pattern, true, scanned, progress))
-        .values().stream().mapToLong(Long::longValue).sum();
+    long removed = connector.executeOnMasters(conn -> sweep(conn, pattern, true, scanned,
+        progress)).values().stream().mapToLong(Long::longValue).sum();
+    connector.events().publish(RedisEvents.PATTERN, pattern);
+    return removed;
   }
 
   /** Counts the keys matching {@code pattern} without removing them. */

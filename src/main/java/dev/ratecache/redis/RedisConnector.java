@@ -81,6 +81,7 @@ public final class RedisConnector implements AutoCloseable {
 
   private final Object clientLock = new Object();
   private volatile Client client;
+  private RedisEvents events;
   private volatile boolean closed;
   private int references = 1;
 
@@ -156,6 +157,19 @@ public final class RedisConnector implements AutoCloseable {
   /** The health switch; register listeners here. */
   public RedisHealth health() {
     return health;
+  }
+
+  /**
+   * The invalidation events shared with other instances on this Redis; the subscription starts
+   * with the first listener and ends with this connector.
+   */
+  public RedisEvents events() {
+    synchronized (clientLock) {
+      if (events == null) {
+        events = new RedisEvents(this, Duration.ofSeconds(1));
+      }
+      return events;
+    }
   }
 
   /** True while Redis is in use (not known to be down). */
@@ -290,6 +304,13 @@ public final class RedisConnector implements AutoCloseable {
       }
     }
     closed = true;
+    RedisEvents subscription;
+    synchronized (clientLock) {
+      subscription = events;
+    }
+    if (subscription != null) {
+      subscription.close();
+    }
     scheduler.shutdownNow();
     synchronized (clientLock) {
       Client c = client;
@@ -310,6 +331,28 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** The scheduler of the health probe, for other light periodic checks. */
+  ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
+  /**
+   * A connection of the caller's own, for a long-lived use such as a subscription: to the
+   * standalone server, the current Sentinel master, or any cluster node. The caller closes it.
+   *
+   * @throws RedisUnavailableException if Redis is down or cannot be reached
+   */
+  Connection dedicatedConnection() {
+    if (!health.isUp()) {
+      throw downException;
+    }
+    try {
+      return client().provider().getConnection();
+    } catch (RuntimeException e) {
+      throw onFailure(e);
+    }
+  }
 
   private Client client() {
     Client c = client;

@@ -1,5 +1,6 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.redis.GlobPattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.testing.BearerAuthFilter;
 import dev.ratecache.testing.JettyApp;
@@ -142,6 +143,41 @@ class RateLimitFilterTest {
     for (int i = 0; i < 5; i++) {
       assertThat(app.send("POST", "/api/chat", "Authorization", "Bearer carol").statusCode())
           .isEqualTo(429);
+    }
+  }
+
+  @Test
+  void anOperatorClearingBucketsFromAnotherProcessLiftsRememberedRejections() throws Exception {
+    RateLimiter limiter = limiter(RateLimiter.builder());
+    JettyApp app = app(limiter);
+    awaitTrue(() -> limiter.connector().events().isLive());
+    for (int i = 0; i < 5; i++) {
+      assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
+          .isEqualTo(200);
+    }
+    assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
+        .isEqualTo(429); // now remembered: the next ones cost no Redis round trip
+
+    // As the CLI's `clear --pattern 'rate_limit:upload:*'` does, over its own connection.
+    try (RedisConnector operator = RedisConnector.create(redis.settings().build())) {
+      assertThat(KeySweep.unlink(operator, "rate_limit:upload:*", n -> { })).isEqualTo(1);
+    }
+    awaitTrue(() -> {
+      try {
+        return app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode() == 200;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    assertThat(limiter.stats().profiles().get("upload").fallback()).isZero();
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("condition within 5 s").isLessThan(deadline);
+      Thread.sleep(10);
     }
   }
 

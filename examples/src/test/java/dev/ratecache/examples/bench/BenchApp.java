@@ -43,7 +43,8 @@ import org.glassfish.jersey.servlet.ServletContainer;
  *   <li>{@code /guarded} — profile {@code open}, a limit no load here can reach;
  *   <li>{@code /tight} — profile {@code tight}, one request per hour, so a client is soon over;
  *   <li>{@code /api/item/{id}} — {@code @CachedQuery} over a 20 ms query;
- *       {@code /api/uncached/{id}} — the same query, not cached.
+ *       {@code /api/uncached/{id}} — the same query, not cached;
+ *   <li>{@code /near/item/{id}} — the cached query again, through a cache with a 5 s near cache.
  * </ul>
  */
 final class BenchApp implements AutoCloseable {
@@ -51,14 +52,16 @@ final class BenchApp implements AutoCloseable {
   final RedisConnector connector;
   final RateLimiter limiter;
   final QueryCache cache;
+  final QueryCache nearCache;
   final int port;
 
   private BenchApp(Server server, RedisConnector connector, RateLimiter limiter, QueryCache cache,
-      int port) {
+      QueryCache nearCache, int port) {
     this.server = server;
     this.connector = connector;
     this.limiter = limiter;
     this.cache = cache;
+    this.nearCache = nearCache;
     this.port = port;
   }
 
@@ -73,7 +76,9 @@ final class BenchApp implements AutoCloseable {
                 .prefix("/tight").build()))
         .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
         .build();
-    QueryCache cache = QueryCache.builder().connector(connector).build();
+    QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();
+    QueryCache nearCache = QueryCache.builder().connector(connector)
+        .nearCache(Duration.ofSeconds(5)).build();
 
     ServletContextHandler context = new ServletContextHandler("/");
     context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
@@ -88,13 +93,8 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(new ServletHolder(ok), "/plain");
     context.addServlet(new ServletHolder(ok), "/guarded");
     context.addServlet(new ServletHolder(ok), "/tight");
-    ServletHolder jersey = new ServletHolder(new ServletContainer(new ResourceConfig()
-        .register(Items.class)
-        .register(JacksonFeature.class)
-        .register(new CachedQueryFeature(cache))
-        .property(ServerProperties.WADL_FEATURE_DISABLE, true)));
-    jersey.setInitOrder(1);
-    context.addServlet(jersey, "/api/*");
+    context.addServlet(items(cache), "/api/*");
+    context.addServlet(items(nearCache), "/near/*");
 
     Server server = new Server(new QueuedThreadPool(64, 8));
     ServerConnector http = new ServerConnector(server);
@@ -103,7 +103,18 @@ final class BenchApp implements AutoCloseable {
     server.addConnector(http);
     server.setHandler(context);
     server.start();
-    return new BenchApp(server, connector, limiter, cache, http.getLocalPort());
+    return new BenchApp(server, connector, limiter, cache, nearCache, http.getLocalPort());
+  }
+
+  /** Jersey serving {@link Items}, cached through {@code cache}. */
+  private static ServletHolder items(QueryCache cache) {
+    ServletHolder jersey = new ServletHolder(new ServletContainer(new ResourceConfig()
+        .register(Items.class)
+        .register(JacksonFeature.class)
+        .register(new CachedQueryFeature(cache))
+        .property(ServerProperties.WADL_FEATURE_DISABLE, true)));
+    jersey.setInitOrder(1);
+    return jersey;
   }
 
   /** A 20 ms "query", cached and not. */
@@ -133,6 +144,7 @@ final class BenchApp implements AutoCloseable {
   public void close() throws Exception {
     server.stop();
     cache.close();
+    nearCache.close();
     limiter.close();
     connector.close();
   }

@@ -1,14 +1,15 @@
-package dev.ratecache.cache;
+package dev.ratecache.redis;
 
 /**
  * Redis's glob matching ({@code KEYS}/{@code SCAN MATCH}): {@code *}, {@code ?}, {@code [abc]},
  * {@code [^a-z]} and {@code \} escapes, so the in-memory store invalidates exactly what Redis
- * would. Iterative with single-star backtracking: O(pattern × key) in the worst case. Pure.
+ * would, and events name the keys they concern exactly as Redis would match them. Iterative with single-star backtracking: O(pattern × key) in the worst case. Pure.
  */
-final class GlobPattern {
+public final class GlobPattern {
   private GlobPattern() {}
 
-  static boolean matches(String pattern, String key) {
+  /** Whether {@code key} matches {@code pattern} as {@code SCAN MATCH} would decide. */
+  public static boolean matches(String pattern, String key) {
     int p = 0;
     int k = 0;
     int starP = -1;

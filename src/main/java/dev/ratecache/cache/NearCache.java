@@ -1,0 +1,127 @@
+package dev.ratecache.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ratecache.redis.GlobPattern;
+import dev.ratecache.redis.RedisEvents;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Copies of hot Redis entries in this instance's memory, served without a round trip for at most
+ * a short TTL, and dropped as soon as any instance says the key changed ({@link RedisEvents}).
+ *
+ * <p>Copies are served only while the event subscription is live and has not been re-established
+ * since the copy was taken, so a lost message cannot keep a stale copy beyond the subscription's
+ * loss being noticed; the TTL bounds what is left (a message that Redis accepted but never
+ * delivered, or a write by a program that does not publish). A read that raced with an
+ * invalidation is not kept: every invalidation this instance sees advances a counter, and a copy
+ * is stored only if the counter did not move while its value was being fetched.
+ *
+ * <p>Bounded in bytes (keys and values as UTF-16). Thread-safe.
+ */
+final class NearCache implements AutoCloseable {
+  private record Entry(String json, long epoch) {}
+
+  private final RedisEvents events;
+  private final Cache<String, Entry> entries;
+  private final AtomicLong invalidations = new AtomicLong();
+  private final LongAdder hits = new LongAdder();
+  private final AutoCloseable subscription;
+
+  NearCache(RedisEvents events, Duration ttl, long maxBytes, Clock clock) {
+    this.events = events;
+    this.entries = Caffeine.newBuilder()
+        .maximumWeight(maxBytes)
+        .<String, Entry>weigher((k, e) -> 2 * (k.length() + e.json().length()) + 64)
+        .expireAfterWrite(ttl.toNanos(), TimeUnit.NANOSECONDS)
+        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+        .executor(Runnable::run)
+        .build();
+    this.subscription = events.subscribe(this::onEvent);
+  }
+
+  /** A position to hand back to {@link #offer}: taken before fetching from Redis. */
+  long mark() {
+    return invalidations.get();
+  }
+
+  /** The subscription epoch, also taken before fetching. */
+  long epoch() {
+    return events.epoch();
+  }
+
+  /** The copy of {@code key}, or {@code null}. */
+  String get(String key) {
+    if (!events.isLive()) {
+      return null;
+    }
+    Entry e = entries.getIfPresent(key);
+    if (e == null || e.epoch() != events.epoch()) {
+      return null;
+    }
+    hits.increment();
+    return e.json();
+  }
+
+  /** Keeps a value just fetched, unless anything was invalidated since {@code mark}. */
+  void offer(String key, String json, long mark, long epoch) {
+    if (events.isLive() && events.epoch() == epoch && invalidations.get() == mark) {
+      entries.put(key, new Entry(json, epoch));
+      if (invalidations.get() != mark) {
+        entries.invalidate(key); // an invalidation slipped in between the check and the put
+      }
+    }
+  }
+
+  /** This instance changed {@code key} in Redis: drop the local copy and tell the others. */
+  void changed(String key) {
+    forget(key);
+    events.publish(RedisEvents.KEY, key);
+  }
+
+  /**
+   * This instance removed keys matching {@code pattern}: drop the local copies (the sweep itself
+   * told the others).
+   */
+  void changedMatching(String pattern) {
+    forgetMatching(pattern);
+  }
+
+  /** Copies served since start. */
+  long hits() {
+    return hits.sum();
+  }
+
+  /** Copies held now. */
+  long size() {
+    return entries.estimatedSize();
+  }
+
+  private void onEvent(String kind, String argument) {
+    if (RedisEvents.KEY.equals(kind)) {
+      forget(argument);
+    } else if (RedisEvents.PATTERN.equals(kind)) {
+      forgetMatching(argument);
+    }
+  }
+
+  private void forget(String key) {
+    invalidations.incrementAndGet();
+    entries.invalidate(key);
+  }
+
+  private void forgetMatching(String pattern) {
+    invalidations.incrementAndGet();
+    entries.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, k));
+  }
+
+  @Override
+  public void close() throws Exception {
+    subscription.close();
+    entries.invalidateAll();
+  }
+}

@@ -1,0 +1,269 @@
+package dev.ratecache.redis;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.JedisPubSub;
+
+/**
+ * Invalidation events between the instances sharing a Redis, over the pub/sub channel
+ * {@value #CHANNEL}: "this key changed", "keys matching this pattern were removed".
+ *
+ * <p>Pub/sub delivers at most once, so a consumer may trust what it holds only while the
+ * subscription is {@link #isLive() live} and has not been re-established since it took the copy
+ * (compare {@link #epoch()}). The subscription counts as lost as soon as Redis is known down, a
+ * read on its connection fails, or a {@code PING} on it goes unanswered for three intervals; every
+ * loss and every new subscription advances the epoch.
+ *
+ * <p>Nothing runs until the first {@link #subscribe}; one daemon thread then holds one dedicated
+ * connection. Publishing is best effort and never throws. Thread-safe.
+ */
+public final class RedisEvents implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisEvents.class);
+
+  /** The channel every instance publishes to and listens on. */
+  public static final String CHANNEL = "ratecache:events";
+  /** Kind of event: the argument is one key whose value changed or went away. */
+  public static final String KEY = "key";
+  /** Kind of event: the argument is a glob pattern whose keys were removed. */
+  public static final String PATTERN = "pattern";
+
+  /** Receives events published by other instances (never this one's own). */
+  @FunctionalInterface
+  public interface Listener {
+    void onEvent(String kind, String argument);
+  }
+
+  private final RedisConnector connector;
+  private final Duration pingInterval;
+  private final String sender = UUID.randomUUID().toString();
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong epoch = new AtomicLong();
+  private final AtomicLong published = new AtomicLong();
+  private final AtomicLong publishFailures = new AtomicLong();
+  private final AtomicLong received = new AtomicLong();
+  private final Object lock = new Object();
+  private volatile boolean live;
+  private volatile boolean closed;
+  private volatile Connection connection;
+  private volatile Subscriber subscriber;
+  private volatile long lastPongNanos;
+  private Thread thread;
+  private ScheduledFuture<?> watchdog;
+  private AutoCloseable healthRegistration;
+
+  RedisEvents(RedisConnector connector, Duration pingInterval) {
+    this.connector = Objects.requireNonNull(connector, "connector");
+    this.pingInterval = pingInterval;
+  }
+
+  /**
+   * Adds a listener, starting the subscription on first use.
+   *
+   * @return closing it removes the listener
+   */
+  public AutoCloseable subscribe(Listener listener) {
+    Objects.requireNonNull(listener, "listener");
+    listeners.add(listener);
+    start();
+    return () -> listeners.remove(listener);
+  }
+
+  /** Whether this instance is subscribed right now, so that it hears every event. */
+  public boolean isLive() {
+    return live;
+  }
+
+  /** Advances whenever the subscription is lost or re-established. */
+  public long epoch() {
+    return epoch.get();
+  }
+
+  /** Events published, publish attempts that failed, and events received from others. */
+  public long[] counts() {
+    return new long[] {published.get(), publishFailures.get(), received.get()};
+  }
+
+  /**
+   * Tells the other instances; best effort (false if Redis could not be reached, which is logged
+   * by the connector's health, not thrown).
+   */
+  public boolean publish(String kind, String argument) {
+    if (!connector.settings().enabled() || !connector.isAvailable()) {
+      publishFailures.incrementAndGet();
+      return false;
+    }
+    try {
+      connector.run(j -> j.publish(CHANNEL, sender + '\n' + kind + '\n' + argument));
+      published.incrementAndGet();
+      return true;
+    } catch (RuntimeException e) {
+      publishFailures.incrementAndGet();
+      return false;
+    }
+  }
+
+  private void start() {
+    synchronized (lock) {
+      if (thread != null || closed || !connector.settings().enabled()) {
+        return;
+      }
+      healthRegistration = connector.health().onTransition(t -> {
+        if (t.to() == RedisHealth.State.DOWN) {
+          drop("Redis is down");
+        }
+      });
+      long every = pingInterval.toMillis();
+      watchdog = connector.scheduler().scheduleWithFixedDelay(this::checkAlive, every, every,
+          TimeUnit.MILLISECONDS);
+      thread = new Thread(this::loop, "ratecache-redis-events");
+      thread.setDaemon(true);
+      thread.start();
+    }
+  }
+
+  /** Subscribes whenever Redis is up; returns only when closed. */
+  private void loop() {
+    while (!closed) {
+      if (!connector.isAvailable()) {
+        pause(50);
+        continue;
+      }
+      Connection c;
+      try {
+        c = connector.dedicatedConnection();
+      } catch (RuntimeException e) {
+        pause(100);
+        continue;
+      }
+      Subscriber s = new Subscriber();
+      connection = c;
+      subscriber = s;
+      try {
+        if (!closed) {
+          s.proceed(c, CHANNEL);
+        }
+      } catch (RuntimeException e) {
+        if (!closed) {
+          log.debug("Event subscription on {} ended: {}", connector, e.toString());
+        }
+      } finally {
+        drop(null);
+        connection = null;
+        subscriber = null;
+        c.setBroken(); // never hand a subscribed connection back to the pool for reuse
+        try {
+          c.close();
+        } catch (RuntimeException ignored) {
+          // already broken
+        }
+      }
+    }
+  }
+
+  /** Pings the subscription; if pongs stopped coming, drops it. */
+  private void checkAlive() {
+    Subscriber s = subscriber;
+    if (!live || s == null) {
+      return;
+    }
+    if (System.nanoTime() - lastPongNanos > 3 * pingInterval.toNanos()) {
+      drop("no reply to PING on the event subscription");
+      return;
+    }
+    try {
+      s.ping();
+    } catch (RuntimeException e) {
+      drop("PING on the event subscription failed: " + e.getMessage());
+    }
+  }
+
+  /** Marks the subscription lost and closes its socket, which ends the blocked read. */
+  private void drop(String reason) {
+    if (live) {
+      live = false;
+      epoch.incrementAndGet();
+      if (reason != null) {
+        log.info("Event subscription on {} lost ({}); resubscribing when Redis answers",
+            connector, reason);
+      }
+    }
+    Connection c = connection;
+    if (reason != null && c != null) {
+      try {
+        c.forceDisconnect();
+      } catch (java.io.IOException | RuntimeException ignored) {
+        // the reader sees the closed socket either way
+      }
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    synchronized (lock) {
+      if (watchdog != null) {
+        watchdog.cancel(false);
+      }
+      if (healthRegistration != null) {
+        try {
+          healthRegistration.close();
+        } catch (Exception ignored) {
+          // closing a listener registration does not fail
+        }
+      }
+    }
+    drop("closed");
+    Thread t = thread;
+    if (t != null) {
+      t.interrupt();
+    }
+  }
+
+  private final class Subscriber extends JedisPubSub {
+    @Override
+    public void onSubscribe(String channel, int subscribedChannels) {
+      lastPongNanos = System.nanoTime();
+      epoch.incrementAndGet();
+      live = true;
+      log.debug("Subscribed to {} on {}", CHANNEL, connector);
+    }
+
+    @Override
+    public void onPong(String message) {
+      lastPongNanos = System.nanoTime();
+    }
+
+    @Override
+    public void onMessage(String channel, String message) {
+      String[] parts = message.split("\n", 3);
+      if (parts.length < 3 || parts[0].equals(sender)) {
+        return;
+      }
+      received.incrementAndGet();
+      for (Listener l : listeners) {
+        try {
+          l.onEvent(parts[1], parts[2]);
+        } catch (RuntimeException e) {
+          log.warn("An event listener failed on {} {}", parts[1], parts[2], e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,203 @@
+package dev.ratecache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.ratecache.ConfigurationException;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.MutableClock;
+import dev.ratecache.testing.RedisServer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
+
+/**
+ * The near cache of two instances sharing one real redis-server: copies served without a round
+ * trip, dropped when the other instance changes a key, bounded by their TTL, and not trusted
+ * while the event subscription is down.
+ */
+class NearCacheTest {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  private static final Duration NEAR_TTL = Duration.ofSeconds(30);
+
+  private final MutableClock clock = MutableClock.startingNow();
+  private RedisConnector connectorA;
+  private RedisConnector connectorB;
+  private QueryCache a;
+  private QueryCache b;
+
+  @BeforeEach
+  void setUp() {
+    if (!redis.isRunning()) {
+      redis.start();
+    }
+    redis.flushAll();
+    connectorA = RedisConnector.create(redis.settings().build());
+    connectorB = RedisConnector.create(redis.settings().build());
+    a = QueryCache.builder().connector(connectorA).clock(clock).nearCache(NEAR_TTL).build();
+    b = QueryCache.builder().connector(connectorB).clock(clock).nearCache(NEAR_TTL).build();
+    awaitTrue("both instances subscribed",
+        () -> connectorA.events().isLive() && connectorB.events().isLive());
+  }
+
+  @AfterEach
+  void tearDown() {
+    a.close();
+    b.close();
+    connectorA.close();
+    connectorB.close();
+  }
+
+  private static long gets() {
+    String stats = redis.withClient(j -> j.info("commandstats"));
+    return stats.lines().filter(l -> l.startsWith("cmdstat_get:")).findFirst()
+        .map(l -> Long.parseLong(l.replaceAll("^cmdstat_get:calls=(\\d+),.*", "$1"))).orElse(0L);
+  }
+
+  /** Writes through A and waits until B has heard A's event for it. */
+  private void putOnA(String key, String value) {
+    long heard = connectorB.events().counts()[2];
+    a.put(key, value, Duration.ofMinutes(3));
+    awaitTrue("B hears A's write", () -> connectorB.events().counts()[2] > heard);
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within 5 s: " + what);
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  @Test
+  void aCopyIsServedWithoutARoundTripUntilAnotherInstanceChangesTheKey() {
+    putOnA("query:chat:id:1", "v1");
+    assertThat(b.get("query:chat:id:1", String.class)).contains("v1"); // from Redis, copied
+
+    long before = gets();
+    for (int i = 0; i < 100; i++) {
+      assertThat(b.get("query:chat:id:1", String.class)).contains("v1");
+    }
+    assertThat(gets() - before).as("GETs sent for 100 reads of a copy").isZero();
+    assertThat(b.nearCacheHits()).isEqualTo(100);
+    assertThat(b.stats().categories().get(CacheTtl.CHAT).hits()).isEqualTo(101);
+
+    a.put("query:chat:id:1", "v2", Duration.ofMinutes(3));
+    awaitTrue("B sees the new value",
+        () -> b.get("query:chat:id:1", String.class).orElse("").equals("v2"));
+  }
+
+  @Test
+  void invalidationOnOneInstanceDropsTheOthersCopies() {
+    putOnA("query:user:email:x", "x");
+    putOnA("query:chat:id:9", "nine");
+    assertThat(b.get("query:user:email:x", String.class)).contains("x");
+    assertThat(b.get("query:chat:id:9", String.class)).contains("nine");
+
+    a.invalidateMatching(CacheKeys.USER_PATTERN);
+    awaitTrue("user copy dropped", () -> b.get("query:user:email:x", String.class).isEmpty());
+
+    long before = gets();
+    assertThat(b.get("query:chat:id:9", String.class)).as("copy outside the pattern")
+        .contains("nine");
+    assertThat(gets() - before).isZero();
+
+    a.invalidate("query:chat:id:9");
+    awaitTrue("chat copy dropped", () -> b.get("query:chat:id:9", String.class).isEmpty());
+  }
+
+  @Test
+  void aWriteNobodyAnnouncedIsSeenOnceTheCopyExpires() {
+    putOnA("query:chat:id:2", "old");
+    assertThat(b.get("query:chat:id:2", String.class)).contains("old");
+    redis.withClient(j -> j.set("query:chat:id:2", "\"new\"")); // another program, no event
+
+    assertThat(b.get("query:chat:id:2", String.class)).as("within the near TTL").contains("old");
+    clock.advance(NEAR_TTL.minusMillis(1));
+    assertThat(b.get("query:chat:id:2", String.class)).contains("old");
+    clock.advance(Duration.ofMillis(1));
+    assertThat(b.get("query:chat:id:2", String.class)).as("after the near TTL").contains("new");
+  }
+
+  @Test
+  void copiesAreNotTrustedWhileTheSubscriptionIsLostAndCopyingResumesAfter() {
+    putOnA("query:chat:id:3", "old");
+    assertThat(b.get("query:chat:id:3", String.class)).contains("old");
+
+    // The server drops every subscriber connection: B may have missed events from now on.
+    redis.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
+        .type(ClientType.PUBSUB)));
+    redis.withClient(j -> j.set("query:chat:id:3", "\"changed\""));
+    awaitTrue("B reads Redis again",
+        () -> b.get("query:chat:id:3", String.class).orElse("").equals("changed"));
+
+    awaitTrue("B resubscribed", () -> connectorB.events().isLive());
+    assertThat(b.get("query:chat:id:3", String.class)).contains("changed"); // copied again
+    long before = gets();
+    assertThat(b.get("query:chat:id:3", String.class)).contains("changed");
+    assertThat(gets() - before).as("served from the new copy").isZero();
+  }
+
+  @Test
+  void whenRedisGoesDownCopiesStopAndTheMemoryFallbackServes() {
+    putOnA("query:chat:id:4", "redis-value");
+    assertThat(b.get("query:chat:id:4", String.class)).contains("redis-value");
+    redis.kill();
+    try {
+      awaitTrue("B knows Redis is down", () -> {
+        b.get("query:chat:id:5", String.class); // a call that notices the outage
+        return !connectorB.isAvailable();
+      });
+      assertThat(connectorB.events().isLive()).isFalse();
+      assertThat(b.get("query:chat:id:4", String.class)).as("no stale copy during the outage")
+          .isEmpty();
+    } finally {
+      redis.start();
+    }
+  }
+
+  @Test
+  void offByDefaultAndMalformedSettingsFailNamingThem() {
+    try (QueryCache plain = QueryCache.builder().connector(connectorA)
+        .environment(Map.<String, String>of()::get).build()) {
+      plain.put("query:chat:id:6", "v", Duration.ofMinutes(1));
+      plain.get("query:chat:id:6", String.class);
+      long before = gets();
+      plain.get("query:chat:id:6", String.class);
+      assertThat(gets() - before).as("every read goes to Redis").isEqualTo(1);
+      assertThat(plain.nearCacheHits()).isZero();
+    }
+    assertThatThrownBy(() -> QueryCache.builder().connector(connectorA)
+        .environment(Map.of("CACHE_NEAR_TTL_MS", "soon")::get).build())
+        .isInstanceOfSatisfying(ConfigurationException.class,
+            e -> assertThat(e.setting()).isEqualTo("CACHE_NEAR_TTL_MS"));
+    assertThatThrownBy(() -> QueryCache.builder().connector(connectorA)
+        .environment(Map.of("CACHE_NEAR_TTL_MS", "1000", "CACHE_NEAR_MAX_BYTES", "10")::get)
+        .build())
+        .isInstanceOfSatisfying(ConfigurationException.class,
+            e -> assertThat(e.setting()).isEqualTo("CACHE_NEAR_MAX_BYTES"))
+        .hasMessageContaining("at least 1024");
+    try (QueryCache fromEnv = QueryCache.builder().connector(connectorA)
+        .environment(Map.of("CACHE_NEAR_TTL_MS", "1000")::get).build()) {
+      fromEnv.put("query:chat:id:7", "v", Duration.ofMinutes(1));
+      fromEnv.get("query:chat:id:7", String.class);
+      fromEnv.get("query:chat:id:7", String.class);
+      assertThat(fromEnv.nearCacheHits()).isEqualTo(1);
+    }
+  }
+}
