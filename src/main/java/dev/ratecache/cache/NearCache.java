@@ -77,10 +77,12 @@ final class NearCache implements AutoCloseable {
     }
   }
 
-  /** This instance changed {@code key} in Redis: drop the local copy and tell the others. */
+  /**
+   * This instance changed {@code key} in Redis: drop the local copy (the cache tells the others,
+   * whether or not its own near cache is on).
+   */
   void changed(String key) {
     forget(key);
-    events.publish(RedisEvents.KEY, key);
   }
 
   /**
@@ -104,6 +106,9 @@ final class NearCache implements AutoCloseable {
   private void onEvent(String kind, String argument) {
     if (RedisEvents.KEY.equals(kind)) {
       forget(argument);
+    } else if (RedisEvents.KEYS.equals(kind)) {
+      invalidations.incrementAndGet();
+      entries.invalidateAll(java.util.Arrays.asList(argument.split("\n")));
     } else if (RedisEvents.PATTERN.equals(kind)) {
       forgetMatching(argument);
     }

@@ -202,18 +202,14 @@ public final class QueryCache implements AutoCloseable {
       store.putAll(json, ttl);
       return null;
     });
-    if (near != null) {
-      json.keySet().forEach(near::changed);
-    }
+    announce(json.keySet());
   }
 
   /** Removes {@code key} from Redis and from the memory store; true if it was in either. */
   public boolean invalidate(String key) {
     boolean inMemory = memory.delete(key);
     Boolean inRedis = redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
-    if (near != null) {
-      near.changed(key);
-    }
+    announce(List.of(key));
     return inMemory || Boolean.TRUE.equals(inRedis);
   }
 
@@ -293,6 +289,21 @@ public final class QueryCache implements AutoCloseable {
 
   // ------------------------------------------------------------------ internals
 
+  /**
+   * After a write or removal in Redis: drops this instance's near copies and tells the others
+   * (always, so that instances with a near cache hear of writes by instances without one, as in
+   * a rolling deployment that turns it on).
+   */
+  private void announce(Collection<String> keys) {
+    if (keys.isEmpty() || redis == null) {
+      return;
+    }
+    if (near != null) {
+      keys.forEach(near::changed);
+    }
+    connector.events().publishKeys(keys);
+  }
+
   /** The raw JSON at {@code key}, counting a hit or a miss; for the response cache. */
   String getJson(String key) {
     String category = CacheKeys.category(key);
@@ -332,9 +343,7 @@ public final class QueryCache implements AutoCloseable {
       s.put(key, json, ttl);
       return null;
     });
-    if (near != null) {
-      near.changed(key);
-    }
+    announce(List.of(key));
   }
 
   private <T> T read(String key, JavaType type) {

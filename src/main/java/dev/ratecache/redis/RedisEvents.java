@@ -33,6 +33,8 @@ public final class RedisEvents implements AutoCloseable {
   public static final String CHANNEL = "ratecache:events";
   /** Kind of event: the argument is one key whose value changed or went away. */
   public static final String KEY = "key";
+  /** Kind of event: the argument is several keys that changed, one per line. */
+  public static final String KEYS = "keys";
   /** Kind of event: the argument is a glob pattern whose keys were removed. */
   public static final String PATTERN = "pattern";
 
@@ -90,6 +92,38 @@ public final class RedisEvents implements AutoCloseable {
   /** Events published, publish attempts that failed, and events received from others. */
   public long[] counts() {
     return new long[] {published.get(), publishFailures.get(), received.get()};
+  }
+
+  /**
+   * Tells the other instances that {@code keys} changed: one {@link #KEY} event for a single key,
+   * else {@link #KEYS} events of up to 1,000 keys each (keys containing a line break go alone).
+   * Best effort, as {@link #publish}.
+   */
+  public void publishKeys(java.util.Collection<String> keys) {
+    if (keys.size() == 1) {
+      publish(KEY, keys.iterator().next());
+      return;
+    }
+    StringBuilder batch = new StringBuilder();
+    int inBatch = 0;
+    for (String key : keys) {
+      if (key.indexOf('\n') >= 0) {
+        publish(KEY, key);
+        continue;
+      }
+      if (inBatch > 0) {
+        batch.append('\n');
+      }
+      batch.append(key);
+      if (++inBatch == 1000) {
+        publish(KEYS, batch.toString());
+        batch.setLength(0);
+        inBatch = 0;
+      }
+    }
+    if (inBatch > 0) {
+      publish(KEYS, batch.toString());
+    }
   }
 
   /**

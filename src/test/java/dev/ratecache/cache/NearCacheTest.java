@@ -122,6 +122,29 @@ class NearCacheTest {
   }
 
   @Test
+  void writesFromAnInstanceWithoutANearCacheAreAnnouncedToo() {
+    // A rolling deployment: an old instance without the near cache keeps writing.
+    try (RedisConnector oldConnector = RedisConnector.create(redis.settings().build());
+        QueryCache old = QueryCache.builder().connector(oldConnector)
+            .nearCache(Duration.ZERO).build()) {
+      old.putAll(Map.of("query:chat:id:10", "a1", "query:chat:id:11", "b1"),
+          Duration.ofMinutes(3));
+      old.put("query:chat:id:12", "c1", Duration.ofMinutes(3));
+      assertThat(b.get("query:chat:id:10", String.class)).contains("a1");
+      assertThat(b.get("query:chat:id:11", String.class)).contains("b1");
+      assertThat(b.get("query:chat:id:12", String.class)).contains("c1");
+
+      old.putAll(Map.of("query:chat:id:10", "a2", "query:chat:id:11", "b2"),
+          Duration.ofMinutes(3));
+      old.invalidate("query:chat:id:12");
+      awaitTrue("B sees the batch and the removal",
+          () -> b.get("query:chat:id:10", String.class).orElse("").equals("a2")
+              && b.get("query:chat:id:11", String.class).orElse("").equals("b2")
+              && b.get("query:chat:id:12", String.class).isEmpty());
+    }
+  }
+
+  @Test
   void aWriteNobodyAnnouncedIsSeenOnceTheCopyExpires() {
     putOnA("query:chat:id:2", "old");
     assertThat(b.get("query:chat:id:2", String.class)).contains("old");

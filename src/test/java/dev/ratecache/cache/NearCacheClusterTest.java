@@ -1,0 +1,80 @@
+package dev.ratecache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Near caches of two instances on a real 3-master cluster: each instance subscribes on whichever
+ * node it reaches, and events published on any node cross the cluster bus to both.
+ */
+class NearCacheClusterTest {
+  @RegisterExtension
+  static final RedisCluster cluster = new RedisCluster();
+
+  private static long getsOnAllNodes() {
+    long total = 0;
+    for (RedisServer node : cluster.nodes()) {
+      String stats = node.withClient(j -> j.info("commandstats"));
+      total += stats.lines().filter(l -> l.startsWith("cmdstat_get:")).findFirst()
+          .map(l -> Long.parseLong(l.replaceAll("^cmdstat_get:calls=(\\d+),.*", "$1")))
+          .orElse(0L);
+    }
+    return total;
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as(what + " within 5 s").isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
+  @Test
+  void writesAndSweepsOnOneInstanceReachTheOthersCopiesAcrossTheCluster() throws Exception {
+    cluster.flushAll();
+    try (RedisConnector ca = RedisConnector.create(cluster.settings().build());
+        RedisConnector cb = RedisConnector.create(cluster.settings().build());
+        QueryCache a = QueryCache.builder().connector(ca).nearCache(Duration.ofMinutes(1))
+            .build();
+        QueryCache b = QueryCache.builder().connector(cb).nearCache(Duration.ofMinutes(1))
+            .build()) {
+      awaitTrue("subscribed", () -> ca.events().isLive() && cb.events().isLive());
+      // Keys spread over different slots and masters.
+      long heard = cb.events().counts()[2];
+      for (int i = 0; i < 20; i++) {
+        a.put("query:chat:id:" + i, "v1-" + i, Duration.ofMinutes(3));
+      }
+      awaitTrue("B heard A's 20 writes", () -> cb.events().counts()[2] >= heard + 20);
+      for (int i = 0; i < 20; i++) {
+        assertThat(b.get("query:chat:id:" + i, String.class)).contains("v1-" + i);
+      }
+      long before = getsOnAllNodes();
+      for (int i = 0; i < 20; i++) {
+        assertThat(b.get("query:chat:id:" + i, String.class)).contains("v1-" + i);
+      }
+      assertThat(getsOnAllNodes() - before).as("GETs for 20 copied reads").isZero();
+
+      a.put("query:chat:id:7", "v2", Duration.ofMinutes(3));
+      awaitTrue("B sees the write",
+          () -> b.get("query:chat:id:7", String.class).orElse("").equals("v2"));
+
+      assertThat(a.invalidateMatching("query:chat:*")).isEqualTo(20);
+      awaitTrue("B's copies dropped by the sweep", () -> {
+        for (int i = 0; i < 20; i++) {
+          if (b.get("query:chat:id:" + i, String.class).isPresent()) {
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+  }
+}
