@@ -39,6 +39,9 @@ final class Format {
     }
     b.append("outages:    ").append(r.outages()).append(" (").append(duration(r.totalDowntime()))
         .append(" on fallback)\n");
+    if (r.events() != null && !r.events().equals("unused")) {
+      b.append("events:     ").append(r.events()).append('\n');
+    }
     if (r.lastError() != null) {
       b.append("last error: ").append(r.lastError()).append(" at ").append(r.lastErrorAt())
           .append('\n');

@@ -57,7 +57,7 @@ public final class HealthCheck {
     boolean up = s.state() == RedisHealth.State.UP && "UP".equals(status);
     return new HealthReport(up ? "UP" : "DEGRADED", up ? backend : "memory", s.since(), ping,
         version, topology, connector.settings().describe(), nodes, used, max, s.lastError(),
-        s.lastErrorAt(), s.outages(), s.totalDowntime());
+        s.lastErrorAt(), s.outages(), s.totalDowntime(), connector.events().state());
   }
 
   private static List<HealthReport.Node> nodes(RedisConnector connector,

@@ -21,6 +21,8 @@ import java.util.List;
  * @param lastErrorAt when it happened, or {@code null}
  * @param outages how many times Redis went down since start
  * @param totalDowntime time spent on the fallback since start
+ * @param events the invalidation-event subscription between instances: {@code unused}, {@code
+ *     live} or {@code resubscribing}
  */
 public record HealthReport(
     String status,
@@ -36,7 +38,8 @@ public record HealthReport(
     String lastError,
     Instant lastErrorAt,
     long outages,
-    Duration totalDowntime) {
+    Duration totalDowntime,
+    String events) {
 
   /**
    * One Redis node.

@@ -84,6 +84,19 @@ public final class RedisEvents implements AutoCloseable {
     return live;
   }
 
+  /**
+   * {@code unused} (nothing listens in this process), {@code live}, or {@code resubscribing}
+   * (lost; near copies are not served until it is back).
+   */
+  public String state() {
+    synchronized (lock) {
+      if (thread == null) {
+        return "unused";
+      }
+    }
+    return live ? "live" : "resubscribing";
+  }
+
   /** Advances whenever the subscription is lost or re-established. */
   public long epoch() {
     return epoch.get();

@@ -131,7 +131,7 @@ class CliParsingTest {
     Instant since = Instant.parse("2026-11-25T10:00:00Z");
     HealthReport r = new HealthReport("UP", "redis", since, 0.42, "7.0.15", "cluster",
         "cluster[a:1]", List.of(new HealthReport.Node("a:1", "master", "ok")), 2_097_152, 0,
-        null, null, 2, Duration.ofSeconds(75));
+        null, null, 2, Duration.ofSeconds(75), "live");
     String text = Format.health(r, since.plusSeconds(3600));
     assertThat(text).contains("status:     UP\n")
         .contains("since 2026-11-25T10:00:00Z (60 min 0 s)")
@@ -139,6 +139,7 @@ class CliParsingTest {
         .contains("memory:     2.0 MiB used of no limit")
         .contains("node:       a:1 master ok")
         .contains("outages:    2 (75.0 s on fallback)")
+        .contains("events:     live\n")
         .doesNotContain("last error");
   }
 

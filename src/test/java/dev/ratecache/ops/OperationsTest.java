@@ -55,6 +55,18 @@ class OperationsTest {
       assertThat(r.redisVersion()).startsWith("7.");
       assertThat(r.usedMemoryBytes()).isPositive();
       assertThat(r.pingMillis()).isGreaterThanOrEqualTo(0);
+      assertThat(r.events()).isEqualTo("unused");
+
+      // Once something listens for invalidation events, the report shows the subscription.
+      try (AutoCloseable listening = c.events().subscribe((kind, argument) -> { })) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!c.events().isLive() && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        assertThat(HealthCheck.check(c).events()).isEqualTo("live");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
     }
   }
 
