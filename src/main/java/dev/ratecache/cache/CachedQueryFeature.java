@@ -52,6 +52,8 @@ public final class CachedQueryFeature implements DynamicFeature {
 
   static final String KEY_PROPERTY = "dev.ratecache.cache.key";
   static final String STORE_PROPERTY = "dev.ratecache.cache.store";
+  /** The shared key of which the request's key is one user's variant, if it is one. */
+  static final String BASE_PROPERTY = "dev.ratecache.cache.base";
   private static final Pattern PATH_VARIABLE =
       Pattern.compile("\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*(?::[^}]*)?}");
 
@@ -208,7 +210,8 @@ public final class CachedQueryFeature implements DynamicFeature {
       String key = template.render(values(request));
       String user = principal(request);
       if (!shared && user != null) {
-        key = key + ":user:" + CacheKeys.escape(user);
+        request.setProperty(BASE_PROPERTY, key);
+        key = QueryCache.userVariant(key, user);
       }
       request.setProperty(KEY_PROPERTY, key);
       String json = cache.getJson(key);
@@ -260,7 +263,12 @@ public final class CachedQueryFeature implements DynamicFeature {
       byte[] body = capture.bytes();
       context.getHeaders().putSingle(HttpHeaders.ETAG, etag(body));
       original.write(body);
-      cache.putJson((String) key, new String(body, StandardCharsets.UTF_8), ttl);
+      String json = new String(body, StandardCharsets.UTF_8);
+      if (context.getProperty(BASE_PROPERTY) instanceof String base) {
+        cache.putVariant(base, (String) key, json, ttl);
+      } else {
+        cache.putJson((String) key, json, ttl);
+      }
     }
   }
 
@@ -285,8 +293,8 @@ public final class CachedQueryFeature implements DynamicFeature {
         } else {
           cache.invalidate(rendered);
           if (anyUserScoped) {
-            // Per-user copies of this key; rendered values are escaped, so this cannot widen.
-            cache.invalidateMatching(rendered + ":user:*");
+            // Per-user copies of this key, found through their index (no keyspace scan).
+            cache.invalidateVariants(rendered);
           }
         }
       }

@@ -337,6 +337,48 @@ public final class QueryCache implements AutoCloseable {
     return json;
   }
 
+  /** One user's variant of a shared key: {@code <key>:user:<escaped user>}. */
+  static String userVariant(String key, String user) {
+    return key + ":user:" + CacheKeys.escape(user);
+  }
+
+  /**
+   * The index of a key's user variants: {@code <key>:user:%}. A lone {@code %} is never produced
+   * by {@link CacheKeys#escape} (which writes {@code %XX}), so no variant can collide with it, and
+   * it falls under the same {@code <key>:user:*} pattern as the variants.
+   */
+  static String variantIndex(String key) {
+    return key + ":user:%";
+  }
+
+  /** Stores one user's variant of {@code base}, recording it so it can be invalidated. */
+  void putVariant(String base, String key, String json, Duration ttl) {
+    String category = CacheKeys.category(key);
+    if (redis != null && connector.isAvailable()) {
+      try {
+        redis.putVariant(variantIndex(base), key, json, ttl);
+        announce(List.of(key));
+        return;
+      } catch (RuntimeException e) {
+        counters(category).errors.increment();
+      }
+    }
+    counters(category).fallback.increment();
+    memory.put(key, json, ttl);
+  }
+
+  /**
+   * Removes every user's variant of {@code base} from Redis (through the variant index, without
+   * scanning the keyspace) and from the memory store; returns how many were removed.
+   */
+  long invalidateVariants(String base) {
+    long fromMemory = memory.deleteMatching(base + ":user:*");
+    java.util.Set<String> fromRedis = redisOnly(CacheKeys.category(base),
+        r -> r.deleteVariants(variantIndex(base)), java.util.Set.of());
+    announce(fromRedis);
+    return fromMemory + fromRedis.size();
+  }
+
   /** Stores raw JSON; for the response cache. */
   void putJson(String key, String json, Duration ttl) {
     withStore(CacheKeys.category(key), s -> {

@@ -58,6 +58,44 @@ final class RedisCacheStore implements CacheStore {
     });
   }
 
+  /**
+   * Stores one user's variant of a shared key and records it in the key's variant index (a set
+   * that outlives its newest member by a minute), in one round trip per node.
+   */
+  void putVariant(String index, String key, String value, Duration ttl) {
+    SetParams px = SetParams.setParams().px(ttl.toMillis());
+    connector.pipelined(p -> {
+      p.set(key, value, px);
+      p.sadd(index, key);
+      p.pexpire(index, ttl.toMillis() + 60_000);
+      return null;
+    });
+  }
+
+  /**
+   * Removes every variant recorded in {@code index} and takes exactly those out of it (a variant
+   * recorded meanwhile stays listed); returns the variants that were still there.
+   */
+  java.util.Set<String> deleteVariants(String index) {
+    java.util.Set<String> members = connector.execute(j -> j.smembers(index));
+    if (members.isEmpty()) {
+      return members;
+    }
+    List<String> ordered = new ArrayList<>(members);
+    List<Response<Long>> removed = connector.pipelined(p -> {
+      List<Response<Long>> out = ordered.stream().map(p::unlink).toList();
+      p.srem(index, ordered.toArray(new String[0]));
+      return out;
+    });
+    java.util.Set<String> existed = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < ordered.size(); i++) {
+      if (removed.get(i).get() > 0) {
+        existed.add(ordered.get(i));
+      }
+    }
+    return existed;
+  }
+
   @Override
   public boolean delete(String key) {
     return connector.<Long>execute(j -> j.unlink(key)) > 0;

@@ -23,6 +23,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.net.http.HttpResponse;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -97,6 +98,22 @@ class CachedQueryFeatureTest {
       called("me");
       return Map.of("name", security.getUserPrincipal() == null ? "anonymous"
           : security.getUserPrincipal().getName());
+    }
+
+    @GET
+    @Path("chats/{id}")
+    @CachedQuery("query:chat:id:{id}")
+    public Map<String, String> chat(@PathParam("id") String id, @Context SecurityContext security) {
+      called("chat");
+      return Map.of("id", id, "viewer", security.getUserPrincipal() == null ? "anonymous"
+          : security.getUserPrincipal().getName());
+    }
+
+    @POST
+    @Path("chats/{id}")
+    @InvalidatesCache("query:chat:id:{id}")
+    public Map<String, String> renameChat(@PathParam("id") String id) {
+      return Map.of("id", id);
     }
 
     @GET
@@ -270,6 +287,45 @@ class CachedQueryFeatureTest {
     assertThat(anonymous.body()).contains("anonymous");
     assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:alice"))).isTrue();
     assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:bob"))).isTrue();
+  }
+
+  private static long scans() {
+    String stats = redis.withClient(j -> j.info("commandstats"));
+    return stats.lines().filter(l -> l.startsWith("cmdstat_scan:")).findFirst()
+        .map(l -> Long.parseLong(l.replaceAll("^cmdstat_scan:calls=(\\d+),.*", "$1")))
+        .orElse(0L);
+  }
+
+  @Test
+  void invalidatingAKeyRemovesEveryUsersVariantWithoutScanningTheKeyspace() throws Exception {
+    for (String user : List.of("alice", "bob", "b*b")) {
+      assertThat(app.send("GET", "/api/chats/1", "Authorization", "Bearer " + user).body())
+          .contains(user);
+    }
+    app.send("GET", "/api/chats/2", "Authorization", "Bearer alice");
+    redis.withClient(j -> {
+      for (int i = 0; i < 2000; i++) {
+        j.set("query:chat:id:1:other:" + i, "x"); // neighbours that share the prefix
+      }
+      return null;
+    });
+    assertThat(calls("chat")).isEqualTo(4);
+
+    long scansBefore = scans();
+    assertThat(app.send("POST", "/api/chats/1").statusCode()).isEqualTo(200);
+    assertThat(scans() - scansBefore).as("SCAN calls for a key invalidation").isZero();
+
+    for (String user : List.of("alice", "bob", "b%2Ab")) {
+      assertThat(redis.<Boolean>withClient(j -> j.exists("query:chat:id:1:user:" + user)))
+          .as("variant of %s", user).isFalse();
+    }
+    assertThat(redis.<Boolean>withClient(j -> j.exists("query:chat:id:2:user:alice")))
+        .as("another key's variant").isTrue();
+    assertThat(redis.<Long>withClient(j -> j.dbSize())).as("neighbours and chat 2 remain")
+        .isEqualTo(2000 + 2); // chat 2's variant and its index
+    HttpResponse<String> after = app.send("GET", "/api/chats/1", "Authorization", "Bearer bob");
+    assertThat(after.headers().firstValue("X-Cache")).hasValue("MISS");
+    assertThat(calls("chat")).isEqualTo(5);
   }
 
   @Test
