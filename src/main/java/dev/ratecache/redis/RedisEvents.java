@@ -177,24 +177,25 @@ public final class RedisEvents implements AutoCloseable {
     }
   }
 
-  /** Subscribes whenever Redis is up; returns only when closed. */
+  /**
+   * Subscribes whenever Redis is up; returns only when closed. Attempts that end without a
+   * subscription (refused connection, an ACL without pub/sub rights) back off exponentially, from
+   * 100 ms to 5 s, so that a broken setup costs at most one attempt every few seconds.
+   */
   private void loop() {
+    int failures = 0;
     while (!closed) {
       if (!connector.isAvailable()) {
         pause(50);
         continue;
       }
-      Connection c;
+      long epochBefore = epoch.get();
+      Connection c = null;
       try {
         c = connector.dedicatedConnection();
-      } catch (RuntimeException e) {
-        pause(100);
-        continue;
-      }
-      Subscriber s = new Subscriber();
-      connection = c;
-      subscriber = s;
-      try {
+        Subscriber s = new Subscriber();
+        connection = c;
+        subscriber = s;
         if (!closed) {
           s.proceed(c, CHANNEL);
         }
@@ -206,12 +207,19 @@ public final class RedisEvents implements AutoCloseable {
         drop(null);
         connection = null;
         subscriber = null;
-        c.setBroken(); // never hand a subscribed connection back to the pool for reuse
-        try {
-          c.close();
-        } catch (RuntimeException ignored) {
-          // already broken
+        if (c != null) {
+          c.setBroken(); // never hand a subscribed connection back to the pool for reuse
+          try {
+            c.close();
+          } catch (RuntimeException ignored) {
+            // already broken
+          }
         }
+      }
+      boolean wasSubscribed = epoch.get() != epochBefore;
+      failures = wasSubscribed ? 0 : Math.min(failures + 1, 6);
+      if (failures > 0) {
+        pause(Math.min(5_000, 100L << (failures - 1)));
       }
     }
   }

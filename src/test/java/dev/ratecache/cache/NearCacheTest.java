@@ -195,6 +195,35 @@ class NearCacheTest {
   }
 
   @Test
+  void aUserWithoutPubSubRightsGetsNoCopiesAndNoReconnectStorm() throws Exception {
+    redis.withClient(j -> j.aclSetUser("nopubsub", "on", ">secret-pw", "~*", "&*", "+@all",
+        "-@pubsub"));
+    try (RedisConnector limited = RedisConnector.create(redis.settings()
+            .username("nopubsub").password("secret-pw").build());
+        QueryCache c = QueryCache.builder().connector(limited).nearCache(NEAR_TTL).build()) {
+      c.put("query:chat:id:8", "v", Duration.ofMinutes(1)); // its announcement is refused
+      long connectionsBefore = connectionsReceived();
+      Thread.sleep(2_000);
+      long attempts = connectionsReceived() - connectionsBefore;
+      assertThat(attempts).as("subscription attempts in 2 s (backing off)").isLessThan(10);
+      assertThat(limited.events().state()).isEqualTo("resubscribing");
+      long before = gets();
+      assertThat(c.get("query:chat:id:8", String.class)).contains("v");
+      assertThat(c.get("query:chat:id:8", String.class)).contains("v");
+      assertThat(gets() - before).as("no copies without a subscription").isEqualTo(2);
+      assertThat(limited.isAvailable()).as("refused SUBSCRIBE is not an outage").isTrue();
+    } finally {
+      redis.withClient(j -> j.aclDelUser("nopubsub"));
+    }
+  }
+
+  private static long connectionsReceived() {
+    String stats = redis.withClient(j -> j.info("stats"));
+    return stats.lines().filter(l -> l.startsWith("total_connections_received:")).findFirst()
+        .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).orElse(0L);
+  }
+
+  @Test
   void offByDefaultAndMalformedSettingsFailNamingThem() {
     try (QueryCache plain = QueryCache.builder().connector(connectorA)
         .environment(Map.<String, String>of()::get).build()) {
