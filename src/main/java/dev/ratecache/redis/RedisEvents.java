@@ -102,9 +102,18 @@ public final class RedisEvents implements AutoCloseable {
     return epoch.get();
   }
 
-  /** Events published, publish attempts that failed, and events received from others. */
-  public long[] counts() {
-    return new long[] {published.get(), publishFailures.get(), received.get()};
+  /**
+   * What this instance has sent and heard since start.
+   *
+   * @param published events published
+   * @param publishFailures publish attempts that could not reach Redis
+   * @param received events received from other instances
+   */
+  public record Counts(long published, long publishFailures, long received) {}
+
+  /** What this instance has sent and heard since start. */
+  public Counts counts() {
+    return new Counts(published.get(), publishFailures.get(), received.get());
   }
 
   /**
