@@ -44,6 +44,8 @@ import org.glassfish.jersey.servlet.ServletContainer;
  *   <li>{@code /tight} — profile {@code tight}, one request per hour, so a client is soon over;
  *   <li>{@code /api/item/{id}} — {@code @CachedQuery} over a 20 ms query;
  *       {@code /api/uncached/{id}} — the same query, not cached;
+ *   <li>{@code /api/constant/{id}} — the same JSON from Jersey with no query and no cache (the
+ *       JAX-RS baseline);
  *   <li>{@code /near/item/{id}} — the cached query again, through a cache with a 5 s near cache.
  * </ul>
  */
@@ -126,6 +128,12 @@ final class BenchApp implements AutoCloseable {
     @CachedQuery(value = "query:chat:id:{id}", shared = true)
     public Map<String, Object> cached(@PathParam("id") String id) throws InterruptedException {
       return query(id);
+    }
+
+    @GET
+    @Path("constant/{id}")
+    public Map<String, Object> constant(@PathParam("id") String id) {
+      return Map.of("id", id, "title", "Item " + id, "tags", List.of("a", "b", "c"));
     }
 
     @GET

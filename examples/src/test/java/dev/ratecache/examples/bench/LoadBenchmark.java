@@ -79,7 +79,7 @@ public final class LoadBenchmark {
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
       // baseline is not measured on a colder JVM than the scenarios compared with it.
       for (String path : List.of("/plain", "/guarded", "/tight", "/api/item/1",
-          "/api/uncached/1", "/near/item/1")) {
+          "/api/uncached/1", "/near/item/1", "/api/constant/1")) {
         for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
           driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
         }
@@ -92,6 +92,8 @@ public final class LoadBenchmark {
           Keys.TEN_THOUSAND, redis, true));
       rows.add(measure("D", "guarded, one client over its limit", base + "/tight", Keys.ONE,
           redis, true));
+      rows.add(measure("F0", "JAX-RS endpoint, same JSON, no cache", base + "/api/constant/1",
+          Keys.NONE, redis, false));
       rows.add(measure("F", "@CachedQuery hit", base + "/api/item/1", Keys.NONE, redis, false));
       rows.add(measure("F2", "@CachedQuery hit, 5 s near cache", base + "/near/item/1",
           Keys.NONE, redis, false));
@@ -208,7 +210,7 @@ public final class LoadBenchmark {
     out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | target | met"
         + " | Redis cmds/req (commandstats) | round trips/req | note |%n"
         + "|---|---:|---:|---:|---:|---|---|---:|---:|---|%n");
-    for (String id : List.of("A", "B", "C", "D", "E", "F", "F2", "G", "H")) {
+    for (String id : List.of("A", "B", "C", "D", "E", "F0", "F", "F2", "G", "H")) {
       Row r = byId.get(id);
       if (r == null || (id.startsWith("F") && g == null)) {
         continue;
@@ -229,10 +231,18 @@ public final class LoadBenchmark {
           target = "≥ 0.9";
           met = yes(ratio >= 0.9);
         }
+        case "F0" -> {
+          target = "(JAX-RS baseline for F)";
+        }
         case "F", "F2" -> {
           double vsG = r.median().perSecond() / g.median().perSecond();
           target = "≥ 0.6 and ≥ 20× G (" + String.format(Locale.ROOT, "%.0f×", vsG) + ")";
           met = yes(ratio >= 0.6 && vsG >= 20);
+          Row f0 = byId.get("F0");
+          if (f0 != null) {
+            target += String.format(Locale.ROOT, "; %.2f of F0",
+                r.median().perSecond() / f0.median().perSecond());
+          }
         }
         case "H" -> {
           double p99Ratio = r.median().p99Millis() / a.median().p99Millis();
