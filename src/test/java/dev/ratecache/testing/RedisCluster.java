@@ -21,17 +21,29 @@ public final class RedisCluster extends RedisFixture {
 
   /** Three masters, not yet started. */
   public RedisCluster() {
+    this(null);
+  }
+
+  /**
+   * Three masters that also serve TLS with the server certificate of {@code certificates} (no
+   * client certificates required), and whose cluster bus and announced ports are TLS ({@code
+   * tls-cluster yes}); the plain ports stay open for the fixture's own checks.
+   */
+  public RedisCluster(TestCertificates certificates) {
     for (int i = 0; i < 3; i++) {
       int busPort = Ports.free();
       busPorts.add(busPort);
-      nodes.add(RedisServer.builder()
+      RedisServer.Builder b = RedisServer.builder()
           .args("--cluster-enabled", "yes",
               "--cluster-port", String.valueOf(busPort),
               "--cluster-config-file", "nodes.conf",
               "--cluster-node-timeout", "1000",
               // As in production: with a master down, the whole cluster refuses commands.
-              "--cluster-require-full-coverage", "yes")
-          .build());
+              "--cluster-require-full-coverage", "yes");
+      if (certificates != null) {
+        b.tls(certificates, false).args("--tls-cluster", "yes");
+      }
+      nodes.add(b.build());
     }
   }
 
@@ -132,6 +144,18 @@ public final class RedisCluster extends RedisFixture {
         b.append(',');
       }
       b.append("127.0.0.1:").append(n.port());
+    }
+    return b.toString();
+  }
+
+  /** {@code host:port,…} of the TLS ports (for a cluster built with certificates). */
+  public String tlsSeeds(String host) {
+    StringBuilder b = new StringBuilder();
+    for (RedisServer n : nodes) {
+      if (b.length() > 0) {
+        b.append(',');
+      }
+      b.append(host).append(':').append(n.tlsPort());
     }
     return b.toString();
   }
