@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code headers}</td><td>draft</td><td>draft, legacy, both or none</td></tr>
  *   <tr><td>{@code case-insensitive}</td><td>true</td><td>fold case when matching paths</td></tr>
  *   <tr><td>{@code local-max-buckets}</td><td>100000</td><td>bound on in-memory buckets</td></tr>
+ *   <tr><td>{@code redis-buckets}</td><td>bucket4j-jedis</td><td>or one-round-trip</td></tr>
  *   <tr><td>{@code problem-type}</td><td>about:blank</td><td>problem+json type URI</td></tr>
  *   <tr><td>{@code REDIS_*} / {@code redis.*}</td><td>environment</td>
  *       <td>any Redis setting; overrides the environment</td></tr>
@@ -44,7 +45,7 @@ final class InitParams {
       Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
   private static final Set<String> GENERAL = new java.util.TreeSet<>(List.of("profiles", "key-strategy", "api-key-header",
       "trusted-proxies", "ipv6-prefix", "headers", "case-insensitive", "local-max-buckets",
-      "problem-type"));
+      "redis-buckets", "problem-type"));
 
   private InitParams() {}
 
@@ -141,6 +142,7 @@ final class InitParams {
         v -> b.caseInsensitivePaths(parseBoolean("case-insensitive", v)));
     ifPresent(params, "local-max-buckets",
         v -> b.localMaxBuckets(parseInt("local-max-buckets", v)));
+    ifPresent(params, "redis-buckets", v -> b.redisBuckets(parseProtocol(v)));
     ifPresent(params, "problem-type", v -> b.problemType(v.trim()));
 
     b.redis(RedisSettings.fromLookup(name -> {
@@ -168,6 +170,16 @@ final class InitParams {
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException(setting, "'" + value
           + "' is not a fallback mode; use local, open or closed");
+    }
+  }
+
+  private static RedisBucketProtocol parseProtocol(String value) {
+    try {
+      return RedisBucketProtocol.valueOf(
+          value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException("redis-buckets", "'" + value
+          + "' is not a bucket protocol; use bucket4j-jedis or one-round-trip");
     }
   }
 

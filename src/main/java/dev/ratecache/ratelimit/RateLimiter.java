@@ -88,7 +88,7 @@ public final class RateLimiter implements AutoCloseable {
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
     this.redisStore = connector.settings().enabled()
-        ? new RedisBucketStore(connector, clock, b.localMaxBuckets) : null;
+        ? new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets) : null;
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.knownRejected = Caffeine.newBuilder()
         .maximumSize(b.localMaxBuckets)
@@ -106,9 +106,12 @@ public final class RateLimiter implements AutoCloseable {
     if (RedisEvents.PATTERN.equals(kind)) {
       knownRejected.asMap().keySet().removeIf(
           k -> GlobPattern.matches(argument, RedisBucketStore.KEY_PREFIX + k));
+      redisStore.forget(redisKey -> GlobPattern.matches(argument, redisKey));
     } else if (RedisEvents.KEY.equals(kind)
         && argument.startsWith(RedisBucketStore.KEY_PREFIX)) {
-      knownRejected.invalidate(argument.substring(RedisBucketStore.KEY_PREFIX.length()));
+      String key = argument.substring(RedisBucketStore.KEY_PREFIX.length());
+      knownRejected.invalidate(key);
+      redisStore.forget(k -> k.equals(argument));
     }
   }
 
@@ -339,6 +342,7 @@ public final class RateLimiter implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private HeaderStyle headerStyle = HeaderStyle.DRAFT;
     private long localMaxBuckets = 100_000;
+    private RedisBucketProtocol redisBuckets = RedisBucketProtocol.BUCKET4J_JEDIS;
     private boolean foldCase = true;
     private String problemType = "about:blank";
 
@@ -402,6 +406,12 @@ public final class RateLimiter implements AutoCloseable {
         throw new ConfigurationException("local-max-buckets", "must be at least 1, got " + max);
       }
       this.localMaxBuckets = max;
+      return this;
+    }
+
+    /** How decisions reach the buckets in Redis. Default {@link RedisBucketProtocol#BUCKET4J_JEDIS}. */
+    public Builder redisBuckets(RedisBucketProtocol protocol) {
+      this.redisBuckets = Objects.requireNonNull(protocol, "protocol");
       return this;
     }
 

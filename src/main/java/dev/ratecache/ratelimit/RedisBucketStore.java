@@ -9,6 +9,7 @@ import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.ClientSideConfig;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.distributed.serialization.Mapper;
@@ -49,11 +50,16 @@ final class RedisBucketStore implements BucketStore {
   private final RedisConnector connector;
   private final TimeMeter time;
   private final Cache<String, BucketProxy> proxies;
+  private final RedisBucketProtocol protocol;
+  private final long maxStates;
   private volatile ProxyManager<String> manager;
 
-  RedisBucketStore(RedisConnector connector, Clock clock, long maxCachedProxies) {
+  RedisBucketStore(RedisConnector connector, Clock clock, long maxCachedProxies,
+      RedisBucketProtocol protocol) {
     this.connector = connector;
     this.time = Clocks.timeMeter(clock);
+    this.protocol = protocol;
+    this.maxStates = maxCachedProxies;
     this.proxies = Caffeine.newBuilder()
         .maximumSize(maxCachedProxies)
         .expireAfterAccess(Duration.ofMinutes(2))
@@ -69,10 +75,20 @@ final class RedisBucketStore implements BucketStore {
     });
   }
 
+  /** Forgets remembered bucket states whose Redis key matches (after an operator's reset). */
+  void forget(java.util.function.Predicate<String> redisKey) {
+    if (manager instanceof CachedStateProxyManager m) {
+      m.forget(redisKey);
+    }
+  }
+
   @Override
   public Probe peek(String key, BucketConfiguration config) {
     return connector.execute(jedis -> {
       ProxyManager<String> m = manager(jedis);
+      if (m instanceof CachedStateProxyManager remembering) {
+        remembering.forget(key); // a status read reports what Redis holds, not what we wrote
+      }
       if (m.getProxyConfiguration(key).isEmpty()) {
         return RateLimiter.fullBucket(config);
       }
@@ -95,12 +111,18 @@ final class RedisBucketStore implements BucketStore {
       synchronized (this) {
         m = manager;
         if (m == null) {
-          m = Bucket4jJedis.casBasedBuilder(jedis)
-              .keyMapper(PREFIXED)
-              .clientClock(time)
-              .expirationAfterWrite(ExpirationAfterWriteStrategy
-                  .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10)))
-              .build();
+          ExpirationAfterWriteStrategy expiry = ExpirationAfterWriteStrategy
+              .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10));
+          m = switch (protocol) {
+            case BUCKET4J_JEDIS -> Bucket4jJedis.casBasedBuilder(jedis)
+                .keyMapper(PREFIXED)
+                .clientClock(time)
+                .expirationAfterWrite(expiry)
+                .build();
+            case ONE_ROUND_TRIP -> new CachedStateProxyManager(jedis, KEY_PREFIX,
+                ClientSideConfig.getDefault().withClientClock(time), expiry, maxStates,
+                Duration.ofSeconds(10), time::currentTimeNanos);
+          };
           manager = m;
         }
       }

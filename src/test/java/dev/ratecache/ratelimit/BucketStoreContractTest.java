@@ -8,6 +8,8 @@ import dev.ratecache.testing.RedisServer;
 import io.github.bucket4j.BucketConfiguration;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -91,20 +93,27 @@ class BucketStoreContractTest {
     }
   }
 
-  @Nested
-  class InRedis extends Contract {
-    private RedisConnector connector;
+  abstract static class InRedis extends Contract {
+    final List<RedisConnector> connectors = new ArrayList<>();
+
+    abstract RedisBucketProtocol protocol();
 
     @Override
     BucketStore create(Clock clock) {
       redis.flushAll();
-      connector = RedisConnector.create(redis.settings().build());
-      return new RedisBucketStore(connector, clock, 1000);
+      return another(clock);
+    }
+
+    /** Another instance's store on the same Redis. */
+    RedisBucketStore another(Clock clock) {
+      RedisConnector connector = RedisConnector.create(redis.settings().build());
+      connectors.add(connector);
+      return new RedisBucketStore(connector, clock, 1000, protocol());
     }
 
     @AfterEach
     void close() {
-      connector.close();
+      connectors.forEach(RedisConnector::close);
     }
 
     @Test
@@ -112,6 +121,88 @@ class BucketStoreContractTest {
       store.tryConsume("chat:u:alice", fivePerMinute);
       long ttl = redis.withClient(j -> j.pttl("rate_limit:chat:u:alice"));
       assertThat(ttl).as("ms to live").isPositive().isLessThanOrEqualTo(70_000);
+    }
+
+    @Test
+    void twoInstancesTakingTurnsShareOneExactLimit() {
+      RedisBucketStore other = another(clock);
+      int admitted = 0;
+      for (int i = 0; i < 10; i++) {
+        if ((i % 2 == 0 ? store : other).tryConsume("c:shared", fivePerMinute).consumed()) {
+          admitted++;
+        }
+      }
+      assertThat(admitted).isEqualTo(5);
+    }
+  }
+
+  static long calls(String command) {
+    String stats = redis.withClient(j -> j.info("commandstats"));
+    return stats.lines().filter(l -> l.startsWith("cmdstat_" + command + ":")).findFirst()
+        .map(l -> Long.parseLong(l.replaceAll("^cmdstat_[a-z]+:calls=(\\d+),.*", "$1")))
+        .orElse(0L);
+  }
+
+  @Nested
+  class InRedisThroughBucket4jJedis extends InRedis {
+    @Override
+    RedisBucketProtocol protocol() {
+      return RedisBucketProtocol.BUCKET4J_JEDIS;
+    }
+  }
+
+  @Nested
+  class InRedisInOneRoundTrip extends InRedis {
+    @Override
+    RedisBucketProtocol protocol() {
+      return RedisBucketProtocol.ONE_ROUND_TRIP;
+    }
+
+    @Test
+    void aDecisionIsOneRoundTripWhileThisInstanceWroteLastAndARejectionNone() {
+      store.tryConsume("c:rt", fivePerMinute); // creates the bucket
+      redis.withClient(j -> j.configResetStat());
+      for (int i = 0; i < 4; i++) {
+        assertThat(store.tryConsume("c:rt", fivePerMinute).consumed()).isTrue();
+      }
+      assertThat(store.tryConsume("c:rt", fivePerMinute).consumed()).isFalse();
+      // commandstats also counts the GET each script runs inside Redis: none came on its own.
+      assertThat(calls("evalsha") + calls("eval")).as("scripts").isEqualTo(4);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(4);
+    }
+
+    @Test
+    void anotherInstancesWritesAreSeenThroughTheFailedSwapWithoutAGet() {
+      RedisBucketStore other = another(clock);
+      store.tryConsume("c:t", fivePerMinute);
+      other.tryConsume("c:t", fivePerMinute); // reads once: it has no remembered state
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:t", fivePerMinute).remaining()).isEqualTo(2);
+      assertThat(calls("evalsha")).as("a failed swap, then the swap that counts").isEqualTo(2);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(2);
+    }
+
+    @Test
+    void aResetBucketIsFullAgainOnceItsRememberedStateIsForgotten() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:r", fivePerMinute);
+      }
+      redis.withClient(j -> j.del("rate_limit:c:r")); // an operator's clear
+      ((RedisBucketStore) store).forget(k -> k.startsWith("rate_limit:c:"));
+      assertThat(store.tryConsume("c:r", fivePerMinute).remaining()).isEqualTo(4);
+    }
+
+    @Test
+    void rememberedStatesLastTenSecondsOfTheInjectedClock() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:e", fivePerMinute);
+      }
+      redis.withClient(j -> j.del("rate_limit:c:e")); // reset without telling this instance
+      assertThat(store.tryConsume("c:e", fivePerMinute).consumed())
+          .as("still remembered as empty").isFalse();
+      clock.advance(Duration.ofSeconds(10));
+      // Two tokens came back by refill, but the bucket was reset: it is full.
+      assertThat(store.tryConsume("c:e", fivePerMinute).remaining()).isEqualTo(4);
     }
   }
 }

@@ -20,8 +20,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * 64 threads send 400 requests for one client at {@code chat} (20/min) through two independent
@@ -35,28 +36,34 @@ class RateLimitExactnessTest {
   @RegisterExtension
   static final RedisCluster cluster = new RedisCluster();
 
-  @Test
-  void exactlyTheLimitPassesAcrossTwoInstancesOnStandalone() throws Exception {
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void exactlyTheLimitPassesAcrossTwoInstancesOnStandalone(RedisBucketProtocol protocol)
+      throws Exception {
     redis.flushAll();
-    Map<Integer, Integer> statuses = hammer(redis.settings().build());
+    Map<Integer, Integer> statuses = hammer(redis.settings().build(), protocol);
     assertThat(statuses).containsExactly(Map.entry(200, 20), Map.entry(429, 380));
   }
 
-  @Test
-  void exactlyTheLimitPassesAcrossTwoInstancesOnACluster() throws Exception {
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void exactlyTheLimitPassesAcrossTwoInstancesOnACluster(RedisBucketProtocol protocol)
+      throws Exception {
     cluster.flushAll();
-    Map<Integer, Integer> statuses = hammer(cluster.settings().build());
+    Map<Integer, Integer> statuses = hammer(cluster.settings().build(), protocol);
     assertThat(statuses).containsExactly(Map.entry(200, 20), Map.entry(429, 380));
   }
 
-  private static Map<Integer, Integer> hammer(RedisSettings settings) throws Exception {
+  private static Map<Integer, Integer> hammer(RedisSettings settings,
+      RedisBucketProtocol protocol) throws Exception {
     MutableClock clock = MutableClock.startingNow(); // both instances read one (synchronised) clock
     List<AutoCloseable> resources = new ArrayList<>();
     List<JettyApp> apps = new ArrayList<>();
     try {
       for (int i = 0; i < 2; i++) {
         RedisConnector connector = RedisConnector.create(settings);
-        RateLimiter limiter = RateLimiter.builder().connector(connector).clock(clock).build();
+        RateLimiter limiter = RateLimiter.builder().connector(connector).clock(clock)
+            .redisBuckets(protocol).build();
         JettyApp app = JettyApp.start(c -> c.addFilter(new FilterHolder(
             new RateLimitFilter(limiter)), "/*", EnumSet.of(DispatcherType.REQUEST)));
         resources.add(app);

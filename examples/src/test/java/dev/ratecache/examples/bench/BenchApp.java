@@ -7,6 +7,7 @@ import dev.ratecache.ratelimit.ClientKeyResolver;
 import dev.ratecache.ratelimit.Limit;
 import dev.ratecache.ratelimit.RateLimitFilter;
 import dev.ratecache.ratelimit.RateLimitProfile;
+import dev.ratecache.ratelimit.RedisBucketProtocol;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
@@ -41,6 +42,7 @@ import org.glassfish.jersey.servlet.ServletContainer;
  * <ul>
  *   <li>{@code /plain} — unguarded (the baseline);
  *   <li>{@code /guarded} — profile {@code open}, a limit no load here can reach;
+ *   <li>{@code /guarded1} — the same, through the one-round-trip bucket protocol;
  *   <li>{@code /tight} — profile {@code tight}, one request per hour, so a client is soon over;
  *   <li>{@code /api/item/{id}} — {@code @CachedQuery} over a 20 ms query;
  *       {@code /api/uncached/{id}} — the same query, not cached;
@@ -53,15 +55,17 @@ final class BenchApp implements AutoCloseable {
   final Server server;
   final RedisConnector connector;
   final RateLimiter limiter;
+  final RateLimiter oneTrip;
   final QueryCache cache;
   final QueryCache nearCache;
   final int port;
 
-  private BenchApp(Server server, RedisConnector connector, RateLimiter limiter, QueryCache cache,
-      QueryCache nearCache, int port) {
+  private BenchApp(Server server, RedisConnector connector, RateLimiter limiter,
+      RateLimiter oneTrip, QueryCache cache, QueryCache nearCache, int port) {
     this.server = server;
     this.connector = connector;
     this.limiter = limiter;
+    this.oneTrip = oneTrip;
     this.cache = cache;
     this.nearCache = nearCache;
     this.port = port;
@@ -78,12 +82,22 @@ final class BenchApp implements AutoCloseable {
                 .prefix("/tight").build()))
         .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
         .build();
+    // The same open profile through the one-round-trip bucket protocol, on its own path.
+    RateLimiter oneTrip = RateLimiter.builder()
+        .connector(connector)
+        .profiles(List.of(RateLimitProfile.builder("open1")
+            .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1))).prefix("/guarded1").build()))
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
+        .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
+        .build();
     QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();
     QueryCache nearCache = QueryCache.builder().connector(connector)
         .nearCache(Duration.ofSeconds(5)).build();
 
     ServletContextHandler context = new ServletContextHandler("/");
     context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
+        EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(new FilterHolder(new RateLimitFilter(oneTrip)), "/guarded1",
         EnumSet.of(DispatcherType.REQUEST));
     HttpServlet ok = new HttpServlet() {
       @Override
@@ -94,6 +108,7 @@ final class BenchApp implements AutoCloseable {
     };
     context.addServlet(new ServletHolder(ok), "/plain");
     context.addServlet(new ServletHolder(ok), "/guarded");
+    context.addServlet(new ServletHolder(ok), "/guarded1");
     context.addServlet(new ServletHolder(ok), "/tight");
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
@@ -105,7 +120,8 @@ final class BenchApp implements AutoCloseable {
     server.addConnector(http);
     server.setHandler(context);
     server.start();
-    return new BenchApp(server, connector, limiter, cache, nearCache, http.getLocalPort());
+    return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
+        http.getLocalPort());
   }
 
   /** Jersey serving {@link Items}, cached through {@code cache}. */
@@ -153,6 +169,7 @@ final class BenchApp implements AutoCloseable {
     server.stop();
     cache.close();
     nearCache.close();
+    oneTrip.close();
     limiter.close();
     connector.close();
   }

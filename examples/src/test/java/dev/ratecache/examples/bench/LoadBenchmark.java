@@ -78,7 +78,7 @@ public final class LoadBenchmark {
       String base = "http://127.0.0.1:" + app.port;
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
       // baseline is not measured on a colder JVM than the scenarios compared with it.
-      for (String path : List.of("/plain", "/guarded", "/tight", "/api/item/1",
+      for (String path : List.of("/plain", "/guarded", "/guarded1", "/tight", "/api/item/1",
           "/api/uncached/1", "/near/item/1", "/api/constant/1")) {
         for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
           driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
@@ -89,6 +89,10 @@ public final class LoadBenchmark {
       rows.add(measure("B", "guarded, Redis, one hot key, admitted", base + "/guarded", Keys.ONE,
           redis, true));
       rows.add(measure("C", "guarded, Redis, 10,000 keys, admitted", base + "/guarded",
+          Keys.TEN_THOUSAND, redis, true));
+      rows.add(measure("B1", "B, one-round-trip bucket protocol", base + "/guarded1", Keys.ONE,
+          redis, true));
+      rows.add(measure("C1", "C, one-round-trip bucket protocol", base + "/guarded1",
           Keys.TEN_THOUSAND, redis, true));
       rows.add(measure("D", "guarded, one client over its limit", base + "/tight", Keys.ONE,
           redis, true));
@@ -210,7 +214,7 @@ public final class LoadBenchmark {
     out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | target | met"
         + " | Redis cmds/req (commandstats) | round trips/req | note |%n"
         + "|---|---:|---:|---:|---:|---|---|---:|---:|---|%n");
-    for (String id : List.of("A", "B", "C", "D", "E", "F0", "F", "F2", "G", "H")) {
+    for (String id : List.of("A", "B", "B1", "C", "C1", "D", "E", "F0", "F", "F2", "G", "H")) {
       Row r = byId.get(id);
       if (r == null || (id.startsWith("F") && g == null)) {
         continue;
@@ -219,11 +223,11 @@ public final class LoadBenchmark {
       String target = "";
       String met = "";
       switch (id) {
-        case "B" -> {
+        case "B", "B1" -> {
           target = "≥ 0.6; ≤ 0.5 cmds/req";
           met = yes(ratio >= 0.6) + ", " + yes(r.roundTripsPerRequest() <= 0.5);
         }
-        case "C" -> {
+        case "C", "C1" -> {
           target = "≥ 0.5; ≤ 2 cmds/req";
           met = yes(ratio >= 0.5) + ", " + yes(r.roundTripsPerRequest() <= 2);
         }

@@ -1,0 +1,174 @@
+package dev.ratecache.ratelimit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.ClientSideConfig;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.AbstractCompareAndSwapBasedProxyManager;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.AsyncCompareAndSwapOperation;
+import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.CompareAndSwapOperation;
+import io.github.bucket4j.distributed.remote.RemoteBucketState;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * Bucket4j's compare-and-swap protocol in one Redis round trip per decision instead of two.
+ *
+ * <p>Bucket4j's Jedis proxy manager reads a bucket ({@code GET}), computes the decision in the
+ * JVM, then writes it back with a compare-and-swap script ({@code EVAL}). This one remembers the
+ * state it last wrote for each bucket (a bounded cache) and starts from that, so the {@code GET}
+ * is skipped whenever this instance was the last writer. The swap still compares against what
+ * Redis holds, so the limit stays exact: if another instance (or an expiry, or an operator's
+ * clear) changed the bucket, the swap fails, its script returns what Redis holds, and Bucket4j
+ * recomputes from that (still no {@code GET}). A decision that changes nothing — a rejection —
+ * is computed from the remembered state alone; remembered state can only be staler towards
+ * <em>fewer</em> tokens after a reset, which is why a clear must {@link #forget} and why states are
+ * remembered for at most {@code rememberFor}.
+ */
+final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyManager<String> {
+  /**
+   * ARGV: expected state (ignored when ARGV[4] is 1), new state, TTL in ms, 1 if the bucket must
+   * not exist yet. Returns 1 on success, or {0, current state} ({0} when absent) on a mismatch.
+   */
+  static final String SCRIPT = """
+      local current = redis.call('get', KEYS[1])
+      local matches
+      if ARGV[4] == '1' then matches = (current == false) else matches = (current == ARGV[1]) end
+      if matches then
+        redis.call('set', KEYS[1], ARGV[2], 'px', ARGV[3])
+        return 1
+      end
+      if current == false then return {0} end
+      return {0, current}
+      """;
+
+  private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
+  private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
+  private static final byte[] ONE = {'1'};
+  private static final byte[] ZERO = {'0'};
+  private static final byte[] EMPTY = new byte[0];
+
+  private final UnifiedJedis jedis;
+  private final String keyPrefix;
+  private final ExpirationAfterWriteStrategy expiration;
+  private final Cache<String, byte[]> states;
+
+  CachedStateProxyManager(UnifiedJedis jedis, String keyPrefix, ClientSideConfig config,
+      ExpirationAfterWriteStrategy expiration, long maxStates, Duration rememberFor,
+      com.github.benmanes.caffeine.cache.Ticker ticker) {
+    super(config.withExpirationAfterWriteStrategy(expiration));
+    this.jedis = jedis;
+    this.keyPrefix = keyPrefix;
+    this.expiration = expiration;
+    this.states = Caffeine.newBuilder()
+        .maximumSize(maxStates)
+        .expireAfterWrite(rememberFor)
+        .ticker(ticker)
+        .build();
+  }
+
+  /** Drops remembered states whose Redis key matches (after an operator reset them). */
+  void forget(Predicate<String> redisKey) {
+    states.asMap().keySet().removeIf(k -> redisKey.test(keyPrefix + k));
+  }
+
+  /** Drops the remembered state of one bucket, so the next read goes to Redis. */
+  void forget(String key) {
+    states.invalidate(key);
+  }
+
+  @Override
+  protected CompareAndSwapOperation beginCompareAndSwapOperation(String key) {
+    byte[] redisKey = (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
+    byte[] remembered = states.getIfPresent(key);
+    return new CompareAndSwapOperation() {
+      /** What to start from: remembered, or what a failed swap found; null means read Redis. */
+      private Optional<byte[]> next = remembered == null ? null : Optional.of(remembered);
+
+      @Override
+      public Optional<byte[]> getStateData(Optional<Long> timeoutNanos) {
+        Optional<byte[]> start = next;
+        next = null;
+        if (start != null) {
+          return start;
+        }
+        return Optional.ofNullable(jedis.get(redisKey));
+      }
+
+      @Override
+      public boolean compareAndSwap(byte[] original, byte[] replacement, RemoteBucketState state,
+          Optional<Long> timeoutNanos) {
+        long ttl = Math.max(1, expiration.calculateTimeToLiveMillis(state, currentTimeNanos()));
+        List<byte[]> args = List.of(original == null ? EMPTY : original, replacement,
+            Long.toString(ttl).getBytes(StandardCharsets.US_ASCII), original == null ? ONE : ZERO);
+        Object reply = run(redisKey, args);
+        if (reply instanceof Long ok && ok == 1L) {
+          states.put(key, replacement);
+          return true;
+        }
+        List<?> mismatch = (List<?>) reply;
+        byte[] current = mismatch.size() > 1 ? (byte[]) mismatch.get(1) : null;
+        if (current == null) {
+          states.invalidate(key);
+        } else {
+          states.put(key, current);
+        }
+        next = Optional.ofNullable(current);
+        return false;
+      }
+    };
+  }
+
+  /** {@code EVALSHA}, loading the script with {@code EVAL} where the node does not have it. */
+  private Object run(byte[] redisKey, List<byte[]> args) {
+    try {
+      return jedis.evalsha(SCRIPT_SHA, List.of(redisKey), args);
+    } catch (JedisNoScriptException e) {
+      return jedis.eval(SCRIPT_BYTES, List.of(redisKey), args);
+    }
+  }
+
+  @Override
+  protected AsyncCompareAndSwapOperation beginAsyncCompareAndSwapOperation(String key) {
+    throw new UnsupportedOperationException("asynchronous mode is not supported");
+  }
+
+  @Override
+  protected CompletableFuture<Void> removeAsync(String key) {
+    throw new UnsupportedOperationException("asynchronous mode is not supported");
+  }
+
+  @Override
+  public void removeProxy(String key) {
+    states.invalidate(key);
+    jedis.del((keyPrefix + key).getBytes(StandardCharsets.UTF_8));
+  }
+
+  @Override
+  public boolean isExpireAfterWriteSupported() {
+    return true;
+  }
+
+  @Override
+  public boolean isAsyncModeSupported() {
+    return false;
+  }
+
+  private static byte[] sha1Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes))
+          .getBytes(StandardCharsets.US_ASCII);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JDK", e);
+    }
+  }
+}
