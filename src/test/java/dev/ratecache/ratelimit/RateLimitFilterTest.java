@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** RateLimitFilter registered programmatically in a real Jetty, against a real redis-server. */
 class RateLimitFilterTest {
@@ -146,9 +147,11 @@ class RateLimitFilterTest {
     }
   }
 
-  @Test
-  void anOperatorClearingBucketsFromAnotherProcessLiftsRememberedRejections() throws Exception {
-    RateLimiter limiter = limiter(RateLimiter.builder());
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void anOperatorClearingBucketsFromAnotherProcessLiftsRememberedRejections(
+      RedisBucketProtocol protocol) throws Exception {
+    RateLimiter limiter = limiter(RateLimiter.builder().redisBuckets(protocol));
     JettyApp app = app(limiter);
     awaitTrue(() -> limiter.connector().events().isLive());
     for (int i = 0; i < 5; i++) {
