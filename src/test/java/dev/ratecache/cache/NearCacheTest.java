@@ -70,10 +70,14 @@ class NearCacheTest {
   }
 
   private static void awaitTrue(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    awaitTrue(what, Duration.ofSeconds(5), condition);
+  }
+
+  private static void awaitTrue(String what, Duration within, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + within.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 5 s: " + what);
+        throw new AssertionError("not within " + within + ": " + what);
       }
       try {
         Thread.sleep(10);
@@ -174,6 +178,24 @@ class NearCacheTest {
     long before = gets();
     assertThat(b.get("query:chat:id:3", String.class)).contains("changed");
     assertThat(gets() - before).as("served from the new copy").isZero();
+  }
+
+  @Test
+  void aSubscriptionThatStopsAnsweringIsDroppedByItsPingWatchdog() {
+    putOnA("query:chat:id:13", "v");
+    assertThat(b.get("query:chat:id:13", String.class)).contains("v");
+    redis.freeze(); // connections stay open; nothing is answered, no call of B fails
+    try {
+      // Three unanswered pings, one a second: dropped within about 2 to 4 s.
+      awaitTrue("B notices its silent subscription", Duration.ofSeconds(8),
+          () -> !connectorB.events().isLive());
+      assertThat(connectorB.isAvailable()).as("no command failed, so Redis is not marked down")
+          .isTrue();
+    } finally {
+      redis.thaw();
+    }
+    awaitTrue("B resubscribed after the thaw", () -> connectorB.events().isLive());
+    assertThat(connectorB.events().state()).isEqualTo("live");
   }
 
   @Test
