@@ -95,6 +95,12 @@ final class Format {
             total.counter("ratelimit." + p + ".unavailable")));
       }
     }
+    if (total.counter("near.hits") > 0 || total.counter("events.received") > 0) {
+      b.append(String.format(Locale.ROOT,
+          "%nnear cache: %d hits served from memory; events: %d published, %d received%n",
+          total.counter("near.hits"), total.counter("events.published"),
+          total.counter("events.received")));
+    }
     if (redis != null) {
       b.append(String.format(Locale.ROOT,
           "%nredis: %d ops/s, %s used of %s, %d keys, %d evicted, %d expired%n",

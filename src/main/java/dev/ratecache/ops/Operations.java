@@ -7,6 +7,7 @@ import dev.ratecache.ratelimit.RateLimitStats;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -75,6 +76,7 @@ public final class Operations implements AutoCloseable {
         counters.put("cache." + category + ".errors", c.errors());
         counters.put("cache." + category + ".fallback", c.fallback());
       });
+      counters.put("near.hits", cache.nearCacheHits()); // also counted in its category's hits
     }
     if (limiter != null) {
       RateLimitStats s = limiter.stats();
@@ -87,6 +89,9 @@ public final class Operations implements AutoCloseable {
     }
     RedisHealth.Snapshot h = connector.health().snapshot();
     counters.put("redis.outages", h.outages());
+    RedisEvents.Counts events = connector.events().counts();
+    counters.put("events.published", events.published());
+    counters.put("events.received", events.received());
     counters.put("redis.fallback_millis", h.totalDowntime().toMillis());
     return new InstanceStats(instanceId, clock.instant(),
         h.state() == RedisHealth.State.UP ? "redis" : "memory", counters);

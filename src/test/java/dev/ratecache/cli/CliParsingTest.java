@@ -147,7 +147,8 @@ class CliParsingTest {
   void formatsStatsPerInstanceAndInTotal() {
     Instant t = Instant.parse("2026-11-25T10:00:00Z");
     InstanceStats a = new InstanceStats("a", t, "redis", Map.of("cache.user.hits", 3L,
-        "cache.user.misses", 1L, "ratelimit.chat.allowed", 20L, "ratelimit.chat.rejected", 5L));
+        "cache.user.misses", 1L, "ratelimit.chat.allowed", 20L, "ratelimit.chat.rejected", 5L,
+        "near.hits", 2L, "events.published", 4L, "events.received", 6L));
     InstanceStats b = new InstanceStats("b", t, "memory", Map.of("cache.user.hits", 1L,
         "cache.user.misses", 3L, "ratelimit.chat.allowed", 10L));
     RedisServerStats redis = new RedisServerStats(120, 1024 * 1024, 0, 0, 4, 1000,
@@ -157,6 +158,8 @@ class CliParsingTest {
         .containsPattern("b\\s+memory\\s+25\\.0%\\s+1\\s+3\\s+10\\s+0")
         .containsPattern("total\\s+memory\\s+50\\.0%\\s+4\\s+4\\s+30\\s+5")
         .containsPattern("chat\\s+30\\s+5\\s+0\\s+0")
+        .doesNotContainPattern("(?m)^near\\s+[0-9.]+%")  // not a category: counted in user's hits
+        .contains("near cache: 2 hits served from memory; events: 4 published, 6 received")
         .contains("redis: 120 ops/s, 1.0 MiB used of no limit, 1000 keys");
   }
 
