@@ -153,7 +153,10 @@ public final class RedisEvents implements AutoCloseable {
    * by the connector's health, not thrown).
    */
   public boolean publish(String kind, String argument) {
-    if (!connector.settings().enabled() || !connector.isAvailable()) {
+    if (!connector.settings().enabled()) {
+      return false; // no Redis, so nobody to tell
+    }
+    if (!connector.isAvailable()) {
       publishFailures.incrementAndGet();
       return false;
     }
