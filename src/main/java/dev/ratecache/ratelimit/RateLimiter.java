@@ -111,7 +111,7 @@ public final class RateLimiter implements AutoCloseable {
         && argument.startsWith(RedisBucketStore.KEY_PREFIX)) {
       String key = argument.substring(RedisBucketStore.KEY_PREFIX.length());
       knownRejected.invalidate(key);
-      redisStore.forget(k -> k.equals(argument));
+      redisStore.forget(key);
     }
   }
 

@@ -82,13 +82,18 @@ final class RedisBucketStore implements BucketStore {
     }
   }
 
+  /** Forgets the remembered state of one bucket (its key without the prefix). */
+  void forget(String key) {
+    if (manager instanceof CachedStateProxyManager m) {
+      m.forget(key);
+    }
+  }
+
   @Override
   public Probe peek(String key, BucketConfiguration config) {
     return connector.execute(jedis -> {
       ProxyManager<String> m = manager(jedis);
-      if (m instanceof CachedStateProxyManager remembering) {
-        remembering.forget(key); // a status read reports what Redis holds, not what we wrote
-      }
+      forget(key); // a status read reports what Redis holds, not what this instance last wrote
       if (m.getProxyConfiguration(key).isEmpty()) {
         return RateLimiter.fullBucket(config);
       }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.BearerAuthFilter;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.MutableClock;
@@ -151,37 +152,50 @@ class RateLimitFilterTest {
   @EnumSource(RedisBucketProtocol.class)
   void anOperatorClearingBucketsFromAnotherProcessLiftsRememberedRejections(
       RedisBucketProtocol protocol) throws Exception {
+    JettyApp app = exhaustUploadsOfDave(protocol);
+    // As the CLI's `clear --pattern 'rate_limit:upload:*'` does, over its own connection.
+    try (RedisConnector operator = RedisConnector.create(redis.settings().build())) {
+      assertThat(KeySweep.unlink(operator, "rate_limit:upload:*", n -> { })).isEqualTo(1);
+    }
+    awaitDaveAdmitted(app);
+  }
+
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void invalidatingOneBucketKeyThroughAnotherQueryCacheLiftsItsRememberedRejection(
+      RedisBucketProtocol protocol) throws Exception {
+    JettyApp app = exhaustUploadsOfDave(protocol);
+    try (RedisConnector operator = RedisConnector.create(redis.settings().build());
+        dev.ratecache.cache.QueryCache other = dev.ratecache.cache.QueryCache.builder()
+            .connector(operator).build()) {
+      assertThat(other.invalidate("rate_limit:upload:u:dave")).isTrue(); // a KEY event
+    }
+    awaitDaveAdmitted(app);
+  }
+
+  /** Dave spends the upload profile's 5 tokens; the sixth request is rejected and remembered. */
+  private JettyApp exhaustUploadsOfDave(RedisBucketProtocol protocol) throws Exception {
     RateLimiter limiter = limiter(RateLimiter.builder().redisBuckets(protocol));
     JettyApp app = app(limiter);
-    awaitTrue(() -> limiter.connector().events().isLive());
+    Await.until("subscribed to events", () -> limiter.connector().events().isLive());
     for (int i = 0; i < 5; i++) {
       assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
           .isEqualTo(200);
     }
     assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
         .isEqualTo(429); // now remembered: the next ones cost no Redis round trip
+    assertThat(limiter.stats().profiles().get("upload").fallback()).isZero();
+    return app;
+  }
 
-    // As the CLI's `clear --pattern 'rate_limit:upload:*'` does, over its own connection.
-    try (RedisConnector operator = RedisConnector.create(redis.settings().build())) {
-      assertThat(KeySweep.unlink(operator, "rate_limit:upload:*", n -> { })).isEqualTo(1);
-    }
-    awaitTrue(() -> {
+  private static void awaitDaveAdmitted(JettyApp app) {
+    Await.until("a request admitted after the clear", () -> {
       try {
         return app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode() == 200;
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
     });
-    assertThat(limiter.stats().profiles().get("upload").fallback()).isZero();
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("condition within 5 s").isLessThan(deadline);
-      Thread.sleep(10);
-    }
   }
 
   @Test
