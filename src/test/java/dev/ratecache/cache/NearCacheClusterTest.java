@@ -3,10 +3,9 @@ package dev.ratecache.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.RedisCluster;
-import dev.ratecache.testing.RedisServer;
 import java.time.Duration;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,22 +18,7 @@ class NearCacheClusterTest {
   static final RedisCluster cluster = new RedisCluster();
 
   private static long getsOnAllNodes() {
-    long total = 0;
-    for (RedisServer node : cluster.nodes()) {
-      String stats = node.withClient(j -> j.info("commandstats"));
-      total += stats.lines().filter(l -> l.startsWith("cmdstat_get:")).findFirst()
-          .map(l -> Long.parseLong(l.replaceAll("^cmdstat_get:calls=(\\d+),.*", "$1")))
-          .orElse(0L);
-    }
-    return total;
-  }
-
-  private static void awaitTrue(String what, BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what + " within 5 s").isLessThan(deadline);
-      Thread.sleep(10);
-    }
+    return cluster.nodes().stream().mapToLong(n -> n.commandCalls("get")).sum();
   }
 
   @Test
@@ -46,13 +30,13 @@ class NearCacheClusterTest {
             .build();
         QueryCache b = QueryCache.builder().connector(cb).nearCache(Duration.ofMinutes(1))
             .build()) {
-      awaitTrue("subscribed", () -> ca.events().isLive() && cb.events().isLive());
+      Await.until("subscribed", () -> ca.events().isLive() && cb.events().isLive());
       // Keys spread over different slots and masters.
       long heard = cb.events().counts().received();
       for (int i = 0; i < 20; i++) {
         a.put("query:chat:id:" + i, "v1-" + i, Duration.ofMinutes(3));
       }
-      awaitTrue("B heard A's 20 writes", () -> cb.events().counts().received() >= heard + 20);
+      Await.until("B heard A's 20 writes", () -> cb.events().counts().received() >= heard + 20);
       for (int i = 0; i < 20; i++) {
         assertThat(b.get("query:chat:id:" + i, String.class)).contains("v1-" + i);
       }
@@ -63,11 +47,11 @@ class NearCacheClusterTest {
       assertThat(getsOnAllNodes() - before).as("GETs for 20 copied reads").isZero();
 
       a.put("query:chat:id:7", "v2", Duration.ofMinutes(3));
-      awaitTrue("B sees the write",
+      Await.until("B sees the write",
           () -> b.get("query:chat:id:7", String.class).orElse("").equals("v2"));
 
       assertThat(a.invalidateMatching("query:chat:*")).isEqualTo(20);
-      awaitTrue("B's copies dropped by the sweep", () -> {
+      Await.until("B's copies dropped by the sweep", () -> {
         for (int i = 0; i < 20; i++) {
           if (b.get("query:chat:id:" + i, String.class).isPresent()) {
             return false;

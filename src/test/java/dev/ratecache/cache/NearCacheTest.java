@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import java.time.Duration;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +44,7 @@ class NearCacheTest {
     connectorB = RedisConnector.create(redis.settings().build());
     a = QueryCache.builder().connector(connectorA).clock(clock).nearCache(NEAR_TTL).build();
     b = QueryCache.builder().connector(connectorB).clock(clock).nearCache(NEAR_TTL).build();
-    awaitTrue("both instances subscribed",
+    Await.until("both instances subscribed",
         () -> connectorA.events().isLive() && connectorB.events().isLive());
   }
 
@@ -57,35 +57,14 @@ class NearCacheTest {
   }
 
   private static long gets() {
-    String stats = redis.withClient(j -> j.info("commandstats"));
-    return stats.lines().filter(l -> l.startsWith("cmdstat_get:")).findFirst()
-        .map(l -> Long.parseLong(l.replaceAll("^cmdstat_get:calls=(\\d+),.*", "$1"))).orElse(0L);
+    return redis.commandCalls("get");
   }
 
   /** Writes through A and waits until B has heard A's event for it. */
   private void putOnA(String key, String value) {
     long heard = connectorB.events().counts().received();
     a.put(key, value, Duration.ofMinutes(3));
-    awaitTrue("B hears A's write", () -> connectorB.events().counts().received() > heard);
-  }
-
-  private static void awaitTrue(String what, BooleanSupplier condition) {
-    awaitTrue(what, Duration.ofSeconds(5), condition);
-  }
-
-  private static void awaitTrue(String what, Duration within, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + within + ": " + what);
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Await.until("B hears A's write", () -> connectorB.events().counts().received() > heard);
   }
 
   @Test
@@ -102,7 +81,7 @@ class NearCacheTest {
     assertThat(b.stats().categories().get(CacheTtl.CHAT).hits()).isEqualTo(101);
 
     a.put("query:chat:id:1", "v2", Duration.ofMinutes(3));
-    awaitTrue("B sees the new value",
+    Await.until("B sees the new value",
         () -> b.get("query:chat:id:1", String.class).orElse("").equals("v2"));
   }
 
@@ -114,7 +93,7 @@ class NearCacheTest {
     assertThat(b.get("query:chat:id:9", String.class)).contains("nine");
 
     a.invalidateMatching(CacheKeys.USER_PATTERN);
-    awaitTrue("user copy dropped", () -> b.get("query:user:email:x", String.class).isEmpty());
+    Await.until("user copy dropped", () -> b.get("query:user:email:x", String.class).isEmpty());
 
     long before = gets();
     assertThat(b.get("query:chat:id:9", String.class)).as("copy outside the pattern")
@@ -122,7 +101,7 @@ class NearCacheTest {
     assertThat(gets() - before).isZero();
 
     a.invalidate("query:chat:id:9");
-    awaitTrue("chat copy dropped", () -> b.get("query:chat:id:9", String.class).isEmpty());
+    Await.until("chat copy dropped", () -> b.get("query:chat:id:9", String.class).isEmpty());
   }
 
   @Test
@@ -141,7 +120,7 @@ class NearCacheTest {
       old.putAll(Map.of("query:chat:id:10", "a2", "query:chat:id:11", "b2"),
           Duration.ofMinutes(3));
       old.invalidate("query:chat:id:12");
-      awaitTrue("B sees the batch and the removal",
+      Await.until("B sees the batch and the removal",
           () -> b.get("query:chat:id:10", String.class).orElse("").equals("a2")
               && b.get("query:chat:id:11", String.class).orElse("").equals("b2")
               && b.get("query:chat:id:12", String.class).isEmpty());
@@ -170,10 +149,10 @@ class NearCacheTest {
     redis.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
         .type(ClientType.PUBSUB)));
     redis.withClient(j -> j.set("query:chat:id:3", "\"changed\""));
-    awaitTrue("B reads Redis again",
+    Await.until("B reads Redis again",
         () -> b.get("query:chat:id:3", String.class).orElse("").equals("changed"));
 
-    awaitTrue("B resubscribed", () -> connectorB.events().isLive());
+    Await.until("B resubscribed", () -> connectorB.events().isLive());
     assertThat(b.get("query:chat:id:3", String.class)).contains("changed"); // copied again
     long before = gets();
     assertThat(b.get("query:chat:id:3", String.class)).contains("changed");
@@ -187,14 +166,14 @@ class NearCacheTest {
     redis.freeze(); // connections stay open; nothing is answered, no call of B fails
     try {
       // Three unanswered pings, one a second: dropped within about 2 to 4 s.
-      awaitTrue("B notices its silent subscription", Duration.ofSeconds(8),
+      Await.until("B notices its silent subscription", Duration.ofSeconds(8),
           () -> !connectorB.events().isLive());
       assertThat(connectorB.isAvailable()).as("no command failed, so Redis is not marked down")
           .isTrue();
     } finally {
       redis.thaw();
     }
-    awaitTrue("B resubscribed after the thaw", () -> connectorB.events().isLive());
+    Await.until("B resubscribed after the thaw", () -> connectorB.events().isLive());
     assertThat(connectorB.events().state()).isEqualTo("live");
   }
 
@@ -204,7 +183,7 @@ class NearCacheTest {
     assertThat(b.get("query:chat:id:4", String.class)).contains("redis-value");
     redis.kill();
     try {
-      awaitTrue("B knows Redis is down", () -> {
+      Await.until("B knows Redis is down", () -> {
         b.get("query:chat:id:5", String.class); // a call that notices the outage
         return !connectorB.isAvailable();
       });

@@ -8,6 +8,7 @@ import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.BearerAuthFilter;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.RedisCluster;
@@ -59,10 +60,7 @@ class OperationsTest {
 
       // Once something listens for invalidation events, the report shows the subscription.
       try (AutoCloseable listening = c.events().subscribe((kind, argument) -> { })) {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (!c.events().isLive() && System.nanoTime() < deadline) {
-          Thread.onSpinWait();
-        }
+        Await.until("subscribed", () -> c.events().isLive());
         assertThat(HealthCheck.check(c).events()).isEqualTo("live");
       } catch (Exception e) {
         throw new AssertionError(e);

@@ -137,10 +137,7 @@ class BucketStoreContractTest {
   }
 
   static long calls(String command) {
-    String stats = redis.withClient(j -> j.info("commandstats"));
-    return stats.lines().filter(l -> l.startsWith("cmdstat_" + command + ":")).findFirst()
-        .map(l -> Long.parseLong(l.replaceAll("^cmdstat_[a-z]+:calls=(\\d+),.*", "$1")))
-        .orElse(0L);
+    return redis.commandCalls(command);
   }
 
   @Nested

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * REDIS_TLS_VERIFY=ca} exists for.
  */
 class RedisClusterTlsTest {
-  static final TestCertificates CERTS = TestCertificates.create("ratecache cluster CA");
+  static final TestCertificates CERTS = TestCertificates.shared();
 
   @RegisterExtension
   static final RedisCluster cluster = new RedisCluster(CERTS);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * client certificates ({@code tls-auth-clients yes}).
  */
 class RedisTlsTest {
-  static final TestCertificates CERTS = TestCertificates.create("ratecache test CA");
+  static final TestCertificates CERTS = TestCertificates.shared();
 
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().tls(CERTS, true).build();

@@ -176,6 +176,19 @@ public final class RedisServer extends RedisFixture {
     sleep(50); // let the command reach the server before the caller's next step
   }
 
+  /**
+   * How many times the server ran {@code command} (lower case, e.g. {@code get}) since start or
+   * {@code CONFIG RESETSTAT}, from {@code INFO commandstats}; this includes commands run inside
+   * scripts.
+   */
+  public long commandCalls(String command) {
+    String prefix = "cmdstat_" + command + ":calls=";
+    return withClient(j -> j.info("commandstats")).lines()
+        .filter(l -> l.startsWith(prefix)).findFirst()
+        .map(l -> Long.parseLong(l.substring(prefix.length(), l.indexOf(',', prefix.length()))))
+        .orElse(0L);
+  }
+
   /** Deletes every key in every database. */
   public void flushAll() {
     withClient(Jedis::flushAll);

@@ -27,6 +27,19 @@ public final class TestCertificates {
     this.dir = dir;
   }
 
+  private static TestCertificates shared;
+
+  /**
+   * One set for the whole test JVM: making a set launches keytool eight times, and no test needs
+   * a CA of its own.
+   */
+  public static synchronized TestCertificates shared() {
+    if (shared == null) {
+      shared = create("ratecache test CA");
+    }
+    return shared;
+  }
+
   /** A CA named {@code name}, with server and client certificates signed by it. */
   public static TestCertificates create(String name) {
     try {
