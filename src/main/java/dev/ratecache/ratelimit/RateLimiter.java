@@ -99,7 +99,19 @@ public final class RateLimiter implements AutoCloseable {
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
     // their limit: forget the rejections remembered for them.
     this.eventSubscription = redisStore == null ? null
-        : connector.events().subscribe(this::onEvent);
+        : connector.events().subscribe(new RedisEvents.Listener() {
+          @Override
+          public void onEvent(String kind, String argument) {
+            RateLimiter.this.onEvent(kind, argument);
+          }
+
+          @Override
+          public void onMissedEvents() {
+            // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
+            knownRejected.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
+            redisStore.forget(redisKey -> true);
+          }
+        });
   }
 
   private void onEvent(String kind, String argument) {
@@ -234,6 +246,9 @@ public final class RateLimiter implements AutoCloseable {
 
     BucketStore.Probe p = null;
     Backend backend = Backend.REDIS;
+    // A rejection read from Redis is remembered only if no resubscription (which forgets them
+    // all, since a clear may have gone unheard) happened while it was being decided.
+    long eventEpoch = redisStore == null ? 0 : connector.events().epoch();
     if (redisStore != null && connector.isAvailable()) {
       try {
         p = redisStore.tryConsume(key, e.config());
@@ -267,8 +282,10 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
-    knownRejected.put(key,
-        new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend));
+    if (backend != Backend.REDIS || connector.events().epoch() == eventEpoch) {
+      knownRejected.put(key,
+          new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend));
+    }
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
         RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);

@@ -42,6 +42,13 @@ public final class RedisEvents implements AutoCloseable {
   @FunctionalInterface
   public interface Listener {
     void onEvent(String kind, String argument);
+
+    /**
+     * The subscription has just been (re-)established, so events published before it, or while
+     * it was lost, never arrived: drop whatever those events would have corrected. Called on the
+     * subscription thread before any event of the new subscription is delivered.
+     */
+    default void onMissedEvents() {}
   }
 
   private final RedisConnector connector;
@@ -310,6 +317,13 @@ public final class RedisEvents implements AutoCloseable {
       epoch.incrementAndGet();
       live = true;
       log.debug("Subscribed to {} on {}", CHANNEL, connector);
+      for (Listener l : listeners) {
+        try {
+          l.onMissedEvents();
+        } catch (RuntimeException e) {
+          log.warn("An event listener failed to drop what missed events may have changed", e);
+        }
+      }
     }
 
     @Override

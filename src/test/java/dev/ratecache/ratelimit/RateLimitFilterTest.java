@@ -25,6 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
 
 /** RateLimitFilter registered programmatically in a real Jetty, against a real redis-server. */
 class RateLimitFilterTest {
@@ -35,6 +37,7 @@ class RateLimitFilterTest {
 
   private final MutableClock clock = MutableClock.startingNow();
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private RateLimiter lastLimiter;
 
   @BeforeEach
   void clean() {
@@ -173,9 +176,29 @@ class RateLimitFilterTest {
     awaitDaveAdmitted(app);
   }
 
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void aClearMissedWhileTheEventSubscriptionWasDownIsNotTrustedAwayAfterResubscribing(
+      RedisBucketProtocol protocol) throws Exception {
+    JettyApp app = exhaustUploadsOfDave(protocol);
+    long epoch = lastLimiter.connector().events().epoch();
+    // The bucket goes away with no event heard (as if published while unsubscribed), and then
+    // the subscription is cut: Redis stays up, so only the resubscription can tell.
+    redis.withClient(j -> j.del("rate_limit:upload:u:dave"));
+    assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
+        .as("still remembered while subscribed: nothing said otherwise").isEqualTo(429);
+    redis.withClient(j -> j.clientKill(ClientKillParams
+        .clientKillParams().type(ClientType.PUBSUB)));
+    Await.until("resubscribed", () -> lastLimiter.connector().events().isLive()
+        && lastLimiter.connector().events().epoch() > epoch + 1);
+    assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
+        .isEqualTo(200);
+  }
+
   /** Dave spends the upload profile's 5 tokens; the sixth request is rejected and remembered. */
   private JettyApp exhaustUploadsOfDave(RedisBucketProtocol protocol) throws Exception {
     RateLimiter limiter = limiter(RateLimiter.builder().redisBuckets(protocol));
+    lastLimiter = limiter;
     JettyApp app = app(limiter);
     Await.until("subscribed to events", () -> limiter.connector().events().isLive());
     for (int i = 0; i < 5; i++) {
