@@ -2,6 +2,7 @@ package dev.ratecache.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ratecache.redis.AutoPipeline;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ClientSideConfig;
 import io.github.bucket4j.distributed.proxy.generic.compare_and_swap.AbstractCompareAndSwapBasedProxyManager;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -33,6 +33,9 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * is computed from the remembered state alone; remembered state can only be staler towards
  * <em>fewer</em> tokens after a reset, which is why a clear must {@link #forget} and why states are
  * remembered for at most {@code rememberFor}.
+ *
+ * <p>Its commands go through the connector's {@link AutoPipeline}, so the swaps of concurrent
+ * requests share round trips (each swap is still its own script, so exactness is unchanged).
  */
 final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyManager<String> {
   /**
@@ -57,16 +60,16 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   private static final byte[] ZERO = {'0'};
   private static final byte[] EMPTY = new byte[0];
 
-  private final UnifiedJedis jedis;
+  private final AutoPipeline pipeline;
   private final String keyPrefix;
   private final ExpirationAfterWriteStrategy expiration;
   private final Cache<String, byte[]> states;
 
-  CachedStateProxyManager(UnifiedJedis jedis, String keyPrefix, ClientSideConfig config,
+  CachedStateProxyManager(AutoPipeline pipeline, String keyPrefix, ClientSideConfig config,
       ExpirationAfterWriteStrategy expiration, long maxStates, Duration rememberFor,
       com.github.benmanes.caffeine.cache.Ticker ticker) {
     super(config.withExpirationAfterWriteStrategy(expiration));
-    this.jedis = jedis;
+    this.pipeline = pipeline;
     this.keyPrefix = keyPrefix;
     this.expiration = expiration;
     this.states = Caffeine.newBuilder()
@@ -101,7 +104,8 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
         if (start != null) {
           return start;
         }
-        return Optional.ofNullable(jedis.get(redisKey));
+        return Optional.ofNullable(
+            pipeline.execute(redisKey, pipeline.commands().get(redisKey)));
       }
 
       @Override
@@ -131,9 +135,11 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   /** {@code EVALSHA}, loading the script with {@code EVAL} where the node does not have it. */
   private Object run(byte[] redisKey, List<byte[]> args) {
     try {
-      return jedis.evalsha(SCRIPT_SHA, List.of(redisKey), args);
+      return pipeline.execute(redisKey,
+          pipeline.commands().evalsha(SCRIPT_SHA, List.of(redisKey), args));
     } catch (JedisNoScriptException e) {
-      return jedis.eval(SCRIPT_BYTES, List.of(redisKey), args);
+      return pipeline.execute(redisKey,
+          pipeline.commands().eval(SCRIPT_BYTES, List.of(redisKey), args));
     }
   }
 
@@ -150,7 +156,8 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   @Override
   public void removeProxy(String key) {
     states.invalidate(key);
-    jedis.del((keyPrefix + key).getBytes(StandardCharsets.UTF_8));
+    byte[] redisKey = (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
+    pipeline.execute(redisKey, pipeline.commands().del(redisKey));
   }
 
   @Override

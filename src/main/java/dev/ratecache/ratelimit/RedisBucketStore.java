@@ -68,11 +68,18 @@ final class RedisBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    return connector.execute(jedis -> {
-      ConsumptionProbe p = proxy(jedis, key, config).tryConsumeAndReturnRemaining(1);
-      return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
-          p.getNanosToWaitForReset());
-    });
+    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP && manager != null) {
+      // Its commands go through the connector's auto-pipeline, which fails fast while Redis is
+      // down and counts each shared round trip once towards health.
+      return consume(proxy(null, key, config));
+    }
+    return connector.execute(jedis -> consume(proxy(jedis, key, config)));
+  }
+
+  private static Probe consume(BucketProxy bucket) {
+    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(1);
+    return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
+        p.getNanosToWaitForReset());
   }
 
   /** Forgets remembered bucket states whose Redis key matches (after an operator's reset). */
@@ -124,7 +131,8 @@ final class RedisBucketStore implements BucketStore {
                 .clientClock(time)
                 .expirationAfterWrite(expiry)
                 .build();
-            case ONE_ROUND_TRIP -> new CachedStateProxyManager(jedis, KEY_PREFIX,
+            case ONE_ROUND_TRIP -> new CachedStateProxyManager(connector.autoPipeline(),
+                KEY_PREFIX,
                 ClientSideConfig.getDefault().withClientClock(time), expiry, maxStates,
                 Duration.ofSeconds(10), time::currentTimeNanos);
           };

@@ -34,6 +34,7 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.util.JedisClusterCRC16;
 import redis.clients.jedis.exceptions.JedisBusyException;
 import redis.clients.jedis.exceptions.JedisClusterException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -87,6 +88,8 @@ public final class RedisConnector implements AutoCloseable {
 
   /** The Jedis client and the provider whose pools it draws from. */
   private record Client(UnifiedJedis jedis, ConnectionProvider provider) {}
+
+  private volatile AutoPipeline autoPipeline;
 
   private RedisConnector(RedisSettings settings, Clock clock, boolean sharedInstance) {
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -245,6 +248,48 @@ public final class RedisConnector implements AutoCloseable {
         return responses;
       }
     });
+  }
+
+  /**
+   * The cluster node that serves {@code key}'s slot, as this client currently maps slots; null
+   * for standalone and Sentinel, where one server serves every key.
+   */
+  HostAndPort nodeFor(byte[] key) {
+    return client().provider() instanceof ClusterConnectionProvider cluster
+        ? cluster.getNode(JedisClusterCRC16.getSlot(key)) : null;
+  }
+
+  /**
+   * {@link #pipelined} on one connection: to {@code node} of a cluster, or to the one server when
+   * {@code node} is null. One round trip, and no thread pool (a multi-node {@code ClusterPipeline}
+   * starts one per sync).
+   */
+  <T> T pipelinedOn(HostAndPort node, Function<? super AbstractPipeline, ? extends T> queue) {
+    return execute(jedis -> {
+      ConnectionProvider provider = client.provider();
+      Connection c = node != null && provider instanceof ClusterConnectionProvider cluster
+          ? cluster.getConnection(node) : provider.getConnection();
+      try (Pipeline pipeline = new Pipeline(c, true)) {
+        T responses = queue.apply(pipeline);
+        pipeline.sync();
+        return responses;
+      }
+    });
+  }
+
+  /** Commands from concurrent callers, sent together (created on first use). */
+  public AutoPipeline autoPipeline() {
+    AutoPipeline p = autoPipeline;
+    if (p == null) {
+      synchronized (clientLock) {
+        p = autoPipeline;
+        if (p == null) {
+          p = new AutoPipeline(this, AutoPipeline.MAX_BATCH, AutoPipeline.MAX_IN_FLIGHT);
+          autoPipeline = p;
+        }
+      }
+    }
+    return p;
   }
 
   /**

@@ -33,10 +33,13 @@ public final class LoadBenchmark {
   private final String only;
 
   private record Row(String id, String name, Result median, double redisCommandsPerRequest,
-      double roundTripsPerRequest, String note) {}
+      double roundTripsPerRequest, double redisCpuMicrosPerRequest, String note) {}
 
-  /** Redis's command counts: all, and the EVALs among them. */
-  private record Commands(long all, long evals) {}
+  /**
+   * Redis's command counts (all, and the EVALs among them) and the CPU time redis-server has
+   * used (user + system, from {@code INFO cpu}), in microseconds.
+   */
+  private record Commands(long all, long evals, double cpuMicros) {}
 
   private LoadBenchmark(int seconds, int runs, int warmupSeconds, LoadDriver driver,
       String only) {
@@ -132,6 +135,7 @@ public final class LoadBenchmark {
     List<Result> results = new ArrayList<>();
     long commands = 0;
     long evals = 0;
+    double cpuMicros = 0;
     long requests = 0;
     for (int i = 0; i < runs; i++) {
       Commands before = countCommands ? commandCalls(redis) : null;
@@ -140,6 +144,7 @@ public final class LoadBenchmark {
         Commands after = commandCalls(redis);
         commands += after.all() - before.all() - 1; // minus our own INFO
         evals += after.evals() - before.evals();
+        cpuMicros += after.cpuMicros() - before.cpuMicros();
         requests += r.requests();
       }
       results.add(r);
@@ -162,7 +167,8 @@ public final class LoadBenchmark {
         ? (double) (commands - 2 * evals) / requests : -1;
     out.printf(Locale.ROOT, "  %s %-42s %10s req/s  p50 %6.2f ms  p99 %7.2f ms%n", id, name,
         LoadDriver.perSecond(median.perSecond()), median.p50Millis(), median.p99Millis());
-    return new Row(id, name, median, perRequest, roundTrips, note);
+    double cpu = countCommands && requests > 0 ? cpuMicros / requests : -1;
+    return new Row(id, name, median, perRequest, roundTrips, cpu, note);
   }
 
   private static double median(List<Result> results, ToDoubleFunction<Result> f) {
@@ -188,7 +194,13 @@ public final class LoadBenchmark {
         }
       }
     }
-    return new Commands(total, evals);
+    double cpuSeconds = 0;
+    for (String line : redis.withClient(j -> j.info("cpu")).split("\r?\n")) {
+      if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+        cpuSeconds += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    return new Commands(total, evals, cpuSeconds * 1e6);
   }
 
   private static void poke(String url, int times) throws Exception {
@@ -212,8 +224,8 @@ public final class LoadBenchmark {
     Row a = byId.get("A");
     Row g = byId.get("G");
     out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | target | met"
-        + " | Redis cmds/req (commandstats) | round trips/req | note |%n"
-        + "|---|---:|---:|---:|---:|---|---|---:|---:|---|%n");
+        + " | Redis cmds/req (commandstats) | round trips/req | Redis CPU µs/req | note |%n"
+        + "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|%n");
     for (String id : List.of("A", "B", "B1", "C", "C1", "D", "E", "F0", "F", "F2", "G", "H")) {
       Row r = byId.get(id);
       if (r == null || (id.startsWith("F") && g == null)) {
@@ -255,10 +267,12 @@ public final class LoadBenchmark {
         }
         default -> { }
       }
-      out.printf(Locale.ROOT, "| %s %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s |%n",
+      out.printf(Locale.ROOT,
+          "| %s %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %s |%n",
           id, r.name(), LoadDriver.perSecond(r.median().perSecond()), r.median().p50Millis(),
           r.median().p99Millis(), ratio, target, met, decimal(r.redisCommandsPerRequest()),
-          decimal(r.roundTripsPerRequest()), r.note());
+          decimal(r.roundTripsPerRequest()), r.redisCpuMicrosPerRequest() < 0 ? ""
+              : String.format(Locale.ROOT, "%.1f", r.redisCpuMicrosPerRequest()), r.note());
     }
   }
 
