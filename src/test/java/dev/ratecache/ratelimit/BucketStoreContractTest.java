@@ -156,6 +156,20 @@ class BucketStoreContractTest {
     }
 
     @Test
+    void aRedisThatLostItsScriptsIsSentTheScriptAgainAndTheLimitHolds() {
+      assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isTrue();
+      // As after a restart or a failover to a replica that never saw the script.
+      redis.withClient(j -> j.scriptFlush());
+      redis.withClient(j -> j.configResetStat());
+      for (int i = 0; i < 4; i++) {
+        assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isTrue();
+      }
+      assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isFalse();
+      assertThat(calls("eval")).as("the script sent once, after NOSCRIPT").isEqualTo(1);
+      assertThat(calls("evalsha")).as("then called by its hash").isEqualTo(4);
+    }
+
+    @Test
     void aDecisionIsOneRoundTripWhileThisInstanceWroteLastAndARejectionNone() {
       store.tryConsume("c:rt", fivePerMinute); // creates the bucket
       redis.withClient(j -> j.configResetStat());
