@@ -90,9 +90,7 @@ public final class AutoPipeline {
    * @throws redis.clients.jedis.exceptions.JedisDataException if Redis answered with an error
    */
   public <T> T execute(byte[] key, CommandObject<T> command) {
-    if (!connector.isAvailable()) {
-      throw new RedisUnavailableException("Redis " + connector + " is down", null);
-    }
+    connector.failIfDown();
     HostAndPort node = connector.nodeFor(key);
     Lane lane = node == null ? single : lanes.computeIfAbsent(node, Lane::new);
     Op<T> op = new Op<>(command, Thread.currentThread());

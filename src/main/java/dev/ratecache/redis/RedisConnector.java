@@ -197,9 +197,7 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   private <T> T execute(Function<? super UnifiedJedis, ? extends T> command, boolean timed) {
-    if (!health.isUp()) {
-      throw downException;
-    }
+    failIfDown();
     long start = System.nanoTime();
     T result;
     try {
@@ -248,6 +246,13 @@ public final class RedisConnector implements AutoCloseable {
         return responses;
       }
     });
+  }
+
+  /** Throws the (shared, stack-less) fail-fast exception while Redis is known down. */
+  void failIfDown() {
+    if (!health.isUp()) {
+      throw downException;
+    }
   }
 
   /**
