@@ -17,9 +17,11 @@ import redis.clients.jedis.Jedis;
 public final class RedisSentinel extends RedisFixture {
   public static final String MASTER_NAME = "mymaster";
 
-  private final RedisServer master = RedisServer.builder().build();
+  private final RedisServer master;
   private final RedisServer replica;
+  private final TestCertificates certificates;
   private final int port = Ports.free();
+  private final int tlsPort;
   private Process process;
   private Path dir;
 
@@ -30,8 +32,28 @@ public final class RedisSentinel extends RedisFixture {
 
   /** A master, a sentinel and, if {@code withReplica}, a replica the sentinel can promote. */
   public RedisSentinel(boolean withReplica) {
+    this.certificates = null;
+    this.tlsPort = -1;
+    this.master = RedisServer.builder().build();
     this.replica = withReplica ? RedisServer.builder()
         .args("--replicaof", "127.0.0.1", String.valueOf(master.port())).build() : null;
+  }
+
+  /**
+   * A master and a sentinel that both also listen for TLS (server certificate of {@code
+   * certificates}, no client certificates); the sentinel monitors the master over TLS, so it names
+   * the master's TLS port. {@link #settings()} then reaches both over TLS.
+   */
+  public RedisSentinel(TestCertificates certificates) {
+    this.certificates = certificates;
+    this.tlsPort = Ports.free();
+    this.master = RedisServer.builder().tls(certificates, false).build();
+    this.replica = null;
+  }
+
+  /** The master port the sentinel monitors: its TLS port when built with certificates. */
+  private int monitoredPort() {
+    return certificates != null ? master.tlsPort() : master.port();
   }
 
   /** Starts the master and the sentinel; waits until the sentinel names the master. */
@@ -44,13 +66,20 @@ public final class RedisSentinel extends RedisFixture {
     try {
       dir = Files.createTempDirectory("redis-sentinel-" + port + "-");
       Path conf = dir.resolve("sentinel.conf");
-      Files.writeString(conf, String.join("\n",
+      List<String> tls = certificates == null ? List.of() : List.of(
+          "tls-port " + tlsPort,
+          "tls-cert-file " + certificates.serverCert(),
+          "tls-key-file " + certificates.serverKey(),
+          "tls-ca-cert-file " + certificates.caCert(),
+          "tls-auth-clients no",
+          "tls-replication yes");
+      Files.writeString(conf, String.join("\n", tls) + "\n" + String.join("\n",
           "port " + port,
           "bind 127.0.0.1",
           "protected-mode no",
           "dir " + dir,
           "logfile " + dir.resolve("sentinel.log"),
-          "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 1",
+          "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + monitoredPort() + " 1",
           "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
           "sentinel failover-timeout " + MASTER_NAME + " 2000",
           ""));
@@ -64,7 +93,8 @@ public final class RedisSentinel extends RedisFixture {
     while (System.nanoTime() < deadline) {
       try (Jedis j = new Jedis(new HostAndPort("127.0.0.1", port))) {
         List<String> addr = j.sentinelGetMasterAddrByName(MASTER_NAME);
-        if (addr != null && addr.size() == 2 && addr.get(1).equals(String.valueOf(master.port()))) {
+        if (addr != null && addr.size() == 2
+            && addr.get(1).equals(String.valueOf(monitoredPort()))) {
           return this;
         }
       } catch (RuntimeException notYet) {
@@ -105,10 +135,17 @@ public final class RedisSentinel extends RedisFixture {
     return replica;
   }
 
-  /** Library settings that find the master through this sentinel. */
+  /**
+   * Library settings that find the master through this sentinel; over TLS (trusting the test CA,
+   * checking the chain only, since the sentinel names the master by IP) when built with
+   * certificates.
+   */
   public RedisSettings.Builder settings() {
-    return RedisServer.testSettings(RedisSettings.builder().sentinel(MASTER_NAME,
-        List.of(new RedisSettings.Endpoint("127.0.0.1", port))));
+    RedisSettings.Builder b = RedisServer.testSettings(RedisSettings.builder().sentinel(
+        MASTER_NAME, List.of(new RedisSettings.Endpoint("127.0.0.1",
+            certificates != null ? tlsPort : port))));
+    return certificates == null ? b : b.tls(true).tlsCaCertFile(certificates.caCert())
+        .tlsVerify(RedisSettings.TlsVerify.CA);
   }
 
   @Override
