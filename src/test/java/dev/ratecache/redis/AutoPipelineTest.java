@@ -67,11 +67,15 @@ class AutoPipelineTest {
   @Nested
   class Standalone {
     private AutoPipeline pipeline() {
+      return pipeline(redis.settings());
+    }
+
+    private AutoPipeline pipeline(RedisSettings.Builder settings) {
       if (!redis.isRunning()) {
         redis.start();
       }
       redis.flushAll();
-      connector = RedisConnector.create(redis.settings().build());
+      connector = RedisConnector.create(settings.build());
       assertThat(connector.checkNow()).isTrue();
       return connector.autoPipeline();
     }
@@ -79,11 +83,13 @@ class AutoPipelineTest {
     @Test
     void callersQueuedWhileRedisIsBusyShareAFewPipelinesAndEachGetsItsOwnReply()
         throws Exception {
-      AutoPipeline pipeline = pipeline();
+      // Redis holds every command for 500 ms, long enough for every caller's thread to start
+      // even on a loaded machine, and well within these settings' timeouts: the callers queue up
+      // behind the pipelines already on the wire.
+      AutoPipeline pipeline = pipeline(redis.settings().socketTimeout(Duration.ofSeconds(3))
+          .slowCallThreshold(Duration.ofSeconds(3)));
       long[] before = pipeline.counts();
-      // Redis holds every command for 150 ms (under the 250 ms socket timeout): the callers queue
-      // up behind the pipelines already on the wire.
-      redis.pauseClients(Duration.ofMillis(150));
+      redis.pauseClients(Duration.ofMillis(500));
       List<Future<Object>> replies = together(i -> pipeline.execute(key("n" + i),
           pipeline.commands().incrBy(key("n" + i), i + 1)));
       for (int i = 0; i < CALLERS; i++) {
