@@ -54,7 +54,7 @@ public final class AutoPipeline {
   private final CommandObjects commands;
   private final Lane single = new Lane(null);
   private final ConcurrentHashMap<HostAndPort, Lane> lanes = new ConcurrentHashMap<>();
-  private final LongAdder batches = new LongAdder();
+  private final LongAdder pipelines = new LongAdder();
   private final LongAdder commandCount = new LongAdder();
 
   /**
@@ -120,9 +120,17 @@ public final class AutoPipeline {
     return op.value;
   }
 
-  /** Pipelines sent and commands they carried, since start (commands ÷ batches = batch size). */
-  public long[] counts() {
-    return new long[] {batches.sum(), commandCount.sum()};
+  /**
+   * What was sent since start.
+   *
+   * @param pipelines pipelines sent (round trips)
+   * @param commands commands they carried ({@code commands / pipelines} is the mean batch size)
+   */
+  public record Counts(long pipelines, long commands) {}
+
+  /** What was sent since start. */
+  public Counts counts() {
+    return new Counts(pipelines.sum(), commandCount.sum());
   }
 
   /** The commands queued for one node, and the pipelines on the wire to it. */
@@ -175,7 +183,7 @@ public final class AutoPipeline {
 
     /** One pipeline, one round trip; every caller in it gets its reply or the failure. */
     private void send(List<Op<?>> batch) {
-      batches.increment();
+      pipelines.increment();
       commandCount.add(batch.size());
       try {
         connector.pipelinedOn(node, p -> {

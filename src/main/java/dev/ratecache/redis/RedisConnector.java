@@ -34,7 +34,6 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
-import redis.clients.jedis.util.JedisClusterCRC16;
 import redis.clients.jedis.exceptions.JedisBusyException;
 import redis.clients.jedis.exceptions.JedisClusterException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -44,6 +43,7 @@ import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.providers.ConnectionProvider;
 import redis.clients.jedis.providers.PooledConnectionProvider;
 import redis.clients.jedis.providers.SentineledConnectionProvider;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * The one way every feature reaches Redis: a lazily created, pooled Jedis client behind a
@@ -238,14 +238,19 @@ public final class RedisConnector implements AutoCloseable {
   public <T> T pipelined(Function<? super AbstractPipeline, ? extends T> queue) {
     return execute(jedis -> {
       ConnectionProvider provider = client.provider();
-      try (AbstractPipeline pipeline = provider instanceof ClusterConnectionProvider cluster
-          ? new ClusterPipeline(cluster)
-          : new Pipeline(provider.getConnection(), true)) {
-        T responses = queue.apply(pipeline);
-        pipeline.sync();
-        return responses;
-      }
+      return sync(provider instanceof ClusterConnectionProvider cluster
+          ? new ClusterPipeline(cluster) : new Pipeline(provider.getConnection(), true), queue);
     });
+  }
+
+  /** Queues on {@code pipeline}, sends it, and closes it (returning its connections). */
+  private static <T> T sync(AbstractPipeline pipeline,
+      Function<? super AbstractPipeline, ? extends T> queue) {
+    try (pipeline) {
+      T responses = queue.apply(pipeline);
+      pipeline.sync();
+      return responses;
+    }
   }
 
   /** Throws the (shared, stack-less) fail-fast exception while Redis is known down. */
@@ -274,11 +279,7 @@ public final class RedisConnector implements AutoCloseable {
       ConnectionProvider provider = client.provider();
       Connection c = node != null && provider instanceof ClusterConnectionProvider cluster
           ? cluster.getConnection(node) : provider.getConnection();
-      try (Pipeline pipeline = new Pipeline(c, true)) {
-        T responses = queue.apply(pipeline);
-        pipeline.sync();
-        return responses;
-      }
+      return sync(new Pipeline(c, true), queue);
     });
   }
 

@@ -88,16 +88,16 @@ class AutoPipelineTest {
       // behind the pipelines already on the wire.
       AutoPipeline pipeline = pipeline(redis.settings().socketTimeout(Duration.ofSeconds(3))
           .slowCallThreshold(Duration.ofSeconds(3)));
-      long[] before = pipeline.counts();
+      AutoPipeline.Counts before = pipeline.counts();
       redis.pauseClients(Duration.ofMillis(500));
       List<Future<Object>> replies = together(i -> pipeline.execute(key("n" + i),
           pipeline.commands().incrBy(key("n" + i), i + 1)));
       for (int i = 0; i < CALLERS; i++) {
         assertThat(replies.get(i).get()).as("reply to caller %d", i).isEqualTo((long) i + 1);
       }
-      long[] after = pipeline.counts();
-      assertThat(after[1] - before[1]).as("commands").isEqualTo(CALLERS);
-      assertThat(after[0] - before[0]).as("pipelines for %d commands", CALLERS)
+      AutoPipeline.Counts after = pipeline.counts();
+      assertThat(after.commands() - before.commands()).as("commands").isEqualTo(CALLERS);
+      assertThat(after.pipelines() - before.pipelines()).as("pipelines for %d commands", CALLERS)
           .isLessThanOrEqualTo(6);
       assertThat(redis.<String>withClient(j -> j.get("n31"))).isEqualTo("32");
     }
