@@ -317,13 +317,7 @@ public final class RedisEvents implements AutoCloseable {
       epoch.incrementAndGet();
       live = true;
       log.debug("Subscribed to {} on {}", CHANNEL, connector);
-      for (Listener l : listeners) {
-        try {
-          l.onMissedEvents();
-        } catch (RuntimeException e) {
-          log.warn("An event listener failed to drop what missed events may have changed", e);
-        }
-      }
+      tellListeners(Listener::onMissedEvents, "after resubscribing");
     }
 
     @Override
@@ -338,12 +332,17 @@ public final class RedisEvents implements AutoCloseable {
         return;
       }
       received.incrementAndGet();
-      for (Listener l : listeners) {
-        try {
-          l.onEvent(parts[1], parts[2]);
-        } catch (RuntimeException e) {
-          log.warn("An event listener failed on {} {}", parts[1], parts[2], e);
-        }
+      tellListeners(l -> l.onEvent(parts[1], parts[2]), "on " + parts[1] + " " + parts[2]);
+    }
+  }
+
+  /** Calls every listener; one that throws is logged and does not stop the others. */
+  private void tellListeners(java.util.function.Consumer<Listener> call, String when) {
+    for (Listener l : listeners) {
+      try {
+        call.accept(l);
+      } catch (RuntimeException e) {
+        log.warn("An event listener failed {}", when, e);
       }
     }
   }
