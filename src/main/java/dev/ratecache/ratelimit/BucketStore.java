@@ -18,6 +18,15 @@ interface BucketStore {
   Probe peek(String key, BucketConfiguration config);
 
   /**
+   * Forgets whatever this instance remembers of buckets whose full store key matches (after an
+   * operator reset them elsewhere); a store that remembers nothing does nothing.
+   */
+  default void forget(java.util.function.Predicate<String> storeKey) {}
+
+  /** Forgets what this instance remembers of one bucket (its key without the store's prefix). */
+  default void forget(String key) {}
+
+  /**
    * The outcome of a bucket operation.
    *
    * @param consumed whether the token was taken

@@ -17,6 +17,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
@@ -64,6 +65,11 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   private final String keyPrefix;
   private final ExpirationAfterWriteStrategy expiration;
   private final Cache<String, byte[]> states;
+  /**
+   * Advances before every {@link #forget}: a state read from Redis by an operation that began
+   * before a forget may predate the reset, so it is not kept (NearCache's guard).
+   */
+  private final AtomicLong forgets = new AtomicLong();
 
   CachedStateProxyManager(AutoPipeline pipeline, String keyPrefix, ClientSideConfig config,
       ExpirationAfterWriteStrategy expiration, long maxStates, Duration rememberFor,
@@ -81,17 +87,28 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
 
   /** Drops remembered states whose Redis key matches (after an operator reset them). */
   void forget(Predicate<String> redisKey) {
+    forgets.incrementAndGet();
     states.asMap().keySet().removeIf(k -> redisKey.test(keyPrefix + k));
   }
 
   /** Drops the remembered state of one bucket, so the next read goes to Redis. */
   void forget(String key) {
+    forgets.incrementAndGet();
     states.invalidate(key);
+  }
+
+  /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
+  private void remember(String key, byte[] state, long mark) {
+    states.put(key, state);
+    if (forgets.get() != mark) {
+      states.invalidate(key); // a reset slipped in: what Redis answered may predate it
+    }
   }
 
   @Override
   protected CompareAndSwapOperation beginCompareAndSwapOperation(String key) {
     byte[] redisKey = (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
+    long mark = forgets.get();
     byte[] remembered = states.getIfPresent(key);
     return new CompareAndSwapOperation() {
       /** What to start from: remembered, or what a failed swap found; null means read Redis. */
@@ -116,7 +133,7 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
             Long.toString(ttl).getBytes(StandardCharsets.US_ASCII), original == null ? ONE : ZERO);
         Object reply = run(redisKey, args);
         if (reply instanceof Long ok && ok == 1L) {
-          states.put(key, replacement);
+          remember(key, replacement, mark);
           return true;
         }
         List<?> mismatch = (List<?>) reply;
@@ -124,7 +141,7 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
         if (current == null) {
           states.invalidate(key);
         } else {
-          states.put(key, current);
+          remember(key, current, mark);
         }
         next = Optional.ofNullable(current);
         return false;

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
@@ -49,9 +50,17 @@ public final class RateLimiter implements AutoCloseable {
   private final ClientKeyResolver keyResolver;
   private final RedisConnector connector;
   private final boolean ownsConnector;
-  private final RedisBucketStore redisStore;
+  private final BucketStore redisStore;
   private final LocalBucketStore localStore;
   private final Cache<String, KnownRejection> knownRejected;
+  /**
+   * Guards the rejection memory against resets heard while a decision was in flight: a reset
+   * (an operator's clear heard as an event, or a resubscription that may have missed one) holds
+   * the write lock while it forgets and advances {@link #resets}; a decision remembers a Redis
+   * rejection under the read lock, and only if no reset happened since it started.
+   */
+  private final ReentrantReadWriteLock resetLock = new ReentrantReadWriteLock();
+  private volatile long resets;
   private final AutoCloseable eventSubscription;
   private final Clock clock;
   private final HeaderStyle headerStyle;
@@ -88,7 +97,9 @@ public final class RateLimiter implements AutoCloseable {
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
     this.redisStore = connector.settings().enabled()
-        ? new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets) : null;
+        ? b.redisStoreDecorator.apply(
+            new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets))
+        : null;
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.knownRejected = Caffeine.newBuilder()
         .maximumSize(b.localMaxBuckets)
@@ -108,22 +119,55 @@ public final class RateLimiter implements AutoCloseable {
           @Override
           public void onMissedEvents() {
             // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
-            knownRejected.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
-            redisStore.forget(redisKey -> true);
+            reset(() -> {
+              redisStore.forget(redisKey -> true);
+              knownRejected.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
+            });
           }
         });
   }
 
   private void onEvent(String kind, String argument) {
     if (RedisEvents.PATTERN.equals(kind)) {
-      knownRejected.asMap().keySet().removeIf(
-          k -> GlobPattern.matches(argument, RedisBucketStore.KEY_PREFIX + k));
-      redisStore.forget(redisKey -> GlobPattern.matches(argument, redisKey));
+      reset(() -> {
+        redisStore.forget(redisKey -> GlobPattern.matches(argument, redisKey));
+        knownRejected.asMap().keySet().removeIf(
+            k -> GlobPattern.matches(argument, RedisBucketStore.KEY_PREFIX + k));
+      });
     } else if (RedisEvents.KEY.equals(kind)
         && argument.startsWith(RedisBucketStore.KEY_PREFIX)) {
       String key = argument.substring(RedisBucketStore.KEY_PREFIX.length());
-      knownRejected.invalidate(key);
-      redisStore.forget(key);
+      reset(() -> {
+        redisStore.forget(key);
+        knownRejected.invalidate(key);
+      });
+    } else if (RedisEvents.KEYS.equals(kind)) {
+      List<String> keys = new ArrayList<>();
+      for (String k : argument.split("\n")) {
+        if (k.startsWith(RedisBucketStore.KEY_PREFIX)) {
+          keys.add(k.substring(RedisBucketStore.KEY_PREFIX.length()));
+        }
+      }
+      if (!keys.isEmpty()) {
+        reset(() -> {
+          keys.forEach(redisStore::forget);
+          knownRejected.invalidateAll(keys);
+        });
+      }
+    }
+  }
+
+  /**
+   * Forgets what a reset made stale, so that no decision in flight can remember a rejection it
+   * read before the reset: see {@link #resetLock}.
+   */
+  private void reset(Runnable forget) {
+    resetLock.writeLock().lock();
+    try {
+      forget.run();
+      resets++;
+    } finally {
+      resetLock.writeLock().unlock();
     }
   }
 
@@ -246,9 +290,9 @@ public final class RateLimiter implements AutoCloseable {
 
     BucketStore.Probe p = null;
     Backend backend = Backend.REDIS;
-    // A rejection read from Redis is remembered only if no resubscription (which forgets them
-    // all, since a clear may have gone unheard) happened while it was being decided.
-    long eventEpoch = redisStore == null ? 0 : connector.events().epoch();
+    // Read before the bucket: a rejection read from Redis is remembered only if no reset (a
+    // clear heard, or a resubscription that may have missed one) happened since.
+    long resetsBefore = resets;
     if (redisStore != null && connector.isAvailable()) {
       try {
         p = redisStore.tryConsume(key, e.config());
@@ -282,13 +326,27 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
-    if (backend != Backend.REDIS || connector.events().epoch() == eventEpoch) {
-      knownRejected.put(key,
-          new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend));
-    }
+    remember(key, new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend),
+        resetsBefore);
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
         RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);
+  }
+
+  /** Remembers a rejection, unless it came from Redis and a reset happened since it was read. */
+  private void remember(String key, KnownRejection rejection, long resetsBefore) {
+    if (rejection.backend() != Backend.REDIS) {
+      knownRejected.put(key, rejection);
+      return;
+    }
+    resetLock.readLock().lock();
+    try {
+      if (resets == resetsBefore) {
+        knownRejected.put(key, rejection);
+      }
+    } finally {
+      resetLock.readLock().unlock();
+    }
   }
 
   private Entry entry(String profileName) {
@@ -362,6 +420,8 @@ public final class RateLimiter implements AutoCloseable {
     private RedisBucketProtocol redisBuckets = RedisBucketProtocol.BUCKET4J_JEDIS;
     private boolean foldCase = true;
     private String problemType = "about:blank";
+    private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
+        java.util.function.UnaryOperator.identity();
 
     private Builder() {
       RateLimitProfile.defaults().forEach(this::profile);
@@ -449,6 +509,12 @@ public final class RateLimiter implements AutoCloseable {
         throw new ConfigurationException("problem-type", "'" + uri + "' is not a URI");
       }
       this.problemType = uri;
+      return this;
+    }
+
+    /** Wraps the Redis bucket store; for tests that need to act in the middle of a decision. */
+    Builder redisStoreDecorator(java.util.function.UnaryOperator<BucketStore> decorator) {
+      this.redisStoreDecorator = Objects.requireNonNull(decorator, "decorator");
       return this;
     }
 

@@ -83,14 +83,16 @@ final class RedisBucketStore implements BucketStore {
   }
 
   /** Forgets remembered bucket states whose Redis key matches (after an operator's reset). */
-  void forget(java.util.function.Predicate<String> redisKey) {
+  @Override
+  public void forget(java.util.function.Predicate<String> redisKey) {
     if (manager instanceof CachedStateProxyManager m) {
       m.forget(redisKey);
     }
   }
 
   /** Forgets the remembered state of one bucket (its key without the prefix). */
-  void forget(String key) {
+  @Override
+  public void forget(String key) {
     if (manager instanceof CachedStateProxyManager m) {
       m.forget(key);
     }
