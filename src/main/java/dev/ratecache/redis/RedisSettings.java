@@ -656,7 +656,7 @@ public final class RedisSettings {
     private Duration socketTimeout = Duration.ofMillis(500);
     private int poolMaxTotal = 32;
     private Duration poolMaxWait = Duration.ofMillis(200);
-    private int clusterMaxAttempts = 2;
+    private int clusterMaxAttempts = 5;
     private Duration clusterMaxRetryDuration = Duration.ofSeconds(1);
     private int failureThreshold = 3;
     private Duration slowCallThreshold;
@@ -881,7 +881,12 @@ public final class RedisSettings {
       return this;
     }
 
-    /** Cluster: attempts per command across redirects and reconnects. Default 2. */
+    /**
+     * Cluster: attempts per command across redirects and reconnects. Default 5 (Jedis's own): a
+     * command sent while its slot migrates can meet {@code ASK} and then {@code MOVED} before it
+     * reaches the new owner, so fewer attempts turn a resharding under load into failed calls;
+     * {@code REDIS_CLUSTER_MAX_RETRY_MS} still bounds the time they take.
+     */
     public Builder clusterMaxAttempts(int attempts) {
       if (attempts < 1) {
         throw new ConfigurationException(Name.CLUSTER_MAX_ATTEMPTS,

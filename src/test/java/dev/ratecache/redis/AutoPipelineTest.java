@@ -180,10 +180,9 @@ class AutoPipelineTest {
       HostAndPort owner = connector.nodeFor(moving);
       RedisServer target = cluster.nodes().stream()
           .filter(n -> n.port() != owner.getPort()).findFirst().orElseThrow();
-      String targetId = target.withClient(j -> j.clusterMyId());
-      for (RedisServer n : cluster.nodes()) {
-        n.withClient(j -> j.clusterSetSlotNode(slot, targetId));
-      }
+      // As a resharding does (the target's config epoch is bumped, so no stale gossip can hand
+      // the slot back, which moving it by hand with SETSLOT NODE alone allowed).
+      cluster.moveSlot(slot, target, () -> { });
       assertThat(pipeline.execute(moving, pipeline.commands().incr(moving))).isEqualTo(1L);
       assertThat(pipeline.execute(moving, pipeline.commands().incr(moving))).isEqualTo(2L);
       assertThat(connector.nodeFor(moving).getPort()).isEqualTo(target.port());

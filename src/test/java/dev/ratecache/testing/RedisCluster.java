@@ -122,6 +122,66 @@ public final class RedisCluster extends RedisFixture {
     }
   }
 
+  /** The master that serves {@code slot}, as that master itself says. */
+  public RedisServer ownerOf(int slot) {
+    for (RedisServer n : nodes) {
+      String myself = n.withClient(j -> j.clusterNodes()).lines()
+          .filter(l -> l.contains("myself")).findFirst().orElse("");
+      String[] f = myself.split(" ");
+      for (int i = 8; i < f.length; i++) {
+        if (f[i].startsWith("[")) {
+          continue; // "[slot->-node]": a migration in progress, not ownership
+        }
+        String[] range = f[i].split("-");
+        int from = Integer.parseInt(range[0]);
+        int to = range.length > 1 ? Integer.parseInt(range[1]) : from;
+        if (slot >= from && slot <= to) {
+          return n;
+        }
+      }
+    }
+    throw new IllegalStateException("no master serves slot " + slot);
+  }
+
+  /**
+   * Moves {@code slot} to {@code to} the way {@code redis-cli --cluster reshard} does, while
+   * clients keep working: the target imports, the source migrates, the keys go over one
+   * {@code MIGRATE} at a time (so clients meet {@code ASK} in between), then the target, the
+   * source and the remaining master are told the new owner, the target first (which bumps its
+   * config epoch, so no older gossip can take the slot back).
+   *
+   * @param betweenKeys runs before each key is migrated, for a test to interleave traffic
+   * @return the number of keys migrated
+   */
+  public int moveSlot(int slot, RedisServer to, Runnable betweenKeys) {
+    RedisServer from = ownerOf(slot);
+    if (from == to) {
+      throw new IllegalArgumentException("slot " + slot + " is already served by " + to);
+    }
+    String fromId = from.withClient(j -> j.clusterMyId());
+    String toId = to.withClient(j -> j.clusterMyId());
+    to.withClient(j -> j.clusterSetSlotImporting(slot, fromId));
+    from.withClient(j -> j.clusterSetSlotMigrating(slot, toId));
+    int moved = 0;
+    while (true) {
+      List<String> keys = from.withClient(j -> j.clusterGetKeysInSlot(slot, 1));
+      if (keys.isEmpty()) {
+        break;
+      }
+      betweenKeys.run();
+      from.withClient(j -> j.migrate("127.0.0.1", to.port(), keys.get(0), 0, 5000));
+      moved++;
+    }
+    to.withClient(j -> j.clusterSetSlotNode(slot, toId));
+    from.withClient(j -> j.clusterSetSlotNode(slot, toId));
+    for (RedisServer n : nodes) {
+      if (n != to && n != from) {
+        n.withClient(j -> j.clusterSetSlotNode(slot, toId));
+      }
+    }
+    return moved;
+  }
+
   /** The nodes; use them to stop, kill, freeze or restart one. */
   public List<RedisServer> nodes() {
     return List.copyOf(nodes);
