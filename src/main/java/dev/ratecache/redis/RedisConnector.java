@@ -74,6 +74,7 @@ public final class RedisConnector implements AutoCloseable {
   private final String name;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
+  private final boolean ownsScheduler;
   private final RedisHealth health;
   private final ThrottledLog throttled;
   private final long slowCallNanos;
@@ -91,7 +92,8 @@ public final class RedisConnector implements AutoCloseable {
 
   private volatile AutoPipeline autoPipeline;
 
-  private RedisConnector(RedisSettings settings, Clock clock, boolean sharedInstance) {
+  private RedisConnector(RedisSettings settings, Clock clock, ScheduledExecutorService scheduler,
+      boolean sharedInstance) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sharedInstance = sharedInstance;
@@ -100,7 +102,8 @@ public final class RedisConnector implements AutoCloseable {
     this.downException = new RedisUnavailableException(
         "Redis " + name + " is unavailable; use the fallback", null);
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), clock);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+    this.ownsScheduler = scheduler == null;
+    this.scheduler = scheduler != null ? scheduler : Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ratecache-redis-health");
       t.setDaemon(true);
       return t;
@@ -108,7 +111,7 @@ public final class RedisConnector implements AutoCloseable {
     boolean enabled = settings.enabled();
     this.health = new RedisHealth(name,
         enabled ? RedisHealth.State.UP : RedisHealth.State.DOWN,
-        settings.failureThreshold(), settings.probeBackoff(), this::probe, scheduler, clock,
+        settings.failureThreshold(), settings.probeBackoff(), this::probe, this.scheduler, clock,
         () -> ThreadLocalRandom.current().nextDouble(), enabled);
     if (!enabled) {
       log.info("Redis is switched off ({}=false); every feature uses its in-memory store",
@@ -122,14 +125,27 @@ public final class RedisConnector implements AutoCloseable {
    * @param settings where Redis is and how to behave
    */
   public static RedisConnector create(RedisSettings settings) {
-    return new RedisConnector(settings, Clock.systemUTC(), false);
+    return new RedisConnector(settings, Clock.systemUTC(), null, false);
   }
 
   /**
    * Creates a private connector whose health timestamps and log throttling read {@code clock}.
    */
   public static RedisConnector create(RedisSettings settings, Clock clock) {
-    return new RedisConnector(settings, clock, false);
+    return new RedisConnector(settings, clock, null, false);
+  }
+
+  /**
+   * Creates a private connector that reads time only from {@code clock} and waits only through
+   * {@code scheduler}: the health probe and its backoff, health listeners, the event
+   * subscription's PING watchdog and its resubscription backoff all run as tasks there. Tests
+   * pass a scheduler on virtual time and advance it; an application may pass its own. The
+   * connector does not shut down a scheduler it was given.
+   */
+  public static RedisConnector create(RedisSettings settings, Clock clock,
+      ScheduledExecutorService scheduler) {
+    return new RedisConnector(settings, clock, Objects.requireNonNull(scheduler, "scheduler"),
+        false);
   }
 
   /**
@@ -146,7 +162,7 @@ public final class RedisConnector implements AutoCloseable {
         }
         return existing;
       }
-      RedisConnector created = new RedisConnector(settings, Clock.systemUTC(), true);
+      RedisConnector created = new RedisConnector(settings, Clock.systemUTC(), null, true);
       SHARED.put(settings, created);
       return created;
     }
@@ -362,7 +378,10 @@ public final class RedisConnector implements AutoCloseable {
     if (subscription != null) {
       subscription.close();
     }
-    scheduler.shutdownNow();
+    health.stop();
+    if (ownsScheduler) {
+      scheduler.shutdownNow();
+    }
     synchronized (clientLock) {
       Client c = client;
       client = null;
@@ -386,6 +405,11 @@ public final class RedisConnector implements AutoCloseable {
   /** The scheduler of the health probe, for other light periodic checks. */
   ScheduledExecutorService scheduler() {
     return scheduler;
+  }
+
+  /** The time source of health, logging and the event watchdog. */
+  Clock clock() {
+    return clock;
   }
 
   /**

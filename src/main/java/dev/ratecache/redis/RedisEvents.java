@@ -64,7 +64,9 @@ public final class RedisEvents implements AutoCloseable {
   private volatile boolean closed;
   private volatile Connection connection;
   private volatile Subscriber subscriber;
-  private volatile long lastPongNanos;
+  private volatile long lastPongMillis;
+  /** Released when Redis comes back UP, to wake a subscription thread waiting for it. */
+  private final java.util.concurrent.Semaphore redisUp = new java.util.concurrent.Semaphore(0);
   private Thread thread;
   private ScheduledFuture<?> watchdog;
   private AutoCloseable healthRegistration;
@@ -185,6 +187,8 @@ public final class RedisEvents implements AutoCloseable {
       healthRegistration = connector.health().onTransition(t -> {
         if (t.to() == RedisHealth.State.DOWN) {
           drop("Redis is down");
+        } else {
+          redisUp.release();
         }
       });
       long every = pingInterval.toMillis();
@@ -199,13 +203,15 @@ public final class RedisEvents implements AutoCloseable {
   /**
    * Subscribes whenever Redis is up; returns only when closed. Attempts that end without a
    * subscription (refused connection, an ACL without pub/sub rights) back off exponentially, from
-   * 100 ms to 5 s, so that a broken setup costs at most one attempt every few seconds.
+   * 100 ms to 5 s, so that a broken setup costs at most one attempt every few seconds. Every wait
+   * goes through the connector's scheduler (a backoff is a scheduled wake-up; Redis coming back
+   * is a health transition), so a test on virtual time drives this loop without sleeping.
    */
   private void loop() {
     int failures = 0;
     while (!closed) {
       if (!connector.isAvailable()) {
-        pause(50);
+        awaitRedisUp();
         continue;
       }
       long epochBefore = epoch.get();
@@ -243,13 +249,26 @@ public final class RedisEvents implements AutoCloseable {
     }
   }
 
+  /** Blocks until a health transition says Redis is up (or this is closed). */
+  private void awaitRedisUp() {
+    redisUp.drainPermits();
+    if (connector.isAvailable() || closed) {
+      return; // it came back before the drain: no transition left to wait for
+    }
+    try {
+      redisUp.acquire();
+    } catch (InterruptedException e) {
+      // closing interrupts the thread; the loop checks closed
+    }
+  }
+
   /** Pings the subscription; if pongs stopped coming, drops it. */
   private void checkAlive() {
     Subscriber s = subscriber;
     if (!live || s == null) {
       return;
     }
-    if (System.nanoTime() - lastPongNanos > 3 * pingInterval.toNanos()) {
+    if (connector.clock().millis() - lastPongMillis > 3 * pingInterval.toMillis()) {
       drop("no reply to PING on the event subscription");
       return;
     }
@@ -280,11 +299,19 @@ public final class RedisEvents implements AutoCloseable {
     }
   }
 
-  private static void pause(long millis) {
+  /** Waits {@code millis} on the connector's scheduler (or until closed). */
+  private void pause(long millis) {
+    java.util.concurrent.CountDownLatch woken = new java.util.concurrent.CountDownLatch(1);
+    ScheduledFuture<?> wakeUp;
     try {
-      Thread.sleep(millis);
+      wakeUp = connector.scheduler().schedule(woken::countDown, millis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+      return; // the connector is closing
+    }
+    try {
+      woken.await();
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      wakeUp.cancel(false); // closing interrupts the thread; the loop checks closed
     }
   }
 
@@ -313,7 +340,7 @@ public final class RedisEvents implements AutoCloseable {
   private final class Subscriber extends JedisPubSub {
     @Override
     public void onSubscribe(String channel, int subscribedChannels) {
-      lastPongNanos = System.nanoTime();
+      lastPongMillis = connector.clock().millis();
       epoch.incrementAndGet();
       live = true;
       log.debug("Subscribed to {} on {}", CHANNEL, connector);
@@ -322,7 +349,7 @@ public final class RedisEvents implements AutoCloseable {
 
     @Override
     public void onPong(String message) {
-      lastPongNanos = System.nanoTime();
+      lastPongMillis = connector.clock().millis();
     }
 
     @Override

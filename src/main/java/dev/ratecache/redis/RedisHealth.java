@@ -110,6 +110,7 @@ public final class RedisHealth {
   private final AtomicLong outages = new AtomicLong();
   private final AtomicLong probeAttempts = new AtomicLong();
   private final AtomicBoolean probeLoopRunning = new AtomicBoolean();
+  private volatile boolean stopped;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
 
   /**
@@ -266,8 +267,13 @@ public final class RedisHealth {
     }
   }
 
+  /** Stops probing for good (the connector is closing; its scheduler may outlive it). */
+  void stop() {
+    stopped = true;
+  }
+
   private void startProbeLoop() {
-    if (probing && probeLoopRunning.compareAndSet(false, true)) {
+    if (probing && !stopped && probeLoopRunning.compareAndSet(false, true)) {
       scheduleProbe(0);
     }
   }
@@ -282,7 +288,7 @@ public final class RedisHealth {
   }
 
   private void runProbe(int attempt) {
-    if (state == State.UP) {
+    if (state == State.UP || stopped) {
       probeLoopRunning.set(false);
       return;
     }

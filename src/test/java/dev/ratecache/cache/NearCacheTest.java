@@ -6,9 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.testing.Await;
+import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -160,21 +163,37 @@ class NearCacheTest {
   }
 
   @Test
-  void aSubscriptionThatStopsAnsweringIsDroppedByItsPingWatchdog() {
-    putOnA("query:chat:id:13", "v");
-    assertThat(b.get("query:chat:id:13", String.class)).contains("v");
-    redis.freeze(); // connections stay open; nothing is answered, no call of B fails
-    try {
-      // Three unanswered pings, one a second: dropped within about 2 to 4 s.
-      Await.until("B notices its silent subscription", Duration.ofSeconds(8),
-          () -> !connectorB.events().isLive());
-      assertThat(connectorB.isAvailable()).as("no command failed, so Redis is not marked down")
-          .isTrue();
-    } finally {
-      redis.thaw();
+  void aSubscriptionThatStopsAnsweringIsDroppedByItsPingWatchdog() throws Exception {
+    // C's watchdog runs on virtual time: a PING each second, dropped once the last reply is
+    // more than three seconds old.
+    ManualScheduler time = new ManualScheduler(MutableClock.startingNow());
+    try (RedisConnector connectorC = RedisConnector.create(redis.settings().build(), time.clock(),
+            time);
+        QueryCache c = QueryCache.builder().connector(connectorC).clock(time.clock())
+            .nearCache(NEAR_TTL).build()) {
+      Await.until("C subscribed", () -> connectorC.events().isLive());
+      long pings = redis.commandCalls("ping");
+      time.advance(Duration.ofSeconds(1));
+      Await.until("C's first PING answered", () -> redis.commandCalls("ping") > pings);
+      redis.freeze(); // connections stay open; nothing is answered, no call of C fails
+      try {
+        time.advance(Duration.ofSeconds(3));
+        assertThat(connectorC.events().isLive()).as("3 s after the last reply: still trusted")
+            .isTrue();
+        time.advance(Duration.ofSeconds(1));
+        assertThat(connectorC.events().isLive()).as("4 s after it: dropped").isFalse();
+        assertThat(connectorC.isAvailable()).as("no command failed, so Redis is not marked down")
+            .isTrue();
+      } finally {
+        redis.thaw();
+      }
+      // The thread resubscribes on its own, backing off on the scheduler while Redis was frozen.
+      Await.until("C resubscribed after the thaw", () -> {
+        time.advance(Duration.ofMillis(100));
+        return connectorC.events().isLive();
+      });
+      assertThat(connectorC.events().state()).isEqualTo("live");
     }
-    Await.until("B resubscribed after the thaw", () -> connectorB.events().isLive());
-    assertThat(connectorB.events().state()).isEqualTo("live");
   }
 
   @Test
@@ -196,17 +215,37 @@ class NearCacheTest {
   }
 
   @Test
-  void aUserWithoutPubSubRightsGetsNoCopiesAndNoReconnectStorm() throws Exception {
+  void aUserWithoutPubSubRightsGetsNoCopiesAndNoReconnectStorm() {
     redis.withClient(j -> j.aclSetUser("nopubsub", "on", ">secret-pw", "~*", "&*", "+@all",
         "-@pubsub"));
+    ManualScheduler time = new ManualScheduler(MutableClock.startingNow());
+    long refusedBefore = refusedSubscribes();
     try (RedisConnector limited = RedisConnector.create(redis.settings()
-            .username("nopubsub").password("secret-pw").build());
-        QueryCache c = QueryCache.builder().connector(limited).nearCache(NEAR_TTL).build()) {
+            .username("nopubsub").password("secret-pw").build(), time.clock(), time);
+        QueryCache c = QueryCache.builder().connector(limited).clock(time.clock())
+            .nearCache(NEAR_TTL).build()) {
       c.put("query:chat:id:8", "v", Duration.ofMinutes(1)); // its announcement is refused
-      long connectionsBefore = connectionsReceived();
-      Thread.sleep(2_000);
-      long attempts = connectionsReceived() - connectionsBefore;
-      assertThat(attempts).as("subscription attempts in 2 s (backing off)").isLessThan(10);
+      // Each refused attempt waits on the scheduler before the next: 100, 200, 400, 800 ms…
+      // Run the timeline task by task; after each, wait until the subscription thread has made
+      // its attempt and scheduled its next wake-up (two tasks queued: that and the watchdog).
+      Duration elapsed = Duration.ZERO;
+      List<Long> attemptsAtMillis = new ArrayList<>();
+      long seen = 0;
+      while (true) {
+        Await.until("the subscription thread waits on the scheduler", () -> time.queued() == 2);
+        long refused = refusedSubscribes() - refusedBefore;
+        for (; seen < refused; seen++) {
+          attemptsAtMillis.add(elapsed.toMillis());
+        }
+        Duration next = time.nextDelay();
+        if (elapsed.plus(next).compareTo(Duration.ofSeconds(2)) > 0) {
+          break;
+        }
+        time.advance(next);
+        elapsed = elapsed.plus(next);
+      }
+      assertThat(attemptsAtMillis).as("refused subscriptions in 2 s, backing off")
+          .containsExactly(0L, 100L, 300L, 700L, 1500L);
       assertThat(limited.events().state()).isEqualTo("resubscribing");
       long before = gets();
       assertThat(c.get("query:chat:id:8", String.class)).contains("v");
@@ -218,11 +257,15 @@ class NearCacheTest {
     }
   }
 
-  private static long connectionsReceived() {
-    String stats = redis.withClient(j -> j.info("stats"));
-    return stats.lines().filter(l -> l.startsWith("total_connections_received:")).findFirst()
-        .map(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim())).orElse(0L);
+  /** SUBSCRIBE calls the server refused (ACL), from {@code INFO commandstats}. */
+  private static long refusedSubscribes() {
+    String prefix = "cmdstat_subscribe:";
+    return redis.<String>withClient(j -> j.info("commandstats")).lines()
+        .filter(l -> l.startsWith(prefix)).findFirst()
+        .map(l -> Long.parseLong(l.replaceAll(".*rejected_calls=(\\d+).*", "$1")))
+        .orElse(0L);
   }
+
 
   @Test
   void offByDefaultAndMalformedSettingsFailNamingThem() {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
+import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import java.io.IOException;
@@ -35,6 +37,8 @@ class QueryCacheTest {
   record Row(long id, String name, Instant createdAt, LocalDate day) {}
 
   private final MutableClock clock = MutableClock.startingNow();
+  /** The connector's probe and health listeners run on this virtual time, never on their own. */
+  private final ManualScheduler time = new ManualScheduler(clock);
   private RedisConnector connector;
   private QueryCache cache;
 
@@ -44,8 +48,20 @@ class QueryCacheTest {
       redis.start();
     }
     redis.flushAll();
-    connector = RedisConnector.create(redis.settings().build());
+    connector = RedisConnector.create(redis.settings().build(), clock, time);
     cache = QueryCache.builder().connector(connector).clock(clock).build();
+  }
+
+  /**
+   * Runs the background probe on virtual time until it finds the restarted server; the health
+   * listeners (which empty the memory store) have run when this returns.
+   */
+  private void awaitRedisBack() {
+    Await.until("the probe finds Redis back", () -> {
+      time.advance(time.nextDelay() == null ? Duration.ZERO : time.nextDelay());
+      return connector.isAvailable();
+    });
+    time.runDue();
   }
 
   @AfterEach
@@ -193,11 +209,7 @@ class QueryCacheTest {
     assertThat(cache.stats().total().fallback()).isPositive();
 
     redis.restart();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!connector.isAvailable() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(connector.isAvailable()).isTrue();
+    awaitRedisBack();
     cache.put(CacheKeys.chatById("2"), "back", Duration.ofMinutes(1));
     assertThat(redis.<String>withClient(j -> j.get(CacheKeys.chatById("2")))).isEqualTo("\"back\"");
   }
@@ -210,12 +222,8 @@ class QueryCacheTest {
     }
     cache.put(CacheKeys.userByEmail("b@x"), "stale-from-outage", Duration.ofMinutes(5));
     redis.restart();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!connector.isAvailable() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    awaitRedisBack();
     // Down again later: the entry written in the first outage must not come back.
-    Thread.sleep(200); // the memory store is cleared by a listener on the probe thread
     redis.kill();
     for (int i = 0; i < 3; i++) {
       cache.get("query:user:email:trip", String.class);

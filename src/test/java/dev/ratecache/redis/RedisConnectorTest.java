@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.redis.RedisHealth.State;
 import dev.ratecache.redis.RedisHealth.Transition;
+import dev.ratecache.testing.ManualScheduler;
+import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import java.time.Duration;
 import java.util.List;
@@ -245,10 +247,12 @@ class RedisConnectorTest {
   }
 
   @Test
-  void disabledRedisIsDownAndNeverProbed() throws Exception {
-    connector = RedisConnector.create(redis.settings().enabled(false).build());
+  void disabledRedisIsDownAndNeverProbed() {
+    ManualScheduler time = new ManualScheduler(MutableClock.startingNow());
+    connector = RedisConnector.create(redis.settings().enabled(false).build(), time.clock(), time);
     assertThat(connector.isAvailable()).isFalse();
-    Thread.sleep(100);
+    assertThat(time.queued()).as("no probe scheduled").isZero();
+    time.advance(Duration.ofMinutes(10));
     assertThat(connector.health().snapshot().probeAttempts()).isZero();
     assertThat(ratecacheClients(redis)).isZero();
   }

@@ -4,35 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisHealth.State;
 import dev.ratecache.redis.RedisHealth.Transition;
+import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The health switch with a scripted probe: no network involved. */
+/**
+ * The health switch with a scripted probe, on virtual time: probes and listeners run only when
+ * the test advances the scheduler, so every step of the timeline is exact. No network involved.
+ */
 class RedisHealthTest {
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+  private final MutableClock clock = new MutableClock(Instant.parse("2026-11-25T10:00:00Z"));
+  private final ManualScheduler scheduler = new ManualScheduler(clock);
   private final AtomicBoolean redisAnswers = new AtomicBoolean(false);
   private final AtomicInteger probes = new AtomicInteger();
-  private final Clock clock = Clock.fixed(Instant.parse("2026-11-25T10:00:00Z"), ZoneOffset.UTC);
-
-  @AfterEach
-  void stop() {
-    scheduler.shutdownNow();
-  }
 
   private RedisHealth health(int threshold) {
+    // Without jitter (0.5 is the middle): probes 100, 200, 400, 800, 1000, 1000… ms apart.
     return new RedisHealth("test", State.UP, threshold,
-        Backoff.exponential(Duration.ofMillis(1), Duration.ofMillis(5)),
+        Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(1)),
         () -> {
           probes.incrementAndGet();
           if (!redisAnswers.get()) {
@@ -57,28 +52,47 @@ class RedisHealthTest {
   }
 
   @Test
-  void probesInTheBackgroundUntilRedisAnswersThenComesBackUp() throws Exception {
+  void probesInTheBackgroundWithBackoffUntilRedisAnswersThenComesBackUp() {
     RedisHealth h = health(1);
     List<Transition> heard = new CopyOnWriteArrayList<>();
     h.onTransition(heard::add);
     h.recordFailure("refused");
-    RedisConnectorTest.sleep(30);
     assertThat(h.state()).isEqualTo(State.DOWN);
-    assertThat(probes.get()).as("probes while down").isGreaterThan(1);
+    assertThat(probes.get()).as("no probe on the caller's thread").isZero();
+
+    scheduler.advance(Duration.ofMillis(99));
+    assertThat(probes.get()).as("before the first delay").isZero();
+    scheduler.advance(Duration.ofMillis(1));
+    assertThat(probes.get()).as("at 100 ms").isEqualTo(1);
+    scheduler.advance(Duration.ofMillis(600));
+    assertThat(probes.get()).as("at 300 and 700 ms").isEqualTo(3);
+    assertThat(scheduler.nextDelay()).as("the next probe backs off to 800 ms")
+        .isEqualTo(Duration.ofMillis(800));
+    assertThat(h.snapshot().probeAttempts()).isEqualTo(3);
+    assertThat(h.state()).isEqualTo(State.DOWN);
 
     redisAnswers.set(true);
-    long deadline = System.nanoTime() + 2_000_000_000L;
-    while (h.state() != State.UP && System.nanoTime() < deadline) {
-      Thread.sleep(1);
-    }
+    scheduler.advance(Duration.ofMillis(800));
+    assertThat(probes.get()).isEqualTo(4);
     assertThat(h.state()).isEqualTo(State.UP);
-    RedisConnectorTest.awaitListeners(heard, 2);
+    assertThat(h.since()).isEqualTo(Instant.parse("2026-11-25T10:00:01.500Z"));
     assertThat(heard).extracting(Transition::from, Transition::to)
         .containsExactly(org.assertj.core.groups.Tuple.tuple(State.UP, State.DOWN),
             org.assertj.core.groups.Tuple.tuple(State.DOWN, State.UP));
-    int afterRecovery = probes.get();
-    Thread.sleep(30);
-    assertThat(probes.get()).as("no probing while up").isEqualTo(afterRecovery);
+    assertThat(scheduler.queued()).as("no probing while up").isZero();
+    scheduler.advance(Duration.ofMinutes(1));
+    assertThat(probes.get()).isEqualTo(4);
+  }
+
+  @Test
+  void listenersAreToldOnTheSchedulerNotOnTheCallersThread() {
+    RedisHealth h = health(1);
+    List<Transition> heard = new CopyOnWriteArrayList<>();
+    h.onTransition(heard::add);
+    assertThat(h.recordFailure("x")).isTrue();
+    assertThat(heard).as("not yet: the caller is a request thread").isEmpty();
+    scheduler.runDue();
+    assertThat(heard).hasSize(1);
   }
 
   @Test
@@ -90,19 +104,35 @@ class RedisHealthTest {
     });
     h.onTransition(heard::add);
     assertThat(h.recordFailure("x")).isTrue();
-    RedisConnectorTest.awaitListeners(heard, 1);
+    scheduler.runDue();
     assertThat(heard).hasSize(1);
   }
 
   @Test
   void removedListenersHearNothing() throws Exception {
     RedisHealth h = health(1);
-    List<Transition> heard = new CopyOnWriteArrayList<>();
-    AutoCloseable registration = h.onTransition(heard::add);
+    List<Transition> removed = new CopyOnWriteArrayList<>();
+    List<Transition> kept = new CopyOnWriteArrayList<>();
+    AutoCloseable registration = h.onTransition(removed::add);
+    h.onTransition(kept::add);
     registration.close();
     h.recordFailure("x");
-    Thread.sleep(20);
-    assertThat(heard).isEmpty();
+    scheduler.runDue();
+    assertThat(kept).as("a listener still registered hears it").hasSize(1);
+    assertThat(removed).isEmpty();
+  }
+
+  @Test
+  void aStoppedHealthProbesNoMore() {
+    RedisHealth h = health(1);
+    h.recordFailure("refused");
+    scheduler.advance(Duration.ofMillis(100));
+    assertThat(probes.get()).isEqualTo(1);
+    h.stop();
+    scheduler.advance(Duration.ofMinutes(1));
+    assertThat(probes.get()).as("a closed connector's health leaves the scheduler alone")
+        .isEqualTo(1);
+    assertThat(scheduler.queued()).isZero();
   }
 
   @Test
