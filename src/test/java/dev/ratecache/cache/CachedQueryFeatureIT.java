@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** @CachedQuery and @InvalidatesCache through real Jetty + Jersey against a real redis-server. */
-class CachedQueryFeatureTest {
+class CachedQueryFeatureIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The three ways to register rate limiting: web.xml, programmatic, and JAX-RS annotations. */
-class RateLimitRegistrationTest {
+class RateLimitRegistrationIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

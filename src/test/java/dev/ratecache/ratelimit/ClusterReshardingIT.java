@@ -32,7 +32,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * Clients meet {@code ASK} while a slot migrates and {@code MOVED} once it has moved; none of
  * it may fail a call, send a decision to the fallback, or break the limit's exactness.
  */
-class ClusterReshardingTest {
+class ClusterReshardingIT {
   @RegisterExtension
   static final RedisCluster cluster = new RedisCluster();
 

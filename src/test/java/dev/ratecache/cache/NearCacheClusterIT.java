@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Near caches of two instances on a real 3-master cluster: each instance subscribes on whichever
  * node it reaches, and events published on any node cross the cluster bus to both.
  */
-class NearCacheClusterTest {
+class NearCacheClusterIT {
   @RegisterExtension
   static final RedisCluster cluster = new RedisCluster();
 

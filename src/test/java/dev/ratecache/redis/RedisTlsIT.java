@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * TLS against a real redis-server listening with a certificate from a throwaway CA and requiring
  * client certificates ({@code tls-auth-clients yes}).
  */
-class RedisTlsTest {
+class RedisTlsIT {
   static final TestCertificates CERTS = TestCertificates.shared();
 
   @RegisterExtension

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What the filter does when Redis dies mid-test, per fallback mode, and when it returns. */
-class RateLimitFallbackTest {
+class RateLimitFallbackIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

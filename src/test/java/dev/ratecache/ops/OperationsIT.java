@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Health, warm-up, publishing, admin access and metrics against real Redis. */
-class OperationsTest {
+class OperationsIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -33,7 +33,7 @@ import redis.clients.jedis.args.ClientType;
 import redis.clients.jedis.params.ClientKillParams;
 
 /** RateLimitFilter registered programmatically in a real Jetty, against a real redis-server. */
-class RateLimitFilterTest {
+class RateLimitFilterIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

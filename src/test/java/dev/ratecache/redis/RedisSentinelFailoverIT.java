@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Sentinel promotes the replica when the master dies; the connector follows it. */
-class RedisSentinelFailoverTest {
+class RedisSentinelFailoverIT {
   @RegisterExtension
   static final RedisSentinel sentinel = new RedisSentinel(true);
 
@@ -30,7 +30,7 @@ class RedisSentinelFailoverTest {
       }
       assertThat(sentinel.currentMaster()).as("sentinel promoted the replica")
           .isEqualTo(replicaAddress);
-      RedisConnectorTest.awaitState(c, RedisHealth.State.UP, Duration.ofSeconds(15));
+      RedisConnectorIT.awaitState(c, RedisHealth.State.UP, Duration.ofSeconds(15));
       assertThat(c.<String>execute(j -> j.get("before-failover"))).as("replicated data")
           .isEqualTo("1");
       c.run(j -> j.set("after-failover", "2"));

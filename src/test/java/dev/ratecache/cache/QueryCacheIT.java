@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** QueryCache against a real redis-server, including an outage. */
-class QueryCacheTest {
+class QueryCacheIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The connection layer against a real three-master Redis Cluster. */
-class RedisClusterConnectorTest {
+class RedisClusterConnectorIT {
   @RegisterExtension
   static final RedisCluster cluster = new RedisCluster();
 
@@ -95,7 +95,7 @@ class RedisClusterConnectorTest {
 
     victim.start();
     cluster.awaitOk(Duration.ofSeconds(20));
-    RedisConnectorTest.awaitState(connector, State.UP, Duration.ofSeconds(10));
+    RedisConnectorIT.awaitState(connector, State.UP, Duration.ofSeconds(10));
     for (int i = 0; i < 50; i++) {
       String key = "after" + i;
       connector.run(j -> j.set(key, "v"));

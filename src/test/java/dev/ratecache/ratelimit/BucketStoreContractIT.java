@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** One contract, run against the Redis and the in-memory bucket stores. */
-class BucketStoreContractTest {
+class BucketStoreContractIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

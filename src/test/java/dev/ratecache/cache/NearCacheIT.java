@@ -25,7 +25,7 @@ import redis.clients.jedis.params.ClientKillParams;
  * trip, dropped when the other instance changes a key, bounded by their TTL, and not trusted
  * while the event subscription is down.
  */
-class NearCacheTest {
+class NearCacheIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -20,7 +20,7 @@ import redis.clients.jedis.Protocol;
 import redis.clients.jedis.util.SafeEncoder;
 
 /** The connection layer against a real standalone redis-server, including faults. */
-class RedisConnectorTest {
+class RedisConnectorIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

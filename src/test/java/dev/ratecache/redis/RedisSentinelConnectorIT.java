@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Sentinel topology end to end: the master is found through a real sentinel. */
-class RedisSentinelConnectorTest {
+class RedisSentinelConnectorIT {
   @RegisterExtension
   static final RedisSentinel sentinel = new RedisSentinel();
 
@@ -57,7 +57,7 @@ class RedisSentinelConnectorTest {
       }
       assertThat(c.isAvailable()).isFalse();
       sentinel.master().start();
-      RedisConnectorTest.awaitState(c, RedisHealth.State.UP, java.time.Duration.ofSeconds(10));
+      RedisConnectorIT.awaitState(c, RedisHealth.State.UP, java.time.Duration.ofSeconds(10));
       c.run(j -> j.set("k", "2"));
       assertThat(sentinel.master().<String>withClient(j -> j.get("k"))).isEqualTo("2");
     }

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every CLI command against a real redis-server (and a real application for warm-up). */
-class CliTest {
+class CliIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * IP, which a certificate for a host name does not cover: the situation {@code
  * REDIS_TLS_VERIFY=ca} exists for.
  */
-class RedisClusterTlsTest {
+class RedisClusterTlsIT {
   static final TestCertificates CERTS = TestCertificates.shared();
 
   @RegisterExtension

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** One contract, run against Redis (standalone and cluster) and the in-memory store. */
-class CacheStoreContractTest {
+class CacheStoreContractIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

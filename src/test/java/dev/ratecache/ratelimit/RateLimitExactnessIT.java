@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Jetty servers, each with its own filter, limiter and Redis client, sharing one Redis: exactly
  * 20 may pass.
  */
-class RateLimitExactnessTest {
+class RateLimitExactnessIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Sentinel over TLS: a real sentinel and master that both speak TLS (the sentinel monitors the
  * master's TLS port), reached with the same TLS settings for both.
  */
-class RedisSentinelTlsTest {
+class RedisSentinelTlsIT {
   private static final TestCertificates CERTS = TestCertificates.shared();
 
   @RegisterExtension

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The demo started in-process on a free port against a real redis-server, route by route. */
-class DemoAppTest {
+class DemoAppIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 

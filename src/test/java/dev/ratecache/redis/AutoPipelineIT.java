@@ -24,7 +24,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /** Commands from concurrent callers sharing pipelines, against real redis-server processes. */
-class AutoPipelineTest {
+class AutoPipelineIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 
