@@ -32,6 +32,13 @@ public final class RateLimitFeature implements DynamicFeature {
   @Context
   private ServletContext servletContext;
 
+  /**
+   * A proxy to the current request, injected into this feature: Jersey does not inject the
+   * guards it is handed as instances, so they read the peer address through this.
+   */
+  @Context
+  private HttpServletRequest servletRequest;
+
   /** Uses the limiter published by a {@link RateLimitFilter} in the servlet context. */
   public RateLimitFeature() {
     this.limiter = null;
@@ -58,7 +65,8 @@ public final class RateLimitFeature implements DynamicFeature {
     RateLimitProfile profile = l.profile(name).orElseThrow(() -> new ConfigurationException(
         "@RateLimited", "unknown profile '" + name + "' on " + where + "; configured: "
             + l.profiles().stream().map(RateLimitProfile::name).toList()));
-    context.register(new Guard(l, profile), Priorities.AUTHENTICATION + 500);
+    context.register(new Guard(l, profile, () -> servletRequest),
+        Priorities.AUTHENTICATION + 500);
   }
 
   private RateLimiter resolveLimiter(String where) {
@@ -81,12 +89,13 @@ public final class RateLimitFeature implements DynamicFeature {
     private final RateLimiter limiter;
     private final RateLimitProfile profile;
 
-    @Context
-    private HttpServletRequest servletRequest;
+    private final java.util.function.Supplier<HttpServletRequest> servletRequest;
 
-    Guard(RateLimiter limiter, RateLimitProfile profile) {
+    Guard(RateLimiter limiter, RateLimitProfile profile,
+        java.util.function.Supplier<HttpServletRequest> servletRequest) {
       this.limiter = limiter;
       this.profile = profile;
+      this.servletRequest = servletRequest;
     }
 
     @Override
@@ -127,7 +136,7 @@ public final class RateLimitFeature implements DynamicFeature {
 
     private HttpServletRequest currentServletRequest() {
       try {
-        HttpServletRequest r = servletRequest;
+        HttpServletRequest r = servletRequest.get();
         if (r != null) {
           r.getMethod(); // a proxy outside a request scope throws here
         }

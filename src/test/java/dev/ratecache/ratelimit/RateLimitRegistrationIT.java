@@ -213,6 +213,40 @@ class RateLimitRegistrationIT {
   }
 
   @Test
+  void annotationsAloneIdentifyClientsAsTheFilterDoes() throws Exception {
+    for (Object feature : new Object[] {"instance", RateLimitFeature.class}) {
+      redis.flushAll();
+      try (RedisConnector connector = RedisConnector.create(redis.settings().build());
+          RateLimiter limiter = RateLimiter.builder().connector(connector)
+              .keyResolver(ClientKeyResolver.builder().trustedProxies("127.0.0.1").build())
+              .build()) {
+        ServletContextHandler context = new ServletContextHandler("/");
+        if (feature instanceof Class<?>) {
+          context.setAttribute(RateLimitFilter.LIMITER_ATTRIBUTE, limiter); // as a filter would
+        }
+        context.addServlet(jersey(Resources.class,
+            feature instanceof Class<?> ? feature : new RateLimitFeature(limiter)), "/*");
+        try (JettyApp app = JettyApp.start(context)) {
+          for (int i = 0; i < 5; i++) {
+            assertThat(app.send("GET", "/reports", "X-Forwarded-For", "203.0.113.1")
+                .statusCode()).isEqualTo(200);
+          }
+          assertThat(app.send("GET", "/reports", "X-Forwarded-For", "203.0.113.1").statusCode())
+              .as("%s: the first client is at its limit", feature).isEqualTo(429);
+          assertThat(app.send("GET", "/reports", "X-Forwarded-For", "203.0.113.2").statusCode())
+              .as("%s: another anonymous client has a bucket of its own", feature)
+              .isEqualTo(200);
+          assertThat(app.send("GET", "/reports", "Authorization", "Bearer x").statusCode())
+              .as("%s: the proxy itself too", feature).isEqualTo(200);
+        }
+        assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("rate_limit:*")))
+            .containsExactlyInAnyOrder("rate_limit:upload:ip:203.0.113.1",
+                "rate_limit:upload:ip:203.0.113.2", "rate_limit:upload:ip:127.0.0.1");
+      }
+    }
+  }
+
+  @Test
   void annotationRejectionOfARequestWithAnUnreadBodyClosesTheConnection() throws Exception {
     try (RedisConnector connector = RedisConnector.create(redis.settings().build());
         RateLimiter limiter = RateLimiter.builder().connector(connector).build();
