@@ -11,65 +11,121 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Decides who a request comes from, as a short key safe to put in Redis: the authenticated
- * principal ({@code u:alice}), then an API-key header ({@code k:<hash>}), then the client IP
- * ({@code ip:203.0.113.9}), in the order configured.
+ * Decides who a request comes from, as a short key safe to put in Redis.
  *
- * <p>The client IP is read from {@code Forwarded} (RFC 7239) or {@code X-Forwarded-For} only when
- * the direct peer is a configured trusted proxy, walking the chain from the right past every
- * trusted hop; otherwise it is the peer's address, so a spoofed header from anyone else changes
- * nothing. IPv6 clients are grouped by a prefix (default /64), since one host commonly holds a
- * whole /64. API keys are always hashed; other values that are long or contain anything outside
- * {@code [A-Za-z0-9._@+-]} are hashed too, so client input never reaches Redis as written.
+ * <p>First, a verified identity the application published as the request attribute {@link
+ * #CLIENT_ATTRIBUTE} ({@code c:<id>}): the application's own authentication knows best, and a
+ * request attribute cannot be set by a client. Then the configured strategies, in order: the
+ * authenticated principal ({@code u:alice}; case folded by default, as most realms compare
+ * names), an API key that an {@link ApiKeyVerifier} accepts ({@code k:<hash>}; without a
+ * verifier keys are ignored, since an anonymous client could send a new one with every request),
+ * then the client address ({@code ip:203.0.113.9}).
+ *
+ * <p>The address is the direct peer's, unless the peer is a configured trusted proxy: then the
+ * chain in the one forwarding header that proxy owns ({@link ForwardedHeader}, {@code
+ * X-Forwarded-For} by default; the other header is ignored, since a proxy that appends one
+ * usually passes the other through from the client) is walked from the right past every trusted
+ * hop, and the first other hop is the client. A hop the proxy could not name (RFC 7239's {@code
+ * unknown}, an empty element, garbage) makes the client {@code ip:unknown}, and an obfuscated
+ * identifier ({@code _hidden}) is the client's identity: neither falls back to the proxy's own
+ * address, which would put every client behind it in one bucket. IPv6 clients are grouped by a
+ * prefix (default /64), since one host commonly holds a whole /64. Keys are hashed; other values
+ * that are long or contain anything outside {@code [A-Za-z0-9._@+-]} are hashed too, so client
+ * input never reaches Redis as written.
  *
  * <p>Immutable and thread-safe.
  */
 public final class ClientKeyResolver {
+  private static final Logger log = LoggerFactory.getLogger(ClientKeyResolver.class);
+
+  /**
+   * The request attribute under which an application's authentication may publish the verified
+   * client (any object; its {@code toString()} is the identity), for example the account an API
+   * key belongs to. It wins over every strategy.
+   */
+  public static final String CLIENT_ATTRIBUTE = "dev.ratecache.client";
+
   /** A way of identifying a client. */
   public enum Strategy {
     /** The authenticated user ({@code getUserPrincipal()}). */
     PRINCIPAL,
-    /** A header carrying an API key. */
+    /** A header carrying an API key; counts only when an {@link ApiKeyVerifier} accepts it. */
     API_KEY,
     /** The client IP address. */
     IP
   }
 
+  /** The forwarding header a trusted proxy sets; only that one is read. */
+  public enum ForwardedHeader {
+    /** {@code X-Forwarded-For: client, proxy1} (nginx, HAProxy, cloud load balancers). */
+    X_FORWARDED_FOR("X-Forwarded-For"),
+    /** RFC 7239 {@code Forwarded: for=client;proto=https, for=proxy1}. */
+    FORWARDED("Forwarded");
+
+    private final String headerName;
+
+    ForwardedHeader(String headerName) {
+      this.headerName = headerName;
+    }
+
+    /** The header's name. */
+    public String headerName() {
+      return headerName;
+    }
+  }
+
   private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._@+-]{1,64}");
+  /** RFC 7239 obfuscated node: "_" followed by ALPHA / DIGIT / "." / "_" / "-". */
+  private static final Pattern OBFUSCATED = Pattern.compile("_[A-Za-z0-9._-]{1,63}");
 
   private final List<Strategy> strategies;
   private final String apiKeyHeader;
+  private final ApiKeyVerifier apiKeyVerifier;
   private final List<IpAddress.Cidr> trustedProxies;
+  private final ForwardedHeader forwardedHeader;
   private final int ipv6Prefix;
+  private final boolean foldPrincipalCase;
 
   private ClientKeyResolver(Builder b) {
     this.strategies = List.copyOf(b.strategies);
     this.apiKeyHeader = b.apiKeyHeader;
+    this.apiKeyVerifier = b.apiKeyVerifier;
     this.trustedProxies = List.copyOf(b.trustedProxies);
+    this.forwardedHeader = b.forwardedHeader;
     this.ipv6Prefix = b.ipv6Prefix;
+    this.foldPrincipalCase = b.foldPrincipalCase;
   }
 
-  /** Principal, then {@code X-API-Key}, then IP; no trusted proxies; IPv6 grouped by /64. */
+  /**
+   * Principal, then a verified {@code X-API-Key}, then IP; no trusted proxies ({@code
+   * X-Forwarded-For} once some are set); IPv6 grouped by /64; principals compared without case.
+   */
   public static Builder builder() {
     return new Builder();
   }
 
   /** The key for this request; never null, at most about 70 characters. */
   String resolve(RequestView request) {
+    Object verified = request.attribute(CLIENT_ATTRIBUTE);
+    if (verified != null && !verified.toString().isBlank()) {
+      return safe("c:", verified.toString());
+    }
     for (Strategy s : strategies) {
       switch (s) {
         case PRINCIPAL -> {
           String p = request.principal();
           if (p != null && !p.isEmpty()) {
-            return safe("u:", p);
+            return safe("u:", foldPrincipalCase ? p.toLowerCase(Locale.ROOT) : p);
           }
         }
         case API_KEY -> {
-          List<String> keys = request.headers(apiKeyHeader);
-          if (!keys.isEmpty() && !keys.get(0).isBlank()) {
-            return "k:" + hash(keys.get(0).trim());
+          String owner = verifiedApiKeyOwner(request);
+          if (owner != null) {
+            return "k:" + hash(owner);
           }
         }
         case IP -> {
@@ -81,7 +137,20 @@ public final class ClientKeyResolver {
     return "anonymous";
   }
 
-  /** The client IP, grouped; see the class comment for the trust rules. */
+  /** The owner of the request's API key if a verifier accepts it, else null. */
+  private String verifiedApiKeyOwner(RequestView request) {
+    if (apiKeyVerifier == null) {
+      return null; // unverified keys never mint buckets
+    }
+    List<String> keys = request.headers(apiKeyHeader);
+    if (keys.isEmpty() || keys.get(0).isBlank()) {
+      return null;
+    }
+    String owner = apiKeyVerifier.verify(keys.get(0).trim());
+    return owner == null || owner.isBlank() ? null : owner;
+  }
+
+  /** The client IP, grouped, or the identity a trusted proxy gave; see the class comment. */
   String clientIp(RequestView request) {
     InetAddress peer = IpAddress.parse(request.remoteAddress());
     if (peer == null) {
@@ -90,11 +159,13 @@ public final class ClientKeyResolver {
     InetAddress client = peer;
     if (isTrusted(peer)) {
       List<String> chain = forwardedChain(request);
-      // Walk from the nearest hop outward; the first address not ours is the client.
+      // Walk from the nearest hop outward; the first hop that is not ours is the client.
       for (int i = chain.size() - 1; i >= 0; i--) {
-        InetAddress hop = IpAddress.parse(chain.get(i));
+        String node = chain.get(i);
+        InetAddress hop = IpAddress.parse(node);
         if (hop == null) {
-          break; // garbage added by a trusted hop: keep the last good address
+          // Written by a trusted proxy that could not (or would not) name its peer.
+          return OBFUSCATED.matcher(node).matches() ? safe("", node) : "unknown";
         }
         client = hop;
         if (!isTrusted(hop)) {
@@ -114,35 +185,16 @@ public final class ClientKeyResolver {
     return false;
   }
 
-  /** The {@code for=} addresses of {@code Forwarded}, else the {@code X-Forwarded-For} list. */
-  private static List<String> forwardedChain(RequestView request) {
+  /** The nodes of the configured forwarding header, in order (every header line, joined). */
+  private List<String> forwardedChain(RequestView request) {
     List<String> chain = new ArrayList<>();
-    List<String> forwarded = request.headers("Forwarded");
-    if (!forwarded.isEmpty()) {
-      for (String header : forwarded) {
-        for (String element : header.split(",")) {
-          String forValue = null;
-          for (String pair : element.split(";")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0 && pair.substring(0, eq).trim().equalsIgnoreCase("for")) {
-              forValue = pair.substring(eq + 1).trim();
-            }
-          }
-          if (forValue != null) {
-            if (forValue.length() >= 2 && forValue.startsWith("\"") && forValue.endsWith("\"")) {
-              forValue = forValue.substring(1, forValue.length() - 1);
-            }
-            chain.add(forValue);
-          } else {
-            chain.add(""); // an element without for= is an unknown hop
-          }
+    for (String header : request.headers(forwardedHeader.headerName())) {
+      if (forwardedHeader == ForwardedHeader.FORWARDED) {
+        Forwarded.forNodes(header, chain);
+      } else {
+        for (String part : header.split(",", -1)) {
+          chain.add(Forwarded.unquote(part.trim()));
         }
-      }
-      return chain;
-    }
-    for (String header : request.headers("X-Forwarded-For")) {
-      for (String part : header.split(",")) {
-        chain.add(part.trim());
       }
     }
     return chain;
@@ -177,8 +229,11 @@ public final class ClientKeyResolver {
     private List<Strategy> strategies =
         List.of(Strategy.PRINCIPAL, Strategy.API_KEY, Strategy.IP);
     private String apiKeyHeader = "X-API-Key";
+    private ApiKeyVerifier apiKeyVerifier;
     private final List<IpAddress.Cidr> trustedProxies = new ArrayList<>();
+    private ForwardedHeader forwardedHeader = ForwardedHeader.X_FORWARDED_FOR;
     private int ipv6Prefix = 64;
+    private boolean foldPrincipalCase = true;
 
     private Builder() {}
 
@@ -220,13 +275,51 @@ public final class ClientKeyResolver {
       return this;
     }
 
-    /** Adds trusted proxies: IPs or CIDR blocks, such as {@code 10.0.0.0/8, ::1}. */
+    /**
+     * Which API keys count (see {@link ApiKeyVerifier}); without one, API keys are ignored.
+     */
+    public Builder apiKeyVerifier(ApiKeyVerifier verifier) {
+      this.apiKeyVerifier = Objects.requireNonNull(verifier, "apiKeyVerifier");
+      return this;
+    }
+
+    /**
+     * Adds trusted proxies: IPs or CIDR blocks, such as {@code 10.0.0.0/8, ::1}. A block that
+     * trusts every address ({@code 0.0.0.0/0}, {@code ::/0}) lets any client choose its identity
+     * and is logged as a warning when the resolver is built.
+     */
     public Builder trustedProxies(String cidrs) {
       for (String part : cidrs.split(",")) {
         if (!part.isBlank()) {
           trustedProxies.add(IpAddress.Cidr.parse(part, "trusted-proxies"));
         }
       }
+      return this;
+    }
+
+    /** The forwarding header the trusted proxies set. Default {@code X-Forwarded-For}. */
+    public Builder forwardedHeader(ForwardedHeader header) {
+      this.forwardedHeader = Objects.requireNonNull(header, "forwardedHeader");
+      return this;
+    }
+
+    /** Parses {@code x-forwarded-for} or {@code forwarded}. */
+    public Builder forwardedHeader(String name) {
+      String n = name == null ? "" : name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
+      return forwardedHeader(switch (n) {
+        case "x-forwarded-for" -> ForwardedHeader.X_FORWARDED_FOR;
+        case "forwarded" -> ForwardedHeader.FORWARDED;
+        default -> throw new ConfigurationException("forwarded-header", "'" + name
+            + "' is not a forwarding header; use x-forwarded-for or forwarded");
+      });
+    }
+
+    /**
+     * Whether {@code Alice} and {@code alice} are one client. Default true, as most user stores
+     * compare names without case; a false merge only shares a bucket, never frees one.
+     */
+    public Builder foldPrincipalCase(boolean fold) {
+      this.foldPrincipalCase = fold;
       return this;
     }
 
@@ -239,8 +332,17 @@ public final class ClientKeyResolver {
       return this;
     }
 
+    /** Builds; warns (once, here) if a trusted-proxy block trusts every address. */
     public ClientKeyResolver build() {
       Objects.requireNonNull(strategies);
+      for (IpAddress.Cidr c : trustedProxies) {
+        if (c.prefixLength() == 0) {
+          log.warn("trusted-proxies includes a block that trusts every address ({}): any client"
+              + " can choose its rate-limit identity with {}; name only your proxies",
+              c.prefixLength() == 0 && c.network().length == 4 ? "0.0.0.0/0" : "::/0",
+              forwardedHeader.headerName());
+        }
+      }
       return new ClientKeyResolver(this);
     }
   }

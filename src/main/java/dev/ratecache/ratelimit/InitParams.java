@@ -29,7 +29,14 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code profile.<name>.fallback}</td><td>local</td><td>local, open or closed</td></tr>
  *   <tr><td>{@code key-strategy}</td><td>principal,api-key,ip</td><td>client identity order</td></tr>
  *   <tr><td>{@code api-key-header}</td><td>X-API-Key</td><td>API-key header</td></tr>
+ *   <tr><td>{@code api-key-verifier}</td><td>none (keys ignored)</td>
+ *       <td>class implementing {@link ApiKeyVerifier}, public no-argument constructor</td></tr>
  *   <tr><td>{@code trusted-proxies}</td><td>none</td><td>CIDRs whose forwarding headers count</td></tr>
+ *   <tr><td>{@code forwarded-header}</td><td>x-forwarded-for</td>
+ *       <td>the header those proxies set: x-forwarded-for or forwarded</td></tr>
+ *   <tr><td>{@code principal-case-insensitive}</td><td>true</td>
+ *       <td>{@code Alice} and {@code alice} are one client</td></tr>
+ *   <tr><td>{@code charge-preflight}</td><td>false</td><td>CORS preflights cost a token</td></tr>
  *   <tr><td>{@code ipv6-prefix}</td><td>64</td><td>IPv6 grouping</td></tr>
  *   <tr><td>{@code headers}</td><td>draft</td><td>draft, legacy, both or none</td></tr>
  *   <tr><td>{@code case-insensitive}</td><td>true</td><td>fold case when matching paths</td></tr>
@@ -43,9 +50,10 @@ import java.util.regex.Pattern;
 final class InitParams {
   private static final Pattern PROFILE_PARAM =
       Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
-  private static final Set<String> GENERAL = new java.util.TreeSet<>(List.of("profiles", "key-strategy", "api-key-header",
-      "trusted-proxies", "ipv6-prefix", "headers", "case-insensitive", "local-max-buckets",
-      "redis-buckets", "problem-type"));
+  private static final Set<String> GENERAL = new java.util.TreeSet<>(List.of("profiles",
+      "key-strategy", "api-key-header", "api-key-verifier", "trusted-proxies", "forwarded-header",
+      "principal-case-insensitive", "ipv6-prefix", "headers", "case-insensitive",
+      "charge-preflight", "local-max-buckets", "redis-buckets", "problem-type"));
 
   private InitParams() {}
 
@@ -134,12 +142,18 @@ final class InitParams {
     ClientKeyResolver.Builder keys = ClientKeyResolver.builder();
     ifPresent(params, "key-strategy", keys::strategies);
     ifPresent(params, "api-key-header", v -> keys.apiKeyHeader(v.trim()));
+    ifPresent(params, "api-key-verifier", v -> keys.apiKeyVerifier(loadVerifier(v.trim())));
     ifPresent(params, "trusted-proxies", keys::trustedProxies);
+    ifPresent(params, "forwarded-header", keys::forwardedHeader);
+    ifPresent(params, "principal-case-insensitive",
+        v -> keys.foldPrincipalCase(parseBoolean("principal-case-insensitive", v)));
     ifPresent(params, "ipv6-prefix", v -> keys.ipv6Prefix(parseInt("ipv6-prefix", v)));
     b.keyResolver(keys.build());
     ifPresent(params, "headers", v -> b.headerStyle(parseHeaders(v)));
     ifPresent(params, "case-insensitive",
         v -> b.caseInsensitivePaths(parseBoolean("case-insensitive", v)));
+    ifPresent(params, "charge-preflight",
+        v -> b.chargePreflight(parseBoolean("charge-preflight", v)));
     ifPresent(params, "local-max-buckets",
         v -> b.localMaxBuckets(parseInt("local-max-buckets", v)));
     ifPresent(params, "redis-buckets", v -> b.redisBuckets(parseProtocol(v)));
@@ -150,6 +164,28 @@ final class InitParams {
       return v != null ? v : environment.apply(name);
     }));
     return b.build();
+  }
+
+  /** Instantiates the named {@link ApiKeyVerifier} from the application's class loader. */
+  private static ApiKeyVerifier loadVerifier(String className) {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    try {
+      Class<?> type = Class.forName(className, true,
+          loader != null ? loader : InitParams.class.getClassLoader());
+      if (!ApiKeyVerifier.class.isAssignableFrom(type)) {
+        throw new ConfigurationException("api-key-verifier", className + " does not implement "
+            + ApiKeyVerifier.class.getName());
+      }
+      return (ApiKeyVerifier) type.getConstructor().newInstance();
+    } catch (ClassNotFoundException e) {
+      throw new ConfigurationException("api-key-verifier", "no class " + className);
+    } catch (NoSuchMethodException e) {
+      throw new ConfigurationException("api-key-verifier", className
+          + " has no public no-argument constructor");
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new ConfigurationException("api-key-verifier", "cannot create " + className + ": "
+          + (e.getCause() != null ? e.getCause() : e));
+    }
   }
 
   private static String canonicalRedisName(String name) {

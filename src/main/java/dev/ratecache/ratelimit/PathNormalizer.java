@@ -11,10 +11,10 @@ import java.util.Locale;
  * spellings of a guarded path cannot slip past its limit. Pure and thread-safe.
  *
  * <p>The steps: percent-decode (UTF-8; an invalid escape is kept literally), treat {@code \} as
- * {@code /}, drop path parameters ({@code ;x=1}) from every segment, drop empty and {@code .}
- * segments, resolve {@code ..}, and optionally fold case. {@code /api/%63hat},
- * {@code //api/chat}, {@code /api/./chat}, {@code /api/chat;x=1} and {@code /api/x/../chat} all
- * become {@code /api/chat}. Decoding {@code %2F} to {@code /} errs toward guarding: a path that
+ * {@code /}, drop path parameters ({@code ;x=1}) and surrounding whitespace from every segment,
+ * drop empty and {@code .} segments, resolve {@code ..}, and optionally fold case.
+ * {@code /api/%63hat}, {@code //api/chat}, {@code /api/./chat}, {@code /api/chat;x=1}, {@code
+ * /api/chat%20} and {@code /api/x/../chat} all become {@code /api/chat}. Decoding {@code %2F} to {@code /} errs toward guarding: a path that
  * might reach a guarded resource is matched as if it did.
  */
 final class PathNormalizer {
@@ -43,7 +43,9 @@ final class PathNormalizer {
     Deque<String> segments = new ArrayDeque<>();
     for (String segment : decoded.split("/")) {
       int semicolon = segment.indexOf(';');
-      String s = semicolon >= 0 ? segment.substring(0, semicolon) : segment;
+      // Whitespace around a segment is dropped: some routers trim it (Spring's trimTokens), so
+      // "/reports%20/x" may reach "/reports/x".
+      String s = (semicolon >= 0 ? segment.substring(0, semicolon) : segment).strip();
       if (s.isEmpty() || s.equals(".")) {
         continue;
       }
@@ -81,7 +83,7 @@ final class PathNormalizer {
     }
     for (int i = 0; i < n; i++) {
       char c = path.charAt(i);
-      if (c == '%' || c == ';' || c == '\\') {
+      if (c == '%' || c == ';' || c == '\\' || c <= ' ') {
         return false;
       }
       if (c == '/') {

@@ -176,6 +176,11 @@ public final class RateLimitFeature implements DynamicFeature {
     }
 
     @Override
+    public Object attribute(String name) {
+      return servlet != null ? servlet.getAttribute(name) : request.getProperty(name);
+    }
+
+    @Override
     public String remoteAddress() {
       return servlet != null ? servlet.getRemoteAddr() : "unknown";
     }

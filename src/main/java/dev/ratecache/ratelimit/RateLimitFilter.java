@@ -12,6 +12,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -103,13 +104,25 @@ public final class RateLimitFilter implements Filter {
     }
     RateLimiter l = limiter;
     ServletRequestView view = new ServletRequestView(request);
-    RateLimitProfile profile = l.route(view);
-    if (profile == null) {
+    List<RateLimitProfile> profiles = l.route(view);
+    if (profiles.isEmpty()) {
       chain.doFilter(req, res);
       return;
     }
-    RateLimitDecision decision =
-        l.decideOnce(profile, view, request::getAttribute, request::setAttribute);
+    // Usually one profile; two when a method override could dispatch under another. The
+    // response tells the tightest: a rejection, else the decision with the fewest left.
+    RateLimitDecision decision = null;
+    for (RateLimitProfile profile : profiles) {
+      RateLimitDecision d =
+          l.decideOnce(profile, view, request::getAttribute, request::setAttribute);
+      if (decision == null || !d.allowed()
+          || decision.allowed() && d.remaining() < decision.remaining()) {
+        decision = d;
+      }
+      if (!d.allowed()) {
+        break;
+      }
+    }
     RateLimitHeaders.apply(decision, l.headerStyle(), response::setHeader);
     if (decision.allowed()) {
       chain.doFilter(req, res);

@@ -65,6 +65,7 @@ public final class RateLimiter implements AutoCloseable {
   private final Clock clock;
   private final HeaderStyle headerStyle;
   private final String problemType;
+  private final boolean chargePreflight;
 
   /** A profile, its compiled bucket configuration and its counters. */
   private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
@@ -78,6 +79,7 @@ public final class RateLimiter implements AutoCloseable {
     this.keyResolver = b.keyResolver;
     this.headerStyle = b.headerStyle;
     this.problemType = b.problemType;
+    this.chargePreflight = b.chargePreflight;
     Map<String, Entry> map = new LinkedHashMap<>();
     Duration longest = Duration.ofSeconds(1);
     for (RateLimitProfile p : b.profiles.values()) {
@@ -255,9 +257,33 @@ public final class RateLimiter implements AutoCloseable {
     return problemType;
   }
 
-  /** The profile guarding this request's path and method, or {@code null}. */
-  RateLimitProfile route(RequestView request) {
-    return routes.match(request.method(), request.path());
+  /**
+   * The profiles guarding this request, usually none or one. The path is the one the container
+   * dispatches, and the raw one too where it differs, so that no spelling the two resolve
+   * differently slips through. A {@code POST} naming another method in an override header
+   * ({@code X-HTTP-Method-Override} and the like) or a {@code _method} query parameter is charged
+   * for both methods: the limiter cannot know whether the application honours the override, so
+   * neither method's limit can be dodged. A CORS preflight is not charged unless configured.
+   */
+  List<RateLimitProfile> route(RequestView request) {
+    String method = request.method();
+    if (!chargePreflight && method.equals("OPTIONS")
+        && !request.headers("Access-Control-Request-Method").isEmpty()
+        && !request.headers("Origin").isEmpty()) {
+      return List.of();
+    }
+    RateLimitProfile actual = match(method, request);
+    String override = "POST".equals(method) ? request.methodOverride() : null;
+    RateLimitProfile overridden = override == null ? null : match(override, request);
+    if (overridden == null || overridden == actual) {
+      return actual == null ? List.of() : List.of(actual);
+    }
+    return actual == null ? List.of(overridden) : List.of(actual, overridden);
+  }
+
+  private RateLimitProfile match(String method, RequestView request) {
+    RateLimitProfile p = routes.match(method, request.path());
+    return p != null ? p : routes.match(method, request.rawPath());
   }
 
   /**
@@ -419,6 +445,7 @@ public final class RateLimiter implements AutoCloseable {
     private long localMaxBuckets = 100_000;
     private RedisBucketProtocol redisBuckets = RedisBucketProtocol.BUCKET4J_JEDIS;
     private boolean foldCase = true;
+    private boolean chargePreflight;
     private String problemType = "about:blank";
     private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
         java.util.function.UnaryOperator.identity();
@@ -498,6 +525,16 @@ public final class RateLimiter implements AutoCloseable {
      */
     public Builder caseInsensitivePaths(boolean foldCase) {
       this.foldCase = foldCase;
+      return this;
+    }
+
+    /**
+     * Whether a CORS preflight ({@code OPTIONS} with {@code Origin} and {@code
+     * Access-Control-Request-Method}) costs a token. Default false: browsers send one before
+     * many cross-origin requests, and charging it would halve the allowance of a browser client.
+     */
+    public Builder chargePreflight(boolean charge) {
+      this.chargePreflight = charge;
       return this;
     }
 

@@ -19,9 +19,22 @@ final class ServletRequestView implements RequestView {
     return request.getMethod();
   }
 
-  /** The raw request URI without the context path; normalised later by the route table. */
+  /**
+   * Servlet path plus path info: the path the container resolved and dispatches on, so no
+   * spelling of the context path ({@code //ctx}, {@code /./ctx}, {@code /%63tx}) or of the path
+   * changes it.
+   */
   @Override
   public String path() {
+    String servletPath = request.getServletPath();
+    String pathInfo = request.getPathInfo();
+    String path = (servletPath == null ? "" : servletPath) + (pathInfo == null ? "" : pathInfo);
+    return path.isEmpty() ? "/" : path;
+  }
+
+  /** The raw request URI without the context path; normalised later by the route table. */
+  @Override
+  public String rawPath() {
     String uri = request.getRequestURI();
     String context = request.getContextPath();
     if (uri == null) {
@@ -43,6 +56,16 @@ final class ServletRequestView implements RequestView {
   public List<String> headers(String name) {
     Enumeration<String> values = request.getHeaders(name);
     return values == null ? List.of() : Collections.list(values);
+  }
+
+  @Override
+  public String query() {
+    return request.getQueryString();
+  }
+
+  @Override
+  public Object attribute(String name) {
+    return request.getAttribute(name);
   }
 
   @Override

@@ -18,6 +18,7 @@ class ClientKeyResolverTest {
     String principal;
     String remote = "198.51.100.7";
     final Map<String, List<String>> headers = new LinkedHashMap<>();
+    final Map<String, Object> attributes = new LinkedHashMap<>();
 
     Req header(String name, String value) {
       headers.computeIfAbsent(name.toLowerCase(), k -> new ArrayList<>()).add(value);
@@ -45,6 +46,11 @@ class ClientKeyResolverTest {
     }
 
     @Override
+    public Object attribute(String name) {
+      return attributes.get(name);
+    }
+
+    @Override
     public String remoteAddress() {
       return remote;
     }
@@ -54,14 +60,54 @@ class ClientKeyResolverTest {
       .trustedProxies("10.0.0.0/8, 127.0.0.1, ::1").build();
 
   @Test
-  void principalThenApiKeyThenIp() {
-    ClientKeyResolver r = ClientKeyResolver.builder().build();
+  void principalThenVerifiedApiKeyThenIp() {
+    ClientKeyResolver r = ClientKeyResolver.builder()
+        .apiKeyVerifier(ApiKeyVerifier.of(key -> key.equals("sk_live_real"))).build();
     Req req = new Req();
     assertThat(r.resolve(req)).isEqualTo("ip:198.51.100.7");
-    req.header("X-API-Key", "secret-key-123");
-    assertThat(r.resolve(req)).startsWith("k:").doesNotContain("secret");
+    req.header("X-API-Key", "sk_live_real");
+    assertThat(r.resolve(req)).startsWith("k:").doesNotContain("sk_live");
     req.principal = "alice";
     assertThat(r.resolve(req)).isEqualTo("u:alice");
+  }
+
+  @Test
+  void unverifiedApiKeysNeverGiveAnAnonymousClientMoreThanItsAddress() {
+    ClientKeyResolver noVerifier = ClientKeyResolver.builder().build();
+    ClientKeyResolver verifying = ClientKeyResolver.builder()
+        .apiKeyVerifier(ApiKeyVerifier.of(key -> key.equals("sk_live_real"))).build();
+    java.util.Set<String> noVerifierKeys = new java.util.HashSet<>();
+    java.util.Set<String> verifyingKeys = new java.util.HashSet<>();
+    for (int i = 0; i < 50; i++) {
+      Req req = new Req().header("X-API-Key", "random-" + i);
+      noVerifierKeys.add(noVerifier.resolve(req));
+      verifyingKeys.add(verifying.resolve(req));
+    }
+    assertThat(noVerifierKeys).as("without a verifier keys are ignored")
+        .containsExactly("ip:198.51.100.7");
+    assertThat(verifyingKeys).as("keys the verifier rejects are ignored")
+        .containsExactly("ip:198.51.100.7");
+  }
+
+  @Test
+  void keysOfOneOwnerShareABucketAndTheAppsVerifiedClientWins() {
+    ClientKeyResolver r = ClientKeyResolver.builder()
+        .apiKeyVerifier(key -> key.startsWith("acme-") ? "account-acme" : null).build();
+    assertThat(r.resolve(new Req().header("X-API-Key", "acme-1")))
+        .isEqualTo(r.resolve(new Req().header("X-API-Key", "acme-2")));
+    Req req = new Req().header("X-API-Key", "acme-1");
+    req.principal = "alice";
+    req.attributes.put(ClientKeyResolver.CLIENT_ATTRIBUTE, "tenant-7");
+    assertThat(r.resolve(req)).as("set by the app's own authentication").isEqualTo("c:tenant-7");
+  }
+
+  @Test
+  void principalsThatDifferOnlyInCaseAreOneClientUnlessConfigured() {
+    Req upper = new Req();
+    upper.principal = "Alice";
+    assertThat(ClientKeyResolver.builder().build().resolve(upper)).isEqualTo("u:alice");
+    assertThat(ClientKeyResolver.builder().foldPrincipalCase(false).build().resolve(upper))
+        .isEqualTo("u:Alice");
   }
 
   @Test
@@ -83,10 +129,19 @@ class ClientKeyResolverTest {
       "10.0.0.5 | 1.2.3.4, 203.0.113.9 | 203.0.113.9",
       "10.0.0.5 | 203.0.113.9, 10.0.0.9 | 203.0.113.9",
       "127.0.0.1 | spoofed, 203.0.113.9 | 203.0.113.9",
-      // Garbage appended by a trusted hop: keep the last good address.
-      "10.0.0.5 | 203.0.113.9, unknown | 10.0.0.5",
+      // A hop a trusted proxy could not name: never the proxy's own bucket.
+      "10.0.0.5 | 203.0.113.9, unknown | unknown",
+      "10.0.0.5 | 203.0.113.9, garbage!! | unknown",
+      "10.0.0.5 | 203.0.113.9, | unknown",
+      "10.0.0.5 | garbage, 10.0.0.9 | unknown",
+      // An obfuscated identifier (RFC 7239 section 6.3) is the client's identity.
+      "10.0.0.5 | 203.0.113.9, _hidden-7 | _hidden-7",
+      // No header at all: the proxy's own request (a health check, say).
       "10.0.0.5 | | 10.0.0.5",
+      // Ports, brackets and quotes some proxies add.
       "10.0.0.5 | 203.0.113.9:4711 | 203.0.113.9",
+      "10.0.0.5 | \"203.0.113.9\" | 203.0.113.9",
+      "10.0.0.5 | [2001:db8::1]:443 | 2001:db8:0:0:0:0:0:0/64",
       "::1 | 2001:db8:1:2:3:4:5:6 | 2001:db8:1:2:0:0:0:0/64",
   })
   void forwardedForIsTrustedOnlyFromTrustedProxies(String peer, String xff, String client) {
@@ -99,16 +154,42 @@ class ClientKeyResolverTest {
   }
 
   @Test
-  void rfc7239ForwardedIsPreferred() {
+  void onlyTheHeaderTheProxyOwnsCounts() {
     Req req = new Req();
     req.remote = "10.0.0.5";
     req.header("X-Forwarded-For", "9.9.9.9");
     req.header("Forwarded", "for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\"");
-    assertThat(behindProxy.clientIp(req)).isEqualTo("2001:db8:cafe:0:0:0:0:0/64");
-    Req v4 = new Req();
-    v4.remote = "10.0.0.5";
-    v4.header("Forwarded", "for=192.0.2.60;proto=http");
-    assertThat(behindProxy.clientIp(v4)).isEqualTo("192.0.2.60");
+    assertThat(behindProxy.clientIp(req)).as("default: X-Forwarded-For; Forwarded is the client's")
+        .isEqualTo("9.9.9.9");
+    ClientKeyResolver forwarded = ClientKeyResolver.builder().trustedProxies("10.0.0.0/8")
+        .forwardedHeader("forwarded").build();
+    assertThat(forwarded.clientIp(req)).as("Forwarded configured: X-Forwarded-For is ignored")
+        .isEqualTo("2001:db8:cafe:0:0:0:0:0/64");
+    assertThatThrownBy(() -> ClientKeyResolver.builder().forwardedHeader("x-real-ip"))
+        .isInstanceOf(ConfigurationException.class).hasMessageStartingWith("forwarded-header:");
+  }
+
+  @ParameterizedTest(name = "Forwarded: {0} -> {1}")
+  @CsvSource(delimiter = '|', value = {
+      "for=192.0.2.60;proto=http;by=203.0.113.43 | 192.0.2.60",
+      "for=\"[2001:db8:cafe::17]:4711\" | 2001:db8:cafe:0:0:0:0:0/64",
+      "For=\"192.0.2.43:47011\" | 192.0.2.43",
+      "for=192.0.2.43, for=10.0.0.9 | 192.0.2.43",
+      "for=\"a,b;c\", for=203.0.113.5 | 203.0.113.5",
+      "for=203.0.113.5, for=\"a,b;c\" | unknown",
+      "for=unknown | unknown",
+      "for=_gazonk | _gazonk",
+      "proto=https | unknown",
+      "for=\"unterminated | unknown",
+      "for=\"\\\"quoted\\\"\" | unknown",
+  })
+  void rfc7239ForwardedIsParsedFully(String header, String client) {
+    ClientKeyResolver forwarded = ClientKeyResolver.builder().trustedProxies("10.0.0.0/8")
+        .forwardedHeader(ClientKeyResolver.ForwardedHeader.FORWARDED).build();
+    Req req = new Req();
+    req.remote = "10.0.0.5";
+    req.header("Forwarded", header);
+    assertThat(forwarded.clientIp(req)).isEqualTo(client);
   }
 
   @Test

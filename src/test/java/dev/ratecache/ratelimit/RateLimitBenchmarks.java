@@ -52,6 +52,11 @@ public class RateLimitBenchmarks {
     }
 
     @Override
+    public Object attribute(String name) {
+      return null;
+    }
+
+    @Override
     public String remoteAddress() {
       return remote;
     }
@@ -60,7 +65,8 @@ public class RateLimitBenchmarks {
   @Setup
   public void setUp() {
     routes = RouteTable.compile(RateLimitProfile.defaults(), true);
-    resolver = ClientKeyResolver.builder().trustedProxies("10.0.0.0/8").build();
+    resolver = ClientKeyResolver.builder().trustedProxies("10.0.0.0/8")
+        .apiKeyVerifier(ApiKeyVerifier.of(key -> key.startsWith("sk_live_"))).build();
     plainRequest = new View("/api/chat", "203.0.113.7", Map.of());
     apiKeyRequest = new View("/api/chat", "203.0.113.7", Map.of("X-API-Key",
         List.of("sk_live_0123456789abcdef")));

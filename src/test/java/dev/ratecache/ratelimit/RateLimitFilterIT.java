@@ -199,6 +199,38 @@ class RateLimitFilterIT {
         .isEqualTo(200);
   }
 
+  @Test
+  void aMethodOverrideCannotDodgeAMethodRestrictedProfile() throws Exception {
+    JettyApp app = app(limiter(RateLimiter.builder().profile(RateLimitProfile.builder("edits")
+        .limit(Limit.parse("2/1m", "edits")).prefix("/api/docs").methods("PUT").build())));
+    assertThat(app.send("PUT", "/api/docs/1").statusCode()).isEqualTo(200);
+    assertThat(app.send("POST", "/api/docs/1", "X-HTTP-Method-Override", "put").statusCode())
+        .as("charged as the PUT the application may dispatch").isEqualTo(200);
+    assertThat(app.send("POST", "/api/docs/1?_method=PUT").statusCode()).isEqualTo(429);
+    assertThat(app.send("POST", "/api/docs/1", "X-HTTP-Method", "PUT").statusCode())
+        .isEqualTo(429);
+    assertThat(app.send("POST", "/api/docs/1").statusCode()).as("a plain POST is not a PUT")
+        .isEqualTo(200);
+    assertThat(app.send("GET", "/api/docs/1", "X-HTTP-Method-Override", "PUT").statusCode())
+        .as("only a POST can be overridden").isEqualTo(200);
+  }
+
+  @Test
+  void corsPreflightsAreFreeUnlessConfigured() throws Exception {
+    JettyApp free = app(limiter(RateLimiter.builder()));
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> r = free.send("OPTIONS", "/api/upload", "Origin",
+          "https://app.example", "Access-Control-Request-Method", "POST");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("RateLimit")).isEmpty();
+    }
+    assertThat(free.send("OPTIONS", "/api/upload").headers().firstValue("RateLimit"))
+        .as("a plain OPTIONS is an ordinary request").isPresent();
+    JettyApp charged = app(limiter(RateLimiter.builder().chargePreflight(true)));
+    assertThat(charged.send("OPTIONS", "/api/upload", "Origin", "https://app.example",
+        "Access-Control-Request-Method", "POST").headers().firstValue("RateLimit")).isPresent();
+  }
+
   /**
    * The race behind a CI failure, as a timeline: Dave's sixth request reads his empty bucket, and
    * before it can remember the rejection an operator clears the bucket and this instance hears
@@ -321,7 +353,8 @@ class RateLimitFilterIT {
   @Test
   void clientsHaveSeparateBucketsAndSpoofedForwardingIsIgnored() throws Exception {
     JettyApp app = app(limiter(RateLimiter.builder()
-        .keyResolver(ClientKeyResolver.builder().build()))); // no trusted proxies
+        .keyResolver(ClientKeyResolver.builder() // no trusted proxies; one real API key
+            .apiKeyVerifier(ApiKeyVerifier.of("key-1"::equals)).build())));
     for (int i = 0; i < 5; i++) {
       assertThat(app.send("POST", "/api/upload", "X-Forwarded-For", "203.0.113." + i)
           .statusCode()).isEqualTo(200);
@@ -330,8 +363,12 @@ class RateLimitFilterIT {
         .as("rotating X-Forwarded-For from an untrusted peer is the same client").isEqualTo(429);
     assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer carol").statusCode())
         .as("another client").isEqualTo(200);
+    for (int i = 0; i < 20; i++) {
+      assertThat(app.send("POST", "/api/upload", "X-API-Key", "forged-" + i).statusCode())
+          .as("an unverified API key is the same client as its address").isEqualTo(429);
+    }
     assertThat(app.send("POST", "/api/upload", "X-API-Key", "key-1").statusCode())
-        .as("another client by API key").isEqualTo(200);
+        .as("another client by a verified API key").isEqualTo(200);
   }
 
   @Test

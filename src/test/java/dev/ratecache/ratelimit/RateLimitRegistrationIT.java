@@ -122,18 +122,60 @@ class RateLimitRegistrationIT {
 
   @Test
   void badInitParamsFailTheDeploymentNamingTheParam() throws Exception {
-    for (Map.Entry<Map<String, String>, String> c : Map.of(
-        Map.of("profile.chat.limit", "twenty"), "profile.chat.limit",
-        Map.of("profle.chat.limit", "20/1m"), "profle.chat.limit",
-        Map.of("profiles", "chat,unknown"), "unknown profile 'unknown'",
-        Map.of("REDIS_PORT", "abc"), "REDIS_PORT",
-        Map.of("trusted-proxies", "proxy.example.com"), "trusted-proxies",
-        Map.of("profile.chat.fallback", "sometimes"), "profile.chat.fallback",
-        Map.of("headers", "fancy"), "headers").entrySet()) {
+    for (Map.Entry<Map<String, String>, String> c : Map.ofEntries(
+        Map.entry(Map.of("api-key-verifier", "com.example.Missing"),
+            "api-key-verifier: no class com.example.Missing"),
+        Map.entry(Map.of("api-key-verifier", "java.lang.String"),
+            "api-key-verifier: java.lang.String does not implement"),
+        Map.entry(Map.of("api-key-verifier", NoDefaultConstructor.class.getName()),
+            "has no public no-argument constructor"),
+        Map.entry(Map.of("forwarded-header", "x-real-ip"), "forwarded-header"),
+        Map.entry(Map.of("charge-preflight", "maybe"), "charge-preflight"),
+        Map.entry(Map.of("profile.chat.limit", "twenty"), "profile.chat.limit"),
+        Map.entry(Map.of("profle.chat.limit", "20/1m"), "profle.chat.limit"),
+        Map.entry(Map.of("profiles", "chat,unknown"), "unknown profile 'unknown'"),
+        Map.entry(Map.of("REDIS_PORT", "abc"), "REDIS_PORT"),
+        Map.entry(Map.of("trusted-proxies", "proxy.example.com"), "trusted-proxies"),
+        Map.entry(Map.of("profile.chat.fallback", "sometimes"), "profile.chat.fallback"),
+        Map.entry(Map.of("headers", "fancy"), "headers")).entrySet()) {
       WebAppContext context = webXml(c.getKey());
       assertThatThrownBy(() -> JettyApp.start(context).close())
           .as("init-params %s", c.getKey())
           .hasStackTraceContaining(c.getValue());
+    }
+  }
+
+  @Test
+  void anApiKeyVerifierNamedInWebXmlDecidesWhichKeysCount() throws Exception {
+    WebAppContext context = webXml(Map.of(
+        "REDIS_HOST", "127.0.0.1",
+        "REDIS_PORT", String.valueOf(redis.port()),
+        "profile.upload.limit", "1/1m",
+        "api-key-verifier", PartnerKeys.class.getName()));
+    try (JettyApp app = JettyApp.start(context)) {
+      assertThat(app.send("POST", "/legacy/api/upload").statusCode()).isEqualTo(200);
+      assertThat(app.send("POST", "/legacy/api/upload", "X-API-Key", "forged").statusCode())
+          .as("not a partner key: the address's bucket").isEqualTo(429);
+      assertThat(app.send("POST", "/legacy/api/upload", "X-API-Key", "partner-1").statusCode())
+          .as("a partner key: its own bucket").isEqualTo(200);
+    }
+  }
+
+  /** A verifier as an application would write one, named by class in web.xml. */
+  public static final class PartnerKeys implements ApiKeyVerifier {
+    @Override
+    public String verify(String apiKey) {
+      return apiKey.startsWith("partner-") ? apiKey : null;
+    }
+  }
+
+  /** Not loadable as a verifier. */
+  public static final class NoDefaultConstructor implements ApiKeyVerifier {
+    public NoDefaultConstructor(String unused) {}
+
+    @Override
+    public String verify(String apiKey) {
+      return null;
     }
   }
 

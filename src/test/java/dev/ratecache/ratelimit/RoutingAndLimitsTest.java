@@ -64,6 +64,9 @@ class RoutingAndLimitsTest {
       "/api/chat?x=1 | /api/chat",
       "/api/%zz | /api/%zz",
       "/api/caf%C3%A9 | /api/café",
+      "/api/chat%20/x | /api/chat/x",
+      "'/api/chat /x' | /api/chat/x",
+      "/api/%09chat | /api/chat",
       " | /",
       "/ | /",
   })

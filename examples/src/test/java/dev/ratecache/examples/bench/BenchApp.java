@@ -3,6 +3,7 @@ package dev.ratecache.examples.bench;
 import dev.ratecache.cache.CachedQuery;
 import dev.ratecache.cache.CachedQueryFeature;
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.ApiKeyVerifier;
 import dev.ratecache.ratelimit.ClientKeyResolver;
 import dev.ratecache.ratelimit.Limit;
 import dev.ratecache.ratelimit.RateLimitFilter;
@@ -52,6 +53,12 @@ import org.glassfish.jersey.servlet.ServletContainer;
  * </ul>
  */
 final class BenchApp implements AutoCloseable {
+  /**
+   * The load driver's keys stand for distinct clients (hot key, 10,000 keys): every key counts,
+   * as a verifier backed by a real key store would say of real keys.
+   */
+  private static final ApiKeyVerifier BENCH_KEYS = ApiKeyVerifier.of(key -> true);
+
   final Server server;
   final RedisConnector connector;
   final RateLimiter limiter;
@@ -80,14 +87,16 @@ final class BenchApp implements AutoCloseable {
                 .prefix("/guarded").build(),
             RateLimitProfile.builder("tight").limit(Limit.of(1, Duration.ofHours(1)))
                 .prefix("/tight").build()))
-        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
+            .apiKeyVerifier(BENCH_KEYS).build())
         .build();
     // The same open profile through the one-round-trip bucket protocol, on its own path.
     RateLimiter oneTrip = RateLimiter.builder()
         .connector(connector)
         .profiles(List.of(RateLimitProfile.builder("open1")
             .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1))).prefix("/guarded1").build()))
-        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip").build())
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
+            .apiKeyVerifier(BENCH_KEYS).build())
         .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
         .build();
     QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();

@@ -1,0 +1,36 @@
+package dev.ratecache.ratelimit;
+
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * Says which API keys are real, so that only a real key gives a client a bucket of its own.
+ *
+ * <p>An anonymous client can send a new random key with every request; if unverified keys
+ * counted, each would be a new client with a full allowance. So without a verifier the
+ * {@link ClientKeyResolver.Strategy#API_KEY API_KEY} strategy is skipped (the client is then
+ * identified by the next strategy, usually its address), and with one, a key the verifier does
+ * not recognise is skipped the same way.
+ *
+ * <p>Called on the request thread for every request that carries the key header, before the
+ * rate limit: keep it fast (an in-memory lookup or a cache in front of the real check).
+ * Implementations must be thread-safe. In {@code web.xml}, name a class with a public no-argument
+ * constructor in the {@code api-key-verifier} init-param.
+ */
+@FunctionalInterface
+public interface ApiKeyVerifier {
+  /**
+   * The client a key belongs to.
+   *
+   * @param apiKey the header's value, trimmed; never empty
+   * @return a stable identity for the key's owner (an account id, say, so that one account's
+   *     keys share a bucket; or the key itself), or {@code null} if the key is not valid
+   */
+  String verify(String apiKey);
+
+  /** A verifier that accepts the keys {@code valid} accepts, each key its own client. */
+  static ApiKeyVerifier of(Predicate<String> valid) {
+    Objects.requireNonNull(valid, "valid");
+    return key -> valid.test(key) ? key : null;
+  }
+}
