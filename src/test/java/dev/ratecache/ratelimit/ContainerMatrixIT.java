@@ -110,6 +110,12 @@ class ContainerMatrixIT {
         ctx + "/" + first + "/",
         ctx + "/" + first + "%20" + rest,
         ctx + "/" + first + rest + "%00"));
+    // Every single character percent-encoded in turn, slashes included.
+    String full = ctx + path;
+    for (int i = 1; i < full.length(); i++) {
+      s.add(full.substring(0, i) + "%" + hex(full.charAt(i)).toUpperCase()
+          + full.substring(i + 1));
+    }
     if (!ctx.isEmpty()) {
       s.addAll(List.of(
           "/" + ctx + path,
