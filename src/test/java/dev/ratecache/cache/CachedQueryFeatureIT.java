@@ -22,6 +22,7 @@ import jakarta.ws.rs.core.NewCookie;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -235,6 +236,35 @@ class CachedQueryFeatureIT {
         app.send("GET", "/api/users/alice@example.com", "If-None-Match", "\"other\"");
     assertThat(changed.statusCode()).isEqualTo(200);
     assertThat(calls("user")).isEqualTo(1);
+  }
+
+  @Test
+  void malformedValidatorsAreIgnoredOnMissAndHitWithoutAnErrorOrALogLine() throws Exception {
+    String[][] validators = {
+        {"If-None-Match", "abc"}, {"If-None-Match", "\"unterminated"}, {"If-None-Match", "W/"},
+        {"If-None-Match", "\"a\", b"}, {"If-Match", "\"x"}, {"If-Match", "abc, \"d"},
+        {"If-None-Match", ""}, {"If-None-Match", "\"\u00e9\""}, {"If-Match", "W/abc"},
+    };
+    app.send("GET", "/api/users/warm@example.com"); // the lazy Redis client says hello once
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    System.setErr(new java.io.PrintStream(log, true, StandardCharsets.UTF_8)); // slf4j-simple
+    try {
+      int i = 0;
+      for (String[] v : validators) {
+        for (int repeat = 0; repeat < 2; repeat++) { // a MISS (new key), then a HIT
+          HttpResponse<String> r = app.send("GET", "/api/users/u" + i + "@example.com", v);
+          assertThat(r.statusCode()).as("%s: %s (%s)", v[0], v[1], repeat == 0 ? "miss" : "hit")
+              .isEqualTo(200);
+          assertThat(r.headers().firstValue("X-Cache")).hasValue(repeat == 0 ? "MISS" : "HIT");
+        }
+        i++;
+      }
+    } finally {
+      System.setErr(stderr);
+    }
+    assertThat(log.toString(StandardCharsets.UTF_8)).as("logged while serving them").isEmpty();
+    assertThat(calls("user")).isEqualTo(validators.length + 1);
   }
 
   @Test
