@@ -56,8 +56,6 @@ public final class Main implements Callable<Integer> {
   static final int USAGE = 2;
   static final int UNREACHABLE = 3;
 
-  /** Patterns may only name keys inside these namespaces. */
-  static final List<String> NAMESPACES = List.of("query:", "auth:", "rate_limit:", "ratecache:");
 
   private static final JsonCodec JSON = JsonCodec.standard();
 
@@ -315,21 +313,7 @@ public final class Main implements Callable<Integer> {
 
     /** Why a pattern is refused, or {@code null}. Pure. */
     static String checkPattern(String pattern) {
-      if (pattern.isBlank()) {
-        return "must not be empty";
-      }
-      for (int i = 0; i < pattern.length(); i++) {
-        if (Character.isISOControl(pattern.charAt(i)) || pattern.charAt(i) == ' ') {
-          return "must not contain spaces or control characters";
-        }
-      }
-      for (String ns : NAMESPACES) {
-        if (pattern.startsWith(ns)) {
-          return null;
-        }
-      }
-      return "'" + pattern + "' is outside the library's namespaces " + NAMESPACES
-          + "; ratecache never removes keys it does not own";
+      return Operations.checkPattern(pattern);
     }
   }
 

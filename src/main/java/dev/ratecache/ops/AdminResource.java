@@ -105,8 +105,9 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    if (pattern != null && pattern.isBlank()) {
-      return problem(400, "Bad Request", "pattern must not be empty");
+    String refused = pattern == null ? null : Operations.checkPattern(pattern);
+    if (refused != null) {
+      return problem(400, "Bad Request", "pattern " + refused);
     }
     try {
       return json(200, Map.of("removed", operations.clear(pattern, n -> { })));

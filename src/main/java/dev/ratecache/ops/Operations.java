@@ -25,6 +25,10 @@ import java.util.function.LongConsumer;
  * Redis), clearing and warm-up, for the admin endpoint, the CLI and monitoring. Thread-safe.
  */
 public final class Operations implements AutoCloseable {
+  /** The namespaces the library owns; a clear's pattern must start with one of them. */
+  public static final List<String> NAMESPACES =
+      List.of("query:", "auth:", "rate_limit:", "ratecache:");
+
   /** Every key pattern the library owns; clearing without a pattern removes only these. */
   public static final List<String> OWNED_PATTERNS;
 
@@ -108,12 +112,46 @@ public final class Operations implements AutoCloseable {
   }
 
   /**
+   * Why {@code pattern} may not be cleared, or {@code null} if it may: it must start with one of
+   * the library's {@link #NAMESPACES} (so {@code *}, {@code app:*} or {@code quer?:*} are
+   * refused: ratecache never removes keys it does not own) and hold no spaces or control
+   * characters. Pure.
+   */
+  public static String checkPattern(String pattern) {
+    if (pattern == null || pattern.isBlank()) {
+      return "must not be empty";
+    }
+    for (int i = 0; i < pattern.length(); i++) {
+      if (Character.isISOControl(pattern.charAt(i)) || pattern.charAt(i) == ' ') {
+        return "must not contain spaces or control characters";
+      }
+    }
+    for (String ns : NAMESPACES) {
+      if (pattern.startsWith(ns)) {
+        return null;
+      }
+    }
+    return "'" + pattern + "' is outside the library's namespaces " + NAMESPACES
+        + "; ratecache never removes keys it does not own";
+  }
+
+  /**
    * Removes keys matching {@code pattern} from Redis (and from the memory store, when a
    * {@link QueryCache} is attached), or every key the library owns when {@code pattern} is null.
+   * Every instance sharing the Redis hears of it, this one included: near-cache copies are
+   * dropped and rejections remembered for cleared rate-limit buckets are lifted.
    *
    * @return how many keys were removed
+   * @throws IllegalArgumentException if the pattern is outside the library's namespaces (see
+   *     {@link #checkPattern})
    */
   public long clear(String pattern, LongConsumer progress) {
+    if (pattern != null) {
+      String problem = checkPattern(pattern);
+      if (problem != null) {
+        throw new IllegalArgumentException("pattern " + problem);
+      }
+    }
     List<String> patterns = pattern == null ? OWNED_PATTERNS : List.of(pattern);
     long removed = 0;
     for (String p : patterns) {

@@ -131,6 +131,9 @@ public final class RateLimiter implements AutoCloseable {
 
   private void onEvent(String kind, String argument) {
     if (RedisEvents.PATTERN.equals(kind)) {
+      if (!GlobPattern.mayMatchPrefix(argument, RedisBucketStore.KEY_PREFIX)) {
+        return; // a cache pattern such as query:user:*: no bucket of ours is concerned
+      }
       reset(() -> {
         redisStore.forget(redisKey -> GlobPattern.matches(argument, redisKey));
         knownRejected.asMap().keySet().removeIf(

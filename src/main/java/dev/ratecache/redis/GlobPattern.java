@@ -9,6 +9,19 @@ public final class GlobPattern {
   private GlobPattern() {}
 
   /** Whether {@code key} matches {@code pattern} as {@code SCAN MATCH} would decide. */
+  /**
+   * Whether some key starting with {@code prefix} could match {@code pattern}: false lets a
+   * listener skip a pattern that cannot concern its namespace without looking at its keys.
+   */
+  public static boolean mayMatchPrefix(String pattern, String prefix) {
+    int literal = 0;
+    while (literal < pattern.length() && "*?[\\".indexOf(pattern.charAt(literal)) < 0) {
+      literal++;
+    }
+    String lit = pattern.substring(0, literal);
+    return lit.startsWith(prefix) || prefix.startsWith(lit);
+  }
+
   public static boolean matches(String pattern, String key) {
     int p = 0;
     int k = 0;

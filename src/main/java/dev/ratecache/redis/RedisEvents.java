@@ -38,7 +38,12 @@ public final class RedisEvents implements AutoCloseable {
   /** Kind of event: the argument is a glob pattern whose keys were removed. */
   public static final String PATTERN = "pattern";
 
-  /** Receives events published by other instances (never this one's own). */
+  /**
+   * Receives the events of every instance: those of others over the subscription (on its
+   * thread), and this process's own at once, on the thread that publishes them (so a clear
+   * made here is heard here even while Redis or the subscription is away). Must be thread-safe
+   * and quick.
+   */
   @FunctionalInterface
   public interface Listener {
     void onEvent(String kind, String argument);
@@ -158,10 +163,11 @@ public final class RedisEvents implements AutoCloseable {
   }
 
   /**
-   * Tells the other instances; best effort (false if Redis could not be reached, which is logged
-   * by the connector's health, not thrown).
+   * Tells this process's listeners at once, then the other instances; the latter is best effort
+   * (false if Redis could not be reached, which is logged by the connector's health, not thrown).
    */
   public boolean publish(String kind, String argument) {
+    tellListeners(l -> l.onEvent(kind, argument), "on this instance's own " + kind);
     if (!connector.settings().enabled()) {
       return false; // no Redis, so nobody to tell
     }

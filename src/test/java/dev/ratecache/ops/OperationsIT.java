@@ -132,6 +132,80 @@ class OperationsIT {
   }
 
   @Test
+  void anAdminClearStaysInsideTheLibrarysKeysAndLiftsRejectionsOnEveryInstance()
+      throws Exception {
+    redis.withClient(j -> {
+      j.set("app:session:42", "s");
+      j.set("billing:invoice:7", "i");
+      return null;
+    });
+    String token = "a-token-of-sixteen-chars";
+    try (RedisConnector connectorA = RedisConnector.create(redis.settings().build());
+        RedisConnector connectorB = RedisConnector.create(redis.settings().build());
+        RateLimiter limiterA = RateLimiter.builder().connector(connectorA).build();
+        RateLimiter limiterB = RateLimiter.builder().connector(connectorB).build();
+        QueryCache cacheA = QueryCache.builder().connector(connectorA).build();
+        Operations ops = Operations.builder(connectorA).cache(cacheA).rateLimiter(limiterA)
+            .build()) {
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.addFilter(new FilterHolder(new dev.ratecache.ratelimit.RateLimitFilter(limiterA)),
+          "/*", EnumSet.of(DispatcherType.REQUEST));
+      context.addServlet(new ServletHolder(new ServletContainer(new ResourceConfig()
+          .register(AdminResource.withToken(ops, token)))), "/*");
+      context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
+        @Override
+        protected void service(jakarta.servlet.http.HttpServletRequest req,
+            jakarta.servlet.http.HttpServletResponse res) {
+          res.setStatus(200);
+        }
+      }), "/api/*");
+      try (JettyApp a = JettyApp.start(context);
+          JettyApp b = JettyApp.start(c -> c.addFilter(new FilterHolder(
+              new dev.ratecache.ratelimit.RateLimitFilter(limiterB)), "/*",
+              EnumSet.of(DispatcherType.REQUEST)))) {
+        Await.until("both subscribed",
+            () -> connectorA.events().isLive() && connectorB.events().isLive());
+        for (JettyApp app : new JettyApp[] {a, b}) {
+          for (int i = 0; i < 5; i++) {
+            app.send("POST", "/api/upload");
+          }
+          assertThat(app.send("POST", "/api/upload").statusCode()).isEqualTo(429);
+        }
+        for (String foreign : new String[] {"*", "app:*", "*session*", "quer?:*", "billing:*",
+            "rate_limit", "[a-z]*"}) {
+          var refused = a.send("POST", "/admin/ratecache/clear?pattern="
+              + java.net.URLEncoder.encode(foreign, java.nio.charset.StandardCharsets.UTF_8),
+              "Authorization", "Bearer " + token);
+          assertThat(refused.statusCode()).as("pattern %s", foreign).isEqualTo(400);
+          assertThat(refused.body()).contains("outside the library's namespaces");
+        }
+        assertThatThrownBy(() -> ops.clear("app:*", n -> { }))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("app:*");
+
+        var cleared = a.send("POST", "/admin/ratecache/clear?pattern=rate_limit:upload:*",
+            "Authorization", "Bearer " + token);
+        assertThat(cleared.statusCode()).isEqualTo(200);
+        assertThat(cleared.body()).contains("\"removed\":1");
+        assertThat(a.send("POST", "/api/upload").statusCode())
+            .as("this instance's remembered rejection is lifted at once").isEqualTo(200);
+        Await.until("the other instance heard the clear", () -> {
+          try {
+            return b.send("POST", "/api/upload").statusCode() == 200;
+          } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThat(a.send("POST", "/admin/ratecache/clear", "Authorization", "Bearer " + token)
+            .statusCode()).as("no pattern: every key the library owns").isEqualTo(200);
+      }
+    }
+    assertThat(redis.<String>withClient(j -> j.get("app:session:42"))).isEqualTo("s");
+    assertThat(redis.<String>withClient(j -> j.get("billing:invoice:7"))).isEqualTo("i");
+    assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("*")))
+        .containsExactlyInAnyOrder("app:session:42", "billing:invoice:7");
+  }
+
+  @Test
   void roleBasedAdminRefusesPrincipalsWithoutTheRole() throws Exception {
     try (RedisConnector c = RedisConnector.create(redis.settings().build());
         Operations ops = Operations.builder(c).build()) {
