@@ -119,6 +119,10 @@ public final class CachedQueryFeature implements DynamicFeature {
   }
 
   private Duration ttl(CachedQuery cached, KeyTemplate template, String where) {
+    if (cached.ttlSeconds() != -1 && cached.ttlSeconds() < 1) {
+      throw new ConfigurationException("@CachedQuery", "ttlSeconds must be positive, got "
+          + cached.ttlSeconds() + " on " + where);
+    }
     if (cached.ttlSeconds() > 0) {
       return Duration.ofSeconds(cached.ttlSeconds());
     }
@@ -129,7 +133,14 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
       return cache.ttls().of(cached.category());
     }
-    return cache.ttls().forKey(template.toString());
+    String category = CacheKeys.category(template.toString());
+    if (category.equals(CacheTtl.OTHER) || !cache.ttls().has(category)) {
+      throw new ConfigurationException("@CachedQuery", "key '" + template + "' on " + where
+          + " is in no TTL category (" + cache.ttls().asMap().keySet()
+          + " follow the documented key prefixes); set ttlSeconds, or category (\"other\" for"
+          + " the default " + cache.ttls().of(CacheTtl.OTHER).toSeconds() + " s)");
+    }
+    return cache.ttls().of(category);
   }
 
   /** Names a template may use: {@code @PathParam}, {@code @QueryParam} and {@code @Path} variables. */

@@ -161,6 +161,46 @@ class CachedQueryFeatureIT {
     }
   }
 
+  /** A key in no documented namespace, with no TTL given. */
+  @Path("/reports")
+  public static class NoCategory {
+    @GET
+    @CachedQuery("reports:{id}")
+    public String get(@QueryParam("id") String id) {
+      return "";
+    }
+  }
+
+  /** A category that does not exist. */
+  @Path("/reports")
+  public static class UnknownCategory {
+    @GET
+    @CachedQuery(value = "reports:{id}", category = "reportz")
+    public String get(@QueryParam("id") String id) {
+      return "";
+    }
+  }
+
+  /** A TTL that is not one. */
+  @Path("/reports")
+  public static class ZeroTtl {
+    @GET
+    @CachedQuery(value = "reports:{id}", ttlSeconds = 0)
+    public String get(@QueryParam("id") String id) {
+      return "";
+    }
+  }
+
+  /** Explicitly the default category: fine. */
+  @Path("/reports")
+  public static class OtherCategory {
+    @GET
+    @CachedQuery(value = "reports:{id}", category = "other")
+    public String get(@QueryParam("id") String id) {
+      return "";
+    }
+  }
+
   private RedisConnector connector;
   private QueryCache cache;
   private JettyApp app;
@@ -371,6 +411,18 @@ class CachedQueryFeatureIT {
     assertThatThrownBy(() -> JettyApp.start(context(Broken.class)).close())
         .hasStackTraceContaining("unknown variable {email}")
         .hasStackTraceContaining(Broken.class.getName() + ".get");
+  }
+
+  @Test
+  void aKeyWithoutAKnownTtlCategoryFailsDeploymentNamingTheMethod() throws Exception {
+    assertThatThrownBy(() -> JettyApp.start(context(NoCategory.class)).close())
+        .hasStackTraceContaining("key 'reports:{id}' on " + NoCategory.class.getName()
+            + ".get is in no TTL category");
+    assertThatThrownBy(() -> JettyApp.start(context(UnknownCategory.class)).close())
+        .hasStackTraceContaining("unknown TTL category 'reportz'");
+    assertThatThrownBy(() -> JettyApp.start(context(ZeroTtl.class)).close())
+        .hasStackTraceContaining("ttlSeconds must be positive, got 0");
+    JettyApp.start(context(OtherCategory.class)).close();
   }
 
   @Test
