@@ -96,13 +96,14 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (!cached.shared()) {
         anyUserScoped = true;
       }
-      context.register(new Lookup(template, ttl, cached.shared()),
+      context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method)),
           Priorities.AUTHORIZATION + 500);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
           .map(t -> checked(t, names, where, "@InvalidatesCache")).toList();
-      context.register(new Invalidation(templates), Priorities.AUTHORIZATION + 500);
+      context.register(new Invalidation(templates, ParamValues.of(method)),
+          Priorities.AUTHORIZATION + 500);
     }
   }
 
@@ -168,20 +169,6 @@ public final class CachedQueryFeature implements DynamicFeature {
     return names;
   }
 
-  /**
-   * Values for template variables: path parameters first, then query parameters. The maps are
-   * decoded only when a template actually has a variable to fill.
-   */
-  private static Function<String, String> values(ContainerRequestContext request) {
-    return name -> {
-      String v = request.getUriInfo().getPathParameters(true).getFirst(name);
-      if (v == null) {
-        v = request.getUriInfo().getQueryParameters(true).getFirst(name);
-      }
-      return v == null ? "" : v;
-    };
-  }
-
   private static String principal(ContainerRequestContext request) {
     if (request.getSecurityContext() == null) {
       return null;
@@ -210,11 +197,13 @@ public final class CachedQueryFeature implements DynamicFeature {
     private final KeyTemplate template;
     private final Duration ttl;
     private final boolean shared;
+    private final ParamValues params;
 
-    Lookup(KeyTemplate template, Duration ttl, boolean shared) {
+    Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params) {
       this.template = template;
       this.ttl = ttl;
       this.shared = shared;
+      this.params = params;
     }
 
     @Override
@@ -223,7 +212,12 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
         return;
       }
-      String key = template.render(values(request));
+      String key;
+      try {
+        key = template.render(params.of(request));
+      } catch (ParamValues.NotConvertible e) {
+        return; // the method cannot take this request (404/400 follows): nothing to cache
+      }
       String user = principal(request);
       if (!shared && user != null) {
         request.setProperty(BASE_PROPERTY, key);
@@ -295,9 +289,11 @@ public final class CachedQueryFeature implements DynamicFeature {
   /** Invalidates after a successful response. */
   final class Invalidation implements ContainerResponseFilter {
     private final List<KeyTemplate> templates;
+    private final ParamValues params;
 
-    Invalidation(List<KeyTemplate> templates) {
+    Invalidation(List<KeyTemplate> templates, ParamValues params) {
       this.templates = templates;
+      this.params = params;
     }
 
     @Override
@@ -305,9 +301,14 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (response.getStatusInfo().getFamily() != Response.Status.Family.SUCCESSFUL) {
         return;
       }
-      Function<String, String> values = values(request);
+      Function<String, String> values = params.of(request);
       for (KeyTemplate t : templates) {
-        String rendered = t.render(values);
+        String rendered;
+        try {
+          rendered = t.render(values);
+        } catch (ParamValues.NotConvertible e) {
+          continue; // cannot happen after a 2xx from the method; nothing it could name
+        }
         if (t.isPattern()) {
           cache.invalidateMatching(rendered);
         } else {

@@ -110,6 +110,22 @@ class CachedQueryFeatureIT {
           : security.getUserPrincipal().getName());
     }
 
+    @GET
+    @Path("numbered/{id}")
+    @CachedQuery(value = "query:chat:id:{id}", shared = true)
+    public Map<String, Object> numbered(@PathParam("id") long id,
+        @QueryParam("page") @jakarta.ws.rs.DefaultValue("1") int page) {
+      called("numbered");
+      return Map.of("id", id, "page", page);
+    }
+
+    @POST
+    @Path("numbered/{id}")
+    @InvalidatesCache("query:chat:id:{id}")
+    public Map<String, Object> touchNumbered(@PathParam("id") long id) {
+      return Map.of("id", id);
+    }
+
     @POST
     @Path("chats/{id}")
     @InvalidatesCache("query:chat:id:{id}")
@@ -305,6 +321,25 @@ class CachedQueryFeatureIT {
     }
     assertThat(log.toString(StandardCharsets.UTF_8)).as("logged while serving them").isEmpty();
     assertThat(calls("user")).isEqualTo(validators.length + 1);
+  }
+
+  @Test
+  void keysAreBuiltFromTheValuesTheMethodReceives() throws Exception {
+    assertThat(app.send("GET", "/api/numbered/01").headers().firstValue("X-Cache"))
+        .hasValue("MISS");
+    for (String spelling : new String[] {"1", "001", "+1", "%2B1"}) {
+      assertThat(app.send("GET", "/api/numbered/" + spelling).headers().firstValue("X-Cache"))
+          .as("/api/numbered/%s is the entry of id 1", spelling).hasValue("HIT");
+    }
+    assertThat(calls("numbered")).isEqualTo(1);
+    assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("query:*")))
+        .containsExactly("query:chat:id:1");
+    assertThat(app.send("POST", "/api/numbered/0001").statusCode()).isEqualTo(200);
+    assertThat(app.send("GET", "/api/numbered/1").headers().firstValue("X-Cache"))
+        .as("a write through another spelling invalidated it").hasValue("MISS");
+    assertThat(app.send("GET", "/api/numbered/abc").statusCode()).isEqualTo(404);
+    assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("query:*")))
+        .as("no key for a value the method cannot take").containsExactly("query:chat:id:1");
   }
 
   @Test
