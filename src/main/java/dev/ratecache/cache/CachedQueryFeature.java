@@ -228,7 +228,8 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (json == null) {
         return;
       }
-      byte[] body = json.getBytes(StandardCharsets.UTF_8);
+      StoredResponse stored = StoredResponse.decode(json);
+      byte[] body = stored.body().getBytes(StandardCharsets.UTF_8);
       EntityTag tag = etag(body);
       // Our own evaluation: Jersey's throws on a malformed validator, which was a 500 per request.
       Response.ResponseBuilder hit = switch (Preconditions.evaluate(
@@ -238,6 +239,14 @@ public final class CachedQueryFeature implements DynamicFeature {
         case FAILED -> Response.status(Response.Status.PRECONDITION_FAILED);
         case PROCEED -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE);
       };
+      // What the resource said of its representation and caching, as it said it.
+      stored.headers().forEach((name, value) -> {
+        if (name.equals("Content-Type")) {
+          hit.type(value);
+        } else {
+          hit.header(name, value);
+        }
+      });
       request.abortWith(hit.tag(tag).header("X-Cache", "HIT").build());
     }
 
@@ -248,13 +257,13 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       response.getHeaders().putSingle("X-Cache", "MISS");
-      String cacheControl = response.getHeaderString(HttpHeaders.CACHE_CONTROL);
+      boolean sharedEntry = request.getProperty(BASE_PROPERTY) == null; // not one user's
       boolean storable = response.getStatus() == 200
           && HttpMethod.GET.equals(request.getMethod())
           && response.hasEntity()
           && isJson(response.getMediaType())
           && !response.getHeaders().containsKey(HttpHeaders.SET_COOKIE)
-          && (cacheControl == null || !cacheControl.toLowerCase(java.util.Locale.ROOT).contains("no-store"));
+          && StoredResponse.refusal(response.getStringHeaders(), sharedEntry) == null;
       if (storable) {
         request.setProperty(STORE_PROPERTY, Boolean.TRUE);
       }
@@ -277,7 +286,17 @@ public final class CachedQueryFeature implements DynamicFeature {
       byte[] body = capture.bytes();
       context.getHeaders().putSingle(HttpHeaders.ETAG, etag(body));
       original.write(body);
-      String json = new String(body, StandardCharsets.UTF_8);
+      java.util.Map<String, String> sent = new java.util.HashMap<>();
+      for (String name : StoredResponse.REPLAYED) {
+        Object v = context.getHeaders().getFirst(name);
+        if (v != null) {
+          sent.put(name, v.toString());
+        }
+      }
+      if (context.getMediaType() != null) {
+        sent.put("Content-Type", context.getMediaType().toString());
+      }
+      String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8));
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
         cache.putVariant(base, (String) key, json, ttl);
       } else {

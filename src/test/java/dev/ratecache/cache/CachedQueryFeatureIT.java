@@ -111,6 +111,51 @@ class CachedQueryFeatureIT {
     }
 
     @GET
+    @Path("private/{id}")
+    @CachedQuery(value = "query:chat:private:{id}", shared = true)
+    public Response privateToItsUser(@PathParam("id") String id,
+        @Context SecurityContext security) {
+      called("private");
+      jakarta.ws.rs.core.CacheControl cc = new jakarta.ws.rs.core.CacheControl();
+      cc.setPrivate(true);
+      return Response.ok(Map.of("owner", name(security))).cacheControl(cc).build();
+    }
+
+    @GET
+    @Path("vary/{id}")
+    @CachedQuery(value = "query:chat:vary:{id}", shared = true)
+    public Response byLanguage(@PathParam("id") String id,
+        @jakarta.ws.rs.HeaderParam("Accept-Language") String language) {
+      called("vary");
+      return Response.ok(Map.of("greeting", "fr".equals(language) ? "bonjour" : "hello"))
+          .header("Vary", "Accept-Language").build();
+    }
+
+    @GET
+    @Path("mine/{id}")
+    @CachedQuery("query:chat:mine:{id}")
+    public Response mine(@PathParam("id") String id, @Context SecurityContext security) {
+      called("mine");
+      return Response.ok(Map.of("owner", name(security)))
+          .header("Cache-Control", "private, max-age=60").build();
+    }
+
+    @GET
+    @Path("typed/{id}")
+    @CachedQuery(value = "query:chat:typed:{id}", shared = true)
+    @Produces("application/vnd.ratecache+json")
+    public Response typed(@PathParam("id") String id) {
+      called("typed");
+      return Response.ok(Map.of("id", id)).header("Cache-Control", "public, max-age=30")
+          .header("Content-Language", "fr").build();
+    }
+
+    private static String name(SecurityContext security) {
+      return security.getUserPrincipal() == null ? "anonymous"
+          : security.getUserPrincipal().getName();
+    }
+
+    @GET
     @Path("numbered/{id}")
     @CachedQuery(value = "query:chat:id:{id}", shared = true)
     public Map<String, Object> numbered(@PathParam("id") long id,
@@ -392,6 +437,56 @@ class CachedQueryFeatureIT {
     assertThat(anonymous.body()).contains("anonymous");
     assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:alice"))).isTrue();
     assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:me:user:bob"))).isTrue();
+  }
+
+  @Test
+  void privateAndVaryingResponsesNeverCrossUsersOrVariants() throws Exception {
+    // private on a shared entry: never stored, so bob never receives alice's.
+    assertThat(app.send("GET", "/api/private/1", "Authorization", "Bearer alice").body())
+        .contains("alice");
+    HttpResponse<String> bob = app.send("GET", "/api/private/1", "Authorization", "Bearer bob");
+    assertThat(bob.body()).contains("bob").doesNotContain("alice");
+    assertThat(bob.headers().firstValue("X-Cache")).hasValue("MISS");
+    // Vary on a request header the key does not hold: never stored.
+    assertThat(app.send("GET", "/api/vary/1", "Accept-Language", "fr").body())
+        .contains("bonjour");
+    assertThat(app.send("GET", "/api/vary/1", "Accept-Language", "de").body())
+        .contains("hello");
+    assertThat(calls("private")).isEqualTo(2);
+    assertThat(calls("vary")).isEqualTo(2);
+    // private on one user's entry is fine, and the hit says private again; anonymous is shared.
+    app.send("GET", "/api/mine/1", "Authorization", "Bearer alice");
+    HttpResponse<String> again = app.send("GET", "/api/mine/1", "Authorization", "Bearer alice");
+    assertThat(again.headers().firstValue("X-Cache")).hasValue("HIT");
+    assertThat(again.headers().firstValue("Cache-Control")).hasValue("private, max-age=60");
+    assertThat(app.send("GET", "/api/mine/1", "Authorization", "Bearer bob").body())
+        .contains("bob");
+    app.send("GET", "/api/mine/1");
+    assertThat(app.send("GET", "/api/mine/1").headers().firstValue("X-Cache"))
+        .as("an anonymous private response is not stored in the shared entry").hasValue("MISS");
+    assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("query:chat:*:1*")))
+        .containsExactlyInAnyOrder("query:chat:mine:1:user:alice", "query:chat:mine:1:user:bob",
+            "query:chat:mine:1:user:%");
+  }
+
+  @Test
+  void aHitReplaysTheStoredHeadersAndTheSameBody() throws Exception {
+    HttpResponse<String> miss = app.send("GET", "/api/typed/7");
+    assertThat(miss.statusCode()).as(miss.body()).isEqualTo(200);
+    HttpResponse<String> hit = app.send("GET", "/api/typed/7");
+    assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
+    for (String name : List.of("Content-Type", "Cache-Control", "Content-Language", "ETag")) {
+      assertThat(hit.headers().firstValue(name)).as(name)
+          .isEqualTo(miss.headers().firstValue(name)).isPresent();
+    }
+    assertThat(hit.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/vnd.ratecache+json");
+    assertThat(hit.body()).isEqualTo(miss.body());
+    assertThat(calls("typed")).isEqualTo(1);
+    // Plain JSON responses stay plain JSON in Redis (shared with QueryCache.put).
+    app.send("GET", "/api/users/alice@example.com");
+    assertThat(redis.<String>withClient(j -> j.get("query:user:email:alice@example.com")))
+        .startsWith("{\"email\"");
   }
 
   @Test
