@@ -52,6 +52,8 @@ public final class CachedQueryFeature implements DynamicFeature {
 
   static final String KEY_PROPERTY = "dev.ratecache.cache.key";
   static final String STORE_PROPERTY = "dev.ratecache.cache.store";
+  /** The {@link SingleFlight.Leader} ticket of a request that loads a cold key for others. */
+  static final String FLIGHT_PROPERTY = "dev.ratecache.cache.flight";
   /** The shared key of which the request's key is one user's variant, if it is one. */
   static final String BASE_PROPERTY = "dev.ratecache.cache.base";
   private static final Pattern PATH_VARIABLE =
@@ -226,7 +228,19 @@ public final class CachedQueryFeature implements DynamicFeature {
       request.setProperty(KEY_PROPERTY, key);
       String json = cache.getJson(key);
       if (json == null) {
-        return;
+        // Cold: one request runs the method; those arriving meanwhile wait for it (bounded)
+        // and are served what it stored, or run the method themselves if it is slow.
+        SingleFlight.Ticket ticket = cache.flights().begin(key);
+        if (ticket instanceof SingleFlight.Leader leader) {
+          request.setProperty(FLIGHT_PROPERTY, leader);
+          return;
+        }
+        if (awaited((SingleFlight.Follower) ticket)) {
+          json = cache.getJson(key);
+        }
+        if (json == null) {
+          return;
+        }
       }
       StoredResponse stored = StoredResponse.decode(json);
       byte[] body = stored.body().getBytes(StandardCharsets.UTF_8);
@@ -265,7 +279,9 @@ public final class CachedQueryFeature implements DynamicFeature {
           && !response.getHeaders().containsKey(HttpHeaders.SET_COOKIE)
           && StoredResponse.refusal(response.getStringHeaders(), sharedEntry) == null;
       if (storable) {
-        request.setProperty(STORE_PROPERTY, Boolean.TRUE);
+        request.setProperty(STORE_PROPERTY, Boolean.TRUE); // the writer stores, then lands
+      } else {
+        land(request.getProperty(FLIGHT_PROPERTY));
       }
     }
 
@@ -276,6 +292,14 @@ public final class CachedQueryFeature implements DynamicFeature {
         context.proceed();
         return;
       }
+      try {
+        store(context, (String) key);
+      } finally {
+        land(context.getProperty(FLIGHT_PROPERTY));
+      }
+    }
+
+    private void store(WriterInterceptorContext context, String key) throws IOException {
       OutputStream original = context.getOutputStream();
       Capture capture = new Capture(original, maxBodyBytes);
       context.setOutputStream(capture);
@@ -298,10 +322,29 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
       String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8));
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
-        cache.putVariant(base, (String) key, json, ttl);
+        cache.putVariant(base, key, json, ttl);
       } else {
-        cache.putJson((String) key, json, ttl);
+        cache.putJson(key, json, ttl);
       }
+    }
+  }
+
+  /** Waits for the request loading the same key; true if it finished (stored or not). */
+  private static boolean awaited(SingleFlight.Follower follower) {
+    try {
+      follower.await();
+      return true;
+    } catch (java.util.concurrent.TimeoutException slow) {
+      return false;
+    } catch (java.util.concurrent.ExecutionException failed) {
+      return true;
+    }
+  }
+
+  /** Ends a leader's flight, if this request led one: the requests waiting on it go on. */
+  private static void land(Object ticket) {
+    if (ticket instanceof SingleFlight.Leader leader) {
+      leader.complete(null);
     }
   }
 

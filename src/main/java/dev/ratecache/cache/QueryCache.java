@@ -14,9 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -64,7 +62,7 @@ public final class QueryCache implements AutoCloseable {
   private final CacheTtl ttls;
   private final ThrottledLog throttled;
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
-  private final Map<String, CompletableFuture<Object>> inFlight = new ConcurrentHashMap<>();
+  private final SingleFlight flights;
   private final AutoCloseable healthRegistration;
   private final NearCache near;
 
@@ -93,6 +91,9 @@ public final class QueryCache implements AutoCloseable {
         : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0, 0));
     long nearBytes = b.nearMaxBytes > 0 ? b.nearMaxBytes
         : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 16L << 20, 1024);
+    Duration loadWait = b.loadWait != null ? b.loadWait
+        : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
+    this.flights = new SingleFlight(loadWait, 100_000);
     this.near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.healthRegistration = connector.health().onTransition(t -> {
@@ -101,6 +102,12 @@ public final class QueryCache implements AutoCloseable {
       }
     });
   }
+
+  /**
+   * The longest a caller waits for another caller's load of the same key, in milliseconds
+   * (default 5000); after it, the caller loads for itself.
+   */
+  public static final String LOAD_WAIT_SETTING = "CACHE_LOAD_WAIT_MS";
 
   /** The setting that turns the near cache on: its TTL in milliseconds (0, the default, is off). */
   public static final String NEAR_TTL_SETTING = "CACHE_NEAR_TTL_MS";
@@ -439,32 +446,46 @@ public final class QueryCache implements AutoCloseable {
     if (cached != null) {
       return cached;
     }
-    CompletableFuture<Object> mine = new CompletableFuture<>();
-    CompletableFuture<Object> running = inFlight.putIfAbsent(key, mine);
-    if (running != null) {
+    SingleFlight.Ticket ticket = flights.begin(key);
+    if (ticket instanceof SingleFlight.Follower follower) {
       try {
-        return (T) running.join();
-      } catch (CompletionException e) {
+        return (T) follower.await();
+      } catch (java.util.concurrent.ExecutionException e) {
         throw e.getCause() instanceof RuntimeException r ? r : new LoadException(key, e.getCause());
+      } catch (java.util.concurrent.TimeoutException slowLeader) {
+        // The other load is slow or hung: load for ourselves rather than wait on it for ever.
+        return loadAndPut(key, ttl, loader);
       }
     }
+    SingleFlight.Leader leader = (SingleFlight.Leader) ticket;
     try {
-      T loaded = loader.load();
-      if (loaded != null) {
-        put(key, loaded, ttl);
-      }
-      mine.complete(loaded);
+      T loaded = loadAndPut(key, ttl, loader);
+      leader.complete(loaded);
       return loaded;
+    } catch (RuntimeException | Error e) {
+      leader.fail(e);
+      throw e;
+    }
+  }
+
+  private <T> T loadAndPut(String key, Duration ttl, Loader<? extends T> loader) {
+    T loaded;
+    try {
+      loaded = loader.load();
     } catch (RuntimeException e) {
-      mine.completeExceptionally(e);
       throw e;
     } catch (Exception e) {
-      LoadException wrapped = new LoadException(key, e);
-      mine.completeExceptionally(wrapped);
-      throw wrapped;
-    } finally {
-      inFlight.remove(key, mine);
+      throw new LoadException(key, e);
     }
+    if (loaded != null) {
+      put(key, loaded, ttl);
+    }
+    return loaded;
+  }
+
+  /** One load per key at a time, for the JAX-RS feature's cold requests. */
+  SingleFlight flights() {
+    return flights;
   }
 
   /** Runs {@code op} on Redis if it is up, else (or if it fails) on the memory store. */
@@ -507,8 +528,23 @@ public final class QueryCache implements AutoCloseable {
     private Duration nearTtl;
     private long nearMaxBytes;
     private Function<String, String> env = System::getenv;
+    private Duration loadWait;
 
     private Builder() {}
+
+    /**
+     * The longest a caller waits for another caller's load of the same key ({@code getOrLoad},
+     * and cold {@code @CachedQuery} requests); after it, the caller loads for itself, so a hung
+     * loader delays others by this much at most. Default {@code CACHE_LOAD_WAIT_MS}, else 5 s.
+     */
+    public Builder loadWait(Duration wait) {
+      if (wait == null || wait.isNegative() || wait.isZero()) {
+        throw new dev.ratecache.ConfigurationException(LOAD_WAIT_SETTING,
+            "must be positive, got " + wait);
+      }
+      this.loadWait = wait;
+      return this;
+    }
 
     /**
      * Keeps copies of entries read from Redis in this instance's memory for up to {@code ttl},

@@ -23,6 +23,7 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.SecurityContext;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -219,6 +220,25 @@ class CachedQueryFeatureIT {
     @CachedQuery("query:user:email:{email}")
     public String get(@QueryParam("mail") String mail) {
       return "";
+    }
+  }
+
+  /** A slow query: the first call of each key blocks until the test releases it. */
+  @Path("/slow")
+  @Produces(MediaType.APPLICATION_JSON)
+  public static class Slow {
+    static final Map<String, java.util.concurrent.CountDownLatch> GATES =
+        new ConcurrentHashMap<>();
+
+    @GET
+    @Path("{id}")
+    @CachedQuery(value = "query:chat:slow:{id}", shared = true)
+    public Map<String, String> get(@PathParam("id") String id) throws InterruptedException {
+      int call = CALLS.computeIfAbsent("slow:" + id, k -> new AtomicInteger()).incrementAndGet();
+      if (call == 1) {
+        GATES.computeIfAbsent(id, k -> new java.util.concurrent.CountDownLatch(1)).await();
+      }
+      return Map.of("id", id, "call", String.valueOf(call));
     }
   }
 
@@ -541,6 +561,68 @@ class CachedQueryFeatureIT {
     assertThatThrownBy(() -> JettyApp.start(context(Broken.class)).close())
         .hasStackTraceContaining("unknown variable {email}")
         .hasStackTraceContaining(Broken.class.getName() + ".get");
+  }
+
+  private JettyApp slowApp(Duration loadWait, AtomicInteger arrived) throws Exception {
+    QueryCache slowCache = QueryCache.builder().connector(connector).loadWait(loadWait).build();
+    ResourceConfig config = new ResourceConfig(Slow.class).register(JacksonFeature.class)
+        .register(new CachedQueryFeature(slowCache));
+    ServletContextHandler context = new ServletContextHandler("/");
+    context.addFilter(new FilterHolder((req, res, chain) -> {
+      arrived.incrementAndGet();
+      chain.doFilter(req, res);
+    }), "/*", EnumSet.of(DispatcherType.REQUEST));
+    ServletHolder jersey = new ServletHolder(new ServletContainer(config));
+    jersey.setInitOrder(1);
+    context.addServlet(jersey, "/*");
+    return JettyApp.start(context);
+  }
+
+  @Test
+  void twentyConcurrentColdRequestsRunTheMethodOnce() throws Exception {
+    AtomicInteger arrived = new AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+        .newFixedThreadPool(20);
+    try (JettyApp slow = slowApp(Duration.ofSeconds(60), arrived)) {
+      List<java.util.concurrent.Future<HttpResponse<String>>> replies = new java.util.ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        replies.add(pool.submit(() -> slow.send("GET", "/slow/a")));
+      }
+      dev.ratecache.testing.Await.until("all 20 requests arrived and one runs the method",
+          () -> arrived.get() == 20 && calls("slow:a") == 1);
+      Slow.GATES.computeIfAbsent("a", k -> new java.util.concurrent.CountDownLatch(1))
+          .countDown();
+      for (var reply : replies) {
+        HttpResponse<String> r = reply.get(30, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).contains("\"call\":\"1\"");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(calls("slow:a")).as("the method ran once for 20 cold requests").isEqualTo(1);
+  }
+
+  @Test
+  void aHungLoaderDelaysLaterCallersByTheLoadWaitAtMost() throws Exception {
+    AtomicInteger arrived = new AtomicInteger();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+        .newSingleThreadExecutor();
+    try (JettyApp slow = slowApp(Duration.ofMillis(300), arrived)) {
+      var hung = pool.submit(() -> slow.send("GET", "/slow/h"));
+      dev.ratecache.testing.Await.until("the first call hangs", () -> calls("slow:h") == 1);
+      long start = System.nanoTime();
+      HttpResponse<String> later = slow.send("GET", "/slow/h");
+      assertThat(later.statusCode()).isEqualTo(200);
+      assertThat(later.body()).as("it ran the method itself").contains("\"call\":\"2\"");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("it waited for the hung load first").isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      assertThat(hung.isDone()).as("the first is still hung").isFalse();
+      Slow.GATES.get("h").countDown();
+      assertThat(hung.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test

@@ -215,6 +215,33 @@ class QueryCacheIT {
   }
 
   @Test
+  void aHungLoaderDelaysOtherCallersByTheLoadWaitAtMost() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch loading = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (QueryCache waiting = QueryCache.builder().connector(connector)
+        .loadWait(Duration.ofMillis(200)).build()) {
+      Future<String> hung = pool.submit(() -> waiting.getOrLoad("query:user:email:hung",
+          String.class, () -> {
+            loading.countDown();
+            release.await();
+            return "late";
+          }));
+      assertThat(loading.await(10, TimeUnit.SECONDS)).isTrue();
+      long start = System.nanoTime();
+      String mine = waiting.getOrLoad("query:user:email:hung", String.class, () -> "mine");
+      assertThat(mine).as("loaded for itself once the wait ran out").isEqualTo("mine");
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThanOrEqualTo(Duration.ofMillis(200));
+      assertThat(hung.isDone()).isFalse();
+      release.countDown();
+      assertThat(hung.get(10, TimeUnit.SECONDS)).isEqualTo("late");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
   void memoryWrittenDuringAnOutageDoesNotOutliveIt() throws Exception {
     redis.kill();
     for (int i = 0; i < 3; i++) {
