@@ -226,7 +226,7 @@ public final class RedisConnector implements AutoCloseable {
       String reason = "slow call: " + TimeUnit.NANOSECONDS.toMillis(took) + " ms (threshold "
           + settings.slowCallThreshold().toMillis() + " ms)";
       if (!health.recordFailure(reason)) {
-        throttled.warn("Redis " + name + " " + reason, null);
+        throttled.warn("slow call", "Redis " + name + " " + reason, null);
       }
     } else {
       health.recordSuccess();
@@ -508,15 +508,22 @@ public final class RedisConnector implements AutoCloseable {
     return p;
   }
 
-  /** The probe: creates the client if needed, drops stale idle connections, then checks. */
+  /** The key the probe writes and deletes; in the library's own namespace. */
+  static final String PROBE_KEY = "ratecache:probe";
+
+  /**
+   * The probe: creates the client if needed, drops stale idle connections, then checks what the
+   * features need, a write (a {@code PING} also succeeds on a replica or a server out of memory,
+   * which refuse every write: probing with it switched such a server UP and DOWN again and again).
+   */
   private void probe() {
     Client c = client();
     clearIdleConnections(c.provider());
     if (c.provider() instanceof ClusterConnectionProvider cluster) {
       probeCluster(cluster);
-    } else {
-      c.jedis().ping();
     }
+    c.jedis().psetex(PROBE_KEY, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
+    c.jedis().del(PROBE_KEY); // and gone again: a probe leaves nothing behind
   }
 
   /** Asks the first reachable node whether the cluster can serve every slot. */
@@ -619,8 +626,8 @@ public final class RedisConnector implements AutoCloseable {
         String m = String.valueOf(t.getMessage());
         // Replies that mean "this server cannot serve you now", not "your command is wrong".
         if (m.startsWith("LOADING") || m.startsWith("MASTERDOWN") || m.startsWith("TRYAGAIN")
-            || m.startsWith("READONLY") || m.startsWith("NOAUTH") || m.startsWith("WRONGPASS")
-            || m.startsWith("CLUSTERDOWN")) {
+            || m.startsWith("NOAUTH") || m.startsWith("WRONGPASS")
+            || m.startsWith("CLUSTERDOWN") || refusesWrites(m)) {
           return Failure.UNAVAILABLE;
         }
         return Failure.REDIS_ERROR;
@@ -631,6 +638,18 @@ public final class RedisConnector implements AutoCloseable {
       }
     }
     return Failure.NOT_REDIS;
+  }
+
+  /**
+   * Replies of a server that answers but refuses every write: a replica ({@code READONLY}), out
+   * of memory under {@code noeviction} ({@code OOM}), a failed background save with {@code
+   * stop-writes-on-bgsave-error} ({@code MISCONF}), too few replicas for {@code
+   * min-replicas-to-write} ({@code NOREPLICAS}). Every feature writes, so such a server counts as
+   * unavailable until the probe's own write succeeds.
+   */
+  static boolean refusesWrites(String reply) {
+    return reply.startsWith("READONLY") || reply.startsWith("OOM")
+        || reply.startsWith("MISCONF") || reply.startsWith("NOREPLICAS");
   }
 
   /** One line about a failure: its type and message, and the root cause's if different. */

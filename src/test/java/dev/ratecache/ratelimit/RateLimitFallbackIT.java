@@ -195,4 +195,67 @@ class RateLimitFallbackIT {
         .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).trim()))
         .findFirst().orElseThrow();
   }
+
+  @Test
+  void aServerThatRefusesWritesIsOneSteadyOutageNotAFlapping() throws Exception {
+    List<RedisHealth.Transition> transitions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    connector.health().onTransition(transitions::add);
+    java.util.concurrent.ConcurrentHashMap<Integer, java.util.concurrent.atomic.LongAdder>
+        statuses = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    List<java.util.concurrent.Future<?>> load = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      int thread = t;
+      load.add(pool.submit(() -> {
+        for (int n = 0; n < 100_000 && !stop.get(); n++) {
+          // 200 clients a thread: fresh buckets keep being charged, and some reach their limit.
+          int status = post("/api/chat", "load" + thread + "-" + (n % 200));
+          statuses.computeIfAbsent(status, k -> new java.util.concurrent.atomic.LongAdder())
+              .increment();
+        }
+        return null;
+      }));
+    }
+    try {
+      dev.ratecache.testing.Await.until("load on Redis", () -> limiter.stats().profiles()
+          .get("chat").allowed() > 20);
+      // The server becomes a replica (of nobody reachable): it answers, reads work, every
+      // write is refused with READONLY.
+      int nowhere = dev.ratecache.testing.Ports.free();
+      redis.withClient(j -> j.replicaof("127.0.0.1", nowhere));
+      dev.ratecache.testing.Await.until("Redis known unusable",
+          () -> !connector.isAvailable());
+      long probesAtDown = connector.health().snapshot().probeAttempts();
+      dev.ratecache.testing.Await.until("several probes while read-only",
+          Duration.ofSeconds(10),
+          () -> connector.health().snapshot().probeAttempts() >= probesAtDown + 5);
+      assertThat(connector.isAvailable()).as("a PING answers, but writes do not: still down")
+          .isFalse();
+      assertThat(connector.health().snapshot().lastError()).contains("READONLY");
+      int admitted = 0;
+      for (int i = 0; i < 25; i++) {
+        admitted += post("/api/chat", "steady") == 200 ? 1 : 0;
+      }
+      assertThat(admitted).as("the limit holds on the fallback (20/min)").isEqualTo(20);
+      long fallbackBefore = limiter.stats().profiles().get("chat").fallback();
+      dev.ratecache.testing.Await.until("decisions on the local fallback",
+          () -> limiter.stats().profiles().get("chat").fallback() > fallbackBefore + 50);
+      redis.withClient(j -> j.replicaofNoOne());
+      dev.ratecache.testing.Await.until("Redis usable again", Duration.ofSeconds(10),
+          connector::isAvailable);
+    } finally {
+      stop.set(true);
+      pool.shutdown();
+      for (var f : load) {
+        f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+      redis.withClient(j -> j.replicaofNoOne());
+    }
+    assertThat(transitions).extracting(RedisHealth.Transition::to)
+        .as("one outage, one recovery").containsExactly(RedisHealth.State.DOWN,
+            RedisHealth.State.UP);
+    assertThat(statuses.keySet()).as("only admissions and rejections, no 5xx")
+        .isSubsetOf(200, 429);
+  }
 }
