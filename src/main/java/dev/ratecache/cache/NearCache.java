@@ -111,6 +111,12 @@ final class NearCache implements AutoCloseable {
       entries.invalidateAll(java.util.Arrays.asList(argument.split("\n")));
     } else if (RedisEvents.PATTERN.equals(kind)) {
       forgetMatching(argument);
+    } else if (RedisEvents.GENERATION.equals(kind)) {
+      // A namespace's entries were invalidated (argument: namespace, new line, generation).
+      int nl = argument.lastIndexOf('\n');
+      String namespace = nl < 0 ? argument : argument.substring(0, nl);
+      invalidations.incrementAndGet();
+      entries.asMap().keySet().removeIf(k -> k.startsWith(namespace));
     }
   }
 

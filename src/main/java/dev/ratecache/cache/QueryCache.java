@@ -2,7 +2,9 @@ package dev.ratecache.cache;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
+import dev.ratecache.redis.GlobPattern;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
 import dev.ratecache.redis.ThrottledLog;
@@ -221,22 +223,37 @@ public final class QueryCache implements AutoCloseable {
   }
 
   /**
-   * Removes every key matching a Redis glob pattern, such as {@link CacheKeys#USER_PATTERN}, from
-   * every Redis master (by {@code SCAN} and {@code UNLINK} in batches) and from the memory store.
+   * Invalidates every entry whose key matches a Redis glob pattern, such as {@link
+   * CacheKeys#USER_PATTERN}, for every instance, at once and in O(1): the pattern's namespace
+   * (its literal start, {@code query:user:}) gets a new generation, one {@code HINCRBY}, and
+   * every entry written before reads as a miss until its TTL removes it (see {@link
+   * Generations}); no keyspace scan runs on the caller's thread. The memory store and near
+   * copies are cleared of matching keys. Keys that are not read through this cache
+   * ({@code rate_limit:}, {@code ratecache:}) are removed outright, by a sweep.
    *
-   * @return how many keys were removed from Redis and memory together
+   * @return how many keys were removed outright (from memory, and any {@code rate_limit:} or
+   *     {@code ratecache:} keys); invalidated Redis entries are not counted
    * @throws IllegalArgumentException if the pattern is empty
    */
   public long invalidateMatching(String pattern) {
     if (pattern == null || pattern.isEmpty()) {
       throw new IllegalArgumentException("pattern must not be empty");
     }
-    long fromMemory = memory.deleteMatching(pattern);
-    Long fromRedis = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
+    long removed = memory.deleteMatching(pattern);
+    if (redis != null) {
+      redis.generations().invalidate(pattern);
+      if (GlobPattern.mayMatchPrefix(pattern, "rate_limit:")
+          || GlobPattern.mayMatchPrefix(pattern, "ratecache:")) {
+        Long swept = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
+        removed += swept == null ? 0 : swept; // the sweep tells every instance itself
+      } else {
+        connector.events().publish(RedisEvents.PATTERN, pattern); // near copies, everywhere
+      }
+    }
     if (near != null) {
       near.changedMatching(pattern);
     }
-    return fromMemory + (fromRedis == null ? 0 : fromRedis);
+    return removed;
   }
 
   // ------------------------------------------------------------------ introspection
@@ -272,6 +289,9 @@ public final class QueryCache implements AutoCloseable {
   /** Releases the Redis client if this cache created it. */
   @Override
   public void close() {
+    if (redis != null) {
+      redis.generations().close();
+    }
     try {
       healthRegistration.close();
     } catch (Exception e) {

@@ -12,26 +12,35 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.params.SetParams;
 
 /**
- * Cached JSON in Redis: {@code SET … PX} with the entry's TTL; batches pipelined in one round trip
- * per node (grouped by slot owner on a Cluster); pattern invalidation by {@code SCAN MATCH COUNT}
- * and {@code UNLINK} in batches on every master (never {@code KEYS}, so Redis keeps serving other
- * clients during a large invalidation). Thread-safe.
+ * Cached JSON in Redis: {@code SET … PX} with the entry's TTL, stamped with its namespaces'
+ * {@link Generations} so that a pattern invalidation is one {@code HINCRBY}; batches pipelined in
+ * one round trip per node (grouped by slot owner on a Cluster). {@link #deleteMatching} still
+ * removes keys physically, by {@code SCAN MATCH COUNT} and {@code UNLINK} in batches on every
+ * master, for operators' clears (never on a request). Thread-safe.
  */
 final class RedisCacheStore implements CacheStore {
   private final RedisConnector connector;
+  private final Generations generations;
 
   RedisCacheStore(RedisConnector connector) {
     this.connector = connector;
+    this.generations = new Generations(connector);
+  }
+
+  /** The namespace generations stamped into and checked against every entry. */
+  Generations generations() {
+    return generations;
   }
 
   @Override
   public String get(String key) {
-    return connector.execute(j -> j.get(key));
+    return generations.unwrap(key, connector.execute(j -> j.get(key)));
   }
 
   @Override
   public void put(String key, String value, Duration ttl) {
-    connector.run(j -> j.set(key, value, SetParams.setParams().px(ttl.toMillis())));
+    String stored = generations.wrap(key, value);
+    connector.run(j -> j.set(key, stored, SetParams.setParams().px(ttl.toMillis())));
   }
 
   @Override
@@ -41,7 +50,7 @@ final class RedisCacheStore implements CacheStore {
         connector.pipelined(p -> ordered.stream().map(p::get).toList());
     Map<String, String> found = new LinkedHashMap<>();
     for (int i = 0; i < ordered.size(); i++) {
-      String v = responses.get(i).get();
+      String v = generations.unwrap(ordered.get(i), responses.get(i).get());
       if (v != null) {
         found.put(ordered.get(i), v);
       }
@@ -52,8 +61,10 @@ final class RedisCacheStore implements CacheStore {
   @Override
   public void putAll(Map<String, String> entries, Duration ttl) {
     SetParams px = SetParams.setParams().px(ttl.toMillis());
+    Map<String, String> stored = new LinkedHashMap<>();
+    entries.forEach((k, v) -> stored.put(k, generations.wrap(k, v)));
     connector.pipelined(p -> {
-      entries.forEach((k, v) -> p.set(k, v, px));
+      stored.forEach((k, v) -> p.set(k, v, px));
       return null;
     });
   }
@@ -64,8 +75,9 @@ final class RedisCacheStore implements CacheStore {
    */
   void putVariant(String index, String key, String value, Duration ttl) {
     SetParams px = SetParams.setParams().px(ttl.toMillis());
+    String stored = generations.wrap(key, value);
     connector.pipelined(p -> {
-      p.set(key, value, px);
+      p.set(key, stored, px);
       p.sadd(index, key);
       p.pexpire(index, ttl.toMillis() + 60_000);
       return null;

@@ -155,8 +155,10 @@ public final class Operations implements AutoCloseable {
     List<String> patterns = pattern == null ? OWNED_PATTERNS : List.of(pattern);
     long removed = 0;
     for (String p : patterns) {
-      removed += cache != null ? cache.invalidateMatching(p)
-          : KeySweep.unlink(connector, p, progress);
+      removed += KeySweep.unlink(connector, p, progress); // gone from Redis, counted
+      if (cache != null) {
+        cache.invalidateMatching(p); // and invalid everywhere at once, memory copies dropped
+      }
     }
     return removed;
   }

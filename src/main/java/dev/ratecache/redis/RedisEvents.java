@@ -37,6 +37,11 @@ public final class RedisEvents implements AutoCloseable {
   public static final String KEYS = "keys";
   /** Kind of event: the argument is a glob pattern whose keys were removed. */
   public static final String PATTERN = "pattern";
+  /**
+   * Kind of event: the argument is a cache namespace and its new generation, on two lines; every
+   * entry of the namespace written before it is invalid.
+   */
+  public static final String GENERATION = "generation";
 
   /**
    * Receives the events of every instance: those of others over the subscription (on its

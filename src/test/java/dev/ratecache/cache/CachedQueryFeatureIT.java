@@ -421,16 +421,56 @@ class CachedQueryFeatureIT {
   void aSuccessfulUpdateInvalidatesByPatternAndTheNextReadSeesIt() throws Exception {
     app.send("GET", "/api/users/alice@example.com");
     redis.withClient(j -> j.set("query:chat:id:1", "keep"));
+    long scans = redis.commandCalls("scan");
     HttpResponse<String> put = app.sendBody("PUT", "/api/users/alice@example.com",
         "{\"name\":\"Alicia\"}", "Content-Type", "application/json");
     assertThat(put.statusCode()).isEqualTo(200);
-    assertThat(redis.<Boolean>withClient(j -> j.exists("query:user:email:alice@example.com")))
-        .isFalse();
+    assertThat(redis.commandCalls("scan")).as("no keyspace scan on the request").isEqualTo(scans);
     assertThat(redis.<String>withClient(j -> j.get("query:chat:id:1"))).isEqualTo("keep");
     HttpResponse<String> after = app.send("GET", "/api/users/alice@example.com");
     assertThat(after.headers().firstValue("X-Cache")).hasValue("MISS");
     assertThat(after.body()).contains("Alicia");
     assertThat(calls("user")).isEqualTo(2);
+  }
+
+  @Test
+  void aBurstOfPatternInvalidationsOverABigKeyspaceCostsRedisNothingBig() throws Exception {
+    redis.withClient(j -> j.sendCommand(() -> "DEBUG".getBytes(StandardCharsets.US_ASCII),
+        "POPULATE", "300000", "unrelated"));
+    List<String> emails = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      emails.add("user" + i + "@example.com");
+      app.send("GET", "/api/users/" + emails.get(i));
+    }
+    List<dev.ratecache.redis.RedisHealth.Transition> transitions =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    connector.health().onTransition(transitions::add);
+    long scans = redis.commandCalls("scan");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+        .newFixedThreadPool(50);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<String>>> puts = new java.util.ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        String email = emails.get(i % emails.size());
+        puts.add(pool.submit(() -> app.sendBody("PUT", "/api/users/" + email,
+            "{\"name\":\"N\"}", "Content-Type", "application/json")));
+      }
+      for (var put : puts) {
+        assertThat(put.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(transitions).as("Redis never marked down").isEmpty();
+    assertThat(cache.stats().total().errors()).as("no failed call, no exhausted pool").isZero();
+    assertThat(cache.stats().total().fallback()).isZero();
+    assertThat(redis.commandCalls("scan")).as("no keyspace scan").isEqualTo(scans);
+    int before = calls("user");
+    for (String email : emails) {
+      assertThat(app.send("GET", "/api/users/" + email).headers().firstValue("X-Cache"))
+          .as("%s was invalidated", email).hasValue("MISS");
+    }
+    assertThat(calls("user")).isEqualTo(before + emails.size());
   }
 
   @Test

@@ -202,7 +202,9 @@ class OperationsIT {
     assertThat(redis.<String>withClient(j -> j.get("app:session:42"))).isEqualTo("s");
     assertThat(redis.<String>withClient(j -> j.get("billing:invoice:7"))).isEqualTo("i");
     assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("*")))
-        .containsExactlyInAnyOrder("app:session:42", "billing:invoice:7");
+        .as("the foreign keys, and the cache's generation table")
+        .containsExactlyInAnyOrder("app:session:42", "billing:invoice:7",
+            "ratecache:generations");
   }
 
   @Test
