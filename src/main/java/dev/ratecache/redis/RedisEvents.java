@@ -116,6 +116,14 @@ public final class RedisEvents implements AutoCloseable {
     return live ? "live" : "resubscribing";
   }
 
+  /**
+   * When the subscription last heard from Redis (its confirmation or a reply to its {@code PING}),
+   * on the connector's clock; {@link java.time.Instant#EPOCH} if never.
+   */
+  public java.time.Instant lastHeard() {
+    return java.time.Instant.ofEpochMilli(lastPongMillis);
+  }
+
   /** Advances whenever the subscription is lost or re-established. */
   public long epoch() {
     return epoch.get();
