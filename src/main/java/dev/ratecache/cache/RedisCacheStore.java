@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * Cached JSON in Redis: {@code SET … PX} with the entry's TTL, stamped with its namespaces'
@@ -40,7 +39,9 @@ final class RedisCacheStore implements CacheStore {
   @Override
   public void put(String key, String value, Duration ttl) {
     String stored = generations.wrap(key, value);
-    connector.run(j -> j.set(key, stored, SetParams.setParams().px(ttl.toMillis())));
+    // PSETEX rather than SET … PX: SetParams.px changed its binary signature between Jedis 6
+    // and 7, and an application on Spring Boot's managed Jedis 6 must work too.
+    connector.run(j -> j.psetex(key, ttl.toMillis(), stored));
   }
 
   @Override
@@ -60,11 +61,11 @@ final class RedisCacheStore implements CacheStore {
 
   @Override
   public void putAll(Map<String, String> entries, Duration ttl) {
-    SetParams px = SetParams.setParams().px(ttl.toMillis());
+    long ms = ttl.toMillis();
     Map<String, String> stored = new LinkedHashMap<>();
     entries.forEach((k, v) -> stored.put(k, generations.wrap(k, v)));
     connector.pipelined(p -> {
-      stored.forEach((k, v) -> p.set(k, v, px));
+      stored.forEach((k, v) -> p.psetex(k, ms, v));
       return null;
     });
   }
@@ -74,10 +75,10 @@ final class RedisCacheStore implements CacheStore {
    * that outlives its newest member by a minute), in one round trip per node.
    */
   void putVariant(String index, String key, String value, Duration ttl) {
-    SetParams px = SetParams.setParams().px(ttl.toMillis());
+    long ms = ttl.toMillis();
     String stored = generations.wrap(key, value);
     connector.pipelined(p -> {
-      p.set(key, stored, px);
+      p.psetex(key, ms, stored);
       p.sadd(index, key);
       p.pexpire(index, ttl.toMillis() + 60_000);
       return null;

@@ -311,8 +311,11 @@ public final class RedisEvents implements AutoCloseable {
     Connection c = connection;
     if (reason != null && c != null) {
       try {
-        c.forceDisconnect();
-      } catch (java.io.IOException | RuntimeException ignored) {
+        // Broken first, so nothing returns it to a pool; then the socket goes (disconnect, not
+        // forceDisconnect, which Jedis 6, as Spring Boot manages it, does not have).
+        c.setBroken();
+        c.disconnect();
+      } catch (RuntimeException ignored) {
         // the reader sees the closed socket either way
       }
     }
