@@ -92,8 +92,25 @@ public final class RedisConnector implements AutoCloseable {
 
   private volatile AutoPipeline autoPipeline;
 
+  /**
+   * Says once per JVM, on standard error, that nothing will be logged when SLF4J has no provider
+   * (a WAR without one gets SLF4J's own NOP warning only, and then silence: outages included).
+   */
+  private static final java.util.concurrent.atomic.AtomicBoolean LOGGING_CHECKED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  static void checkLogging() {
+    if (LOGGING_CHECKED.compareAndSet(false, true)
+        && LoggerFactory.getILoggerFactory() instanceof org.slf4j.helpers.NOPLoggerFactory) {
+      System.err.println("ratecache: no SLF4J provider is on the classpath, so Redis outages,"
+          + " recoveries and errors will not be logged; add one (logback-classic,"
+          + " slf4j-simple, log4j-slf4j2-impl or slf4j-jdk14)");
+    }
+  }
+
   private RedisConnector(RedisSettings settings, Clock clock, ScheduledExecutorService scheduler,
       boolean sharedInstance) {
+    checkLogging();
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sharedInstance = sharedInstance;
