@@ -285,8 +285,13 @@ public final class RateLimiter implements AutoCloseable {
   }
 
   private RateLimitProfile match(String method, RequestView request) {
-    RateLimitProfile p = routes.match(method, request.path());
-    return p != null ? p : routes.match(method, request.rawPath());
+    String path = request.path();
+    RateLimitProfile p = routes.match(method, path);
+    if (p != null) {
+      return p;
+    }
+    String raw = request.rawPath();
+    return raw.equals(path) ? null : routes.match(method, raw);
   }
 
   /**
