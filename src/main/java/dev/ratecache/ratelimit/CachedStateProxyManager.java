@@ -85,6 +85,19 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
         .build();
   }
 
+  /** Set while a status read runs on this thread: buckets not remembered are read from Redis. */
+  private static final ThreadLocal<Boolean> READING = ThreadLocal.withInitial(() -> false);
+
+  /** Runs {@code read} (a status read, which swaps nothing) reading unremembered buckets. */
+  static <T> T readingFromRedis(java.util.function.Supplier<T> read) {
+    READING.set(true);
+    try {
+      return read.get();
+    } finally {
+      READING.set(false);
+    }
+  }
+
   /** Drops remembered states whose Redis key matches (after an operator reset them). */
   void forget(Predicate<String> redisKey) {
     forgets.incrementAndGet();
@@ -111,18 +124,25 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
     long mark = forgets.get();
     byte[] remembered = states.getIfPresent(key);
     return new CompareAndSwapOperation() {
-      /** What to start from: remembered, or what a failed swap found; null means read Redis. */
-      private Optional<byte[]> next = remembered == null ? null : Optional.of(remembered);
+      /**
+       * What to start from: the remembered state, or what a failed swap found; for a bucket this
+       * instance does not remember, "absent" (a new bucket). No GET is ever sent: if the bucket
+       * does exist after all, the swap that expects it absent fails and its script returns the
+       * state, from which Bucket4j computes again. A new key costs one script, an existing one
+       * this instance does not remember two.
+       */
+      private Optional<byte[]> next = Optional.ofNullable(remembered);
+      private boolean read = remembered != null;
 
       @Override
       public Optional<byte[]> getStateData(Optional<Long> timeoutNanos) {
-        Optional<byte[]> start = next;
-        next = null;
-        if (start != null) {
-          return start;
+        if (!read && READING.get()) {
+          // A status read must report what Redis holds, so it asks (no swap follows).
+          next = Optional.ofNullable(
+              pipeline.execute(redisKey, pipeline.commands().get(redisKey)));
         }
-        return Optional.ofNullable(
-            pipeline.execute(redisKey, pipeline.commands().get(redisKey)));
+        read = true;
+        return next;
       }
 
       @Override

@@ -100,7 +100,7 @@ final class RedisBucketStore implements BucketStore {
 
   @Override
   public Probe peek(String key, BucketConfiguration config) {
-    return connector.execute(jedis -> {
+    return connector.execute(jedis -> CachedStateProxyManager.readingFromRedis(() -> {
       ProxyManager<String> m = manager(jedis);
       forget(key); // a status read reports what Redis holds, not what this instance last wrote
       if (m.getProxyConfiguration(key).isEmpty()) {
@@ -110,7 +110,7 @@ final class RedisBucketStore implements BucketStore {
       long remaining = p.getRemainingTokens();
       return new Probe(false, remaining, p.getNanosToWaitForRefill(),
           RateLimiter.nanosToReset(config, remaining));
-    });
+    }));
   }
 
   private BucketProxy proxy(UnifiedJedis jedis, String key, BucketConfiguration config) {

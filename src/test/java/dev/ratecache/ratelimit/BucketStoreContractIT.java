@@ -183,6 +183,23 @@ class BucketStoreContractIT {
     }
 
     @Test
+    void aBucketThisInstanceDoesNotRememberCostsOneScriptIfNewAndTwoIfNot() {
+      store.tryConsume("c:warm", fivePerMinute); // the script is loaded
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:cold", fivePerMinute).remaining()).isEqualTo(4);
+      assertThat(calls("evalsha") + calls("eval")).as("a new key: one script").isEqualTo(1);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(1);
+
+      RedisBucketStore other = another(clock); // remembers nothing
+      redis.withClient(j -> j.configResetStat());
+      assertThat(other.tryConsume("c:cold", fivePerMinute).remaining()).isEqualTo(3);
+      assertThat(calls("evalsha") + calls("eval"))
+          .as("a key that exists: the swap that finds it, then the one that counts")
+          .isEqualTo(2);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(2);
+    }
+
+    @Test
     void anotherInstancesWritesAreSeenThroughTheFailedSwapWithoutAGet() {
       RedisBucketStore other = another(clock);
       store.tryConsume("c:t", fivePerMinute);
