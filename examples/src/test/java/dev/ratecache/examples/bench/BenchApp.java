@@ -116,6 +116,7 @@ final class BenchApp implements AutoCloseable {
       }
     };
     context.addServlet(new ServletHolder(ok), "/plain");
+    context.addServlet(new ServletHolder(floor(connector)), "/floor");
     context.addServlet(new ServletHolder(ok), "/guarded");
     context.addServlet(new ServletHolder(ok), "/guarded1");
     context.addServlet(new ServletHolder(ok), "/tight");
@@ -181,5 +182,23 @@ final class BenchApp implements AutoCloseable {
     oneTrip.close();
     limiter.close();
     connector.close();
+  }
+
+  /**
+   * The floor: no limiter, one plain {@code GET} of the client's key per request through the
+   * library's own connector, the least any Redis-backed decision can cost.
+   */
+  private static HttpServlet floor(RedisConnector connector) {
+    return new HttpServlet() {
+      @Override
+      protected void service(HttpServletRequest request, HttpServletResponse response)
+          throws IOException {
+        String key = request.getHeader("X-API-Key");
+        String k = "floor:" + (key == null ? "none" : key);
+        connector.execute(j -> j.get(k));
+        response.setStatus(200);
+        response.getWriter().write("ok");
+      }
+    };
   }
 }

@@ -61,7 +61,7 @@ public final class LoadBenchmark {
     int connections = Integer.parseInt(opts.getOrDefault("connections", "16"));
     int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
     LoadDriver driver = LoadDriver.pick(threads, connections);
-    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGH"))
+    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKL"))
         .run();
     System.exit(0);
   }
@@ -82,7 +82,7 @@ public final class LoadBenchmark {
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
       // baseline is not measured on a colder JVM than the scenarios compared with it.
       for (String path : List.of("/plain", "/guarded", "/guarded1", "/tight", "/api/item/1",
-          "/api/uncached/1", "/near/item/1", "/api/constant/1")) {
+          "/api/uncached/1", "/near/item/1", "/api/constant/1", "/floor")) {
         for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
           driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
         }
@@ -97,6 +97,16 @@ public final class LoadBenchmark {
           redis, true));
       rows.add(measure("C1", "C, one-round-trip bucket protocol", base + "/guarded1",
           Keys.TEN_THOUSAND, redis, true));
+      rows.add(measure("K", "guarded, Redis, cold keys (of 10,000,000)", base + "/guarded",
+          Keys.COLD, redis, true));
+      rows.add(measure("K1", "K, one-round-trip bucket protocol", base + "/guarded1",
+          Keys.COLD, redis, true));
+      rows.add(measure("LB", "floor: one plain GET, one hot key", base + "/floor", Keys.ONE,
+          redis, true));
+      rows.add(measure("LC", "floor: one plain GET, 10,000 keys", base + "/floor",
+          Keys.TEN_THOUSAND, redis, true));
+      rows.add(measure("LK", "floor: one plain GET, cold keys", base + "/floor", Keys.COLD,
+          redis, true));
       rows.add(measure("D", "guarded, one client over its limit", base + "/tight", Keys.ONE,
           redis, true));
       rows.add(measure("F0", "JAX-RS endpoint, same JSON, no cache", base + "/api/constant/1",
@@ -223,10 +233,13 @@ public final class LoadBenchmark {
     rows.stream().filter(java.util.Objects::nonNull).forEach(r -> byId.put(r.id(), r));
     Row a = byId.get("A");
     Row g = byId.get("G");
-    out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | target | met"
-        + " | Redis cmds/req (commandstats) | round trips/req | Redis CPU µs/req | note |%n"
-        + "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|%n");
-    for (String id : List.of("A", "B", "B1", "C", "C1", "D", "E", "F0", "F", "F2", "G", "H")) {
+    out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | vs floor"
+        + " | target | met | Redis cmds/req (commandstats) | round trips/req | Redis CPU µs/req"
+        + " | note |%n|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|%n");
+    Map<String, String> floorOf = Map.of("B", "LB", "B1", "LB", "C", "LC", "C1", "LC",
+        "K", "LK", "K1", "LK");
+    for (String id : List.of("A", "B", "B1", "LB", "C", "C1", "LC", "K", "K1", "LK", "D", "E",
+        "F0", "F", "F2", "G", "H")) {
       Row r = byId.get(id);
       if (r == null || (id.startsWith("F") && g == null)) {
         continue;
@@ -242,6 +255,12 @@ public final class LoadBenchmark {
         case "C", "C1" -> {
           target = "≥ 0.5; ≤ 2 cmds/req";
           met = yes(ratio >= 0.5) + ", " + yes(r.roundTripsPerRequest() <= 2);
+        }
+        case "K", "K1" -> {
+          Row floor = byId.get("LK");
+          double vs = floor == null ? 0 : r.median().perSecond() / floor.median().perSecond();
+          target = "≥ 0.9 of floor; ≤ 1 round trip";
+          met = yes(vs >= 0.9) + ", " + yes(r.roundTripsPerRequest() <= 1.0);
         }
         case "D", "E" -> {
           target = "≥ 0.9";
@@ -267,10 +286,14 @@ public final class LoadBenchmark {
         }
         default -> { }
       }
+      Row floor = floorOf.containsKey(id) ? byId.get(floorOf.get(id)) : null;
+      String vsFloor = floor == null ? "" : String.format(Locale.ROOT, "%.2f",
+          r.median().perSecond() / floor.median().perSecond());
       out.printf(Locale.ROOT,
-          "| %s %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %s |%n",
+          "| %s %s | %s | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s |%n",
           id, r.name(), LoadDriver.perSecond(r.median().perSecond()), r.median().p50Millis(),
-          r.median().p99Millis(), ratio, target, met, decimal(r.redisCommandsPerRequest()),
+          r.median().p99Millis(), ratio, vsFloor, target, met,
+          decimal(r.redisCommandsPerRequest()),
           decimal(r.roundTripsPerRequest()), r.redisCpuMicrosPerRequest() < 0 ? ""
               : String.format(Locale.ROOT, "%.1f", r.redisCpuMicrosPerRequest()), r.note());
     }

@@ -40,7 +40,12 @@ interface LoadDriver {
     /** Every request sends {@code X-API-Key: hot}. */
     ONE,
     /** Requests rotate over 10,000 distinct API keys. */
-    TEN_THOUSAND
+    TEN_THOUSAND,
+    /**
+     * Each request picks a key at random from 10,000,000: cold keys, as a public API sees them
+     * (a bucket this instance has not touched lately, usually one that does not exist yet).
+     */
+    COLD
   }
 
   String name();
@@ -92,6 +97,15 @@ interface LoadDriver {
       Path script = null;
       if (keys == Keys.ONE) {
         cmd.addAll(List.of("-H", "X-API-Key: hot"));
+      } else if (keys == Keys.COLD) {
+        script = Files.createTempFile("wrk-keys", ".lua");
+        Files.writeString(script, """
+            math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+            request = function()
+              return wrk.format(nil, nil, {["X-API-Key"] = "c" .. math.random(10000000)})
+            end
+            """);
+        cmd.addAll(List.of("-s", script.toString()));
       } else if (keys == Keys.TEN_THOUSAND) {
         script = Files.createTempFile("wrk-keys", ".lua");
         Files.writeString(script, """
@@ -188,6 +202,9 @@ interface LoadDriver {
               b.header("X-API-Key", "hot");
             } else if (keys == Keys.TEN_THOUSAND) {
               b.header("X-API-Key", "k" + (counter.incrementAndGet() % 10_000));
+            } else if (keys == Keys.COLD) {
+              b.header("X-API-Key", "c" + java.util.concurrent.ThreadLocalRandom.current()
+                  .nextInt(1, 10_000_001));
             }
             long t0 = System.nanoTime();
             try {
