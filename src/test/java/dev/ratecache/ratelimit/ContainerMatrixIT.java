@@ -49,6 +49,7 @@ class ContainerMatrixIT {
 
   @BeforeEach
   void clean() {
+    redis.start(); // a no-op unless a test left it stopped
     redis.flushAll();
   }
 
@@ -254,6 +255,42 @@ class ContainerMatrixIT {
     assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("rate_limit:*")))
         .containsExactlyInAnyOrder("rate_limit:annotated:ip:203.0.113.1",
             "rate_limit:annotated:ip:203.0.113.2");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.EnumSource(Kind.class)
+  void aWebXmlApplicationLogsAnOutageAndTheRecoveryAndKeepsLimiting(Kind kind)
+      throws Exception {
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    System.setErr(new java.io.PrintStream(log, true, StandardCharsets.UTF_8)); // slf4j-simple
+    try {
+      deploy(kind, "/app");
+      assertThat(container.send("GET", "/app/reports/x").status()).isEqualTo(200);
+      redis.kill();
+      try {
+        dev.ratecache.testing.Await.until("the outage logged", java.time.Duration.ofSeconds(20),
+            () -> {
+              try {
+                int status = container.send("GET", "/app/reports/x").status();
+                assertThat(status).as("no 5xx during the outage").isIn(200, 429);
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+              return log.toString(StandardCharsets.UTF_8).contains("is unavailable");
+            });
+      } finally {
+        redis.start();
+      }
+      dev.ratecache.testing.Await.until("the recovery logged", java.time.Duration.ofSeconds(20),
+          () -> log.toString(StandardCharsets.UTF_8).contains("is available again"));
+    } finally {
+      System.setErr(stderr);
+    }
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("using the in-memory fallback").contains("using Redis");
+    assertThat(text.lines().filter(l -> l.contains("is unavailable")).count())
+        .as("one line for the outage, not one per request").isEqualTo(1);
   }
 
   @ParameterizedTest(name = "{0} at context \"{1}\"")
