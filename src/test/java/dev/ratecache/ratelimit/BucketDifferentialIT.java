@@ -33,6 +33,20 @@ class BucketDifferentialIT {
   @ParameterizedTest
   @EnumSource(RedisBucketProtocol.class)
   void redisBucketsDecideExactlyAsBucket4jsLocalBucket(RedisBucketProtocol protocol) {
+    differential(protocol, protocol);
+  }
+
+  /**
+   * A fleet half-way through a change of protocol: one instance on each, on the same buckets.
+   * Both protocols store Bucket4j's own state under the same key and swap it by comparison, so
+   * they read each other's writes exactly.
+   */
+  @org.junit.jupiter.api.Test
+  void aFleetMixingTheTwoProtocolsDecidesAsOneBucket() {
+    differential(RedisBucketProtocol.ONE_ROUND_TRIP, RedisBucketProtocol.BUCKET4J_JEDIS);
+  }
+
+  private static void differential(RedisBucketProtocol protocol, RedisBucketProtocol other) {
     redis.flushAll();
     // A clock late in this century: large nanosecond values, as real ones are.
     MutableClock clock = new MutableClock(Instant.parse("2093-06-01T12:00:00Z"));
@@ -42,7 +56,7 @@ class BucketDifferentialIT {
       // one local bucket does, whichever wrote last (remembered states, failed swaps included).
       RedisBucketStore[] instances = {
           new RedisBucketStore(connector, clock, 10_000, protocol),
-          new RedisBucketStore(otherConnector, clock, 10_000, protocol)};
+          new RedisBucketStore(otherConnector, clock, 10_000, other)};
       // Never evicted within a timeline (idle gaps are at most two days): Bucket4j's own bucket
       // carries its refill timeline across every gap, as the Redis state does.
       LocalBucketStore local = new LocalBucketStore(10_000, Duration.ofDays(3650), clock);
