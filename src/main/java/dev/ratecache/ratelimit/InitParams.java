@@ -41,7 +41,7 @@ import java.util.regex.Pattern;
  *   <tr><td>{@code headers}</td><td>draft</td><td>draft, legacy, both or none</td></tr>
  *   <tr><td>{@code case-insensitive}</td><td>true</td><td>fold case when matching paths</td></tr>
  *   <tr><td>{@code local-max-buckets}</td><td>100000</td><td>bound on in-memory buckets</td></tr>
- *   <tr><td>{@code redis-buckets}</td><td>bucket4j-jedis</td><td>or one-round-trip</td></tr>
+ *   <tr><td>{@code redis-buckets}</td><td>one-round-trip</td><td>or bucket4j-jedis</td></tr>
  *   <tr><td>{@code problem-type}</td><td>about:blank</td><td>problem+json type URI</td></tr>
  *   <tr><td>{@code REDIS_*} / {@code redis.*}</td><td>environment</td>
  *       <td>any Redis setting; overrides the environment</td></tr>

@@ -451,7 +451,7 @@ public final class RateLimiter implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private HeaderStyle headerStyle = HeaderStyle.DRAFT;
     private long localMaxBuckets = 100_000;
-    private RedisBucketProtocol redisBuckets = RedisBucketProtocol.BUCKET4J_JEDIS;
+    private RedisBucketProtocol redisBuckets = RedisBucketProtocol.ONE_ROUND_TRIP;
     private boolean foldCase = true;
     private boolean chargePreflight;
     private String problemType = "about:blank";
@@ -521,7 +521,10 @@ public final class RateLimiter implements AutoCloseable {
       return this;
     }
 
-    /** How decisions reach the buckets in Redis. Default {@link RedisBucketProtocol#BUCKET4J_JEDIS}. */
+    /**
+     * How decisions reach the buckets in Redis. Default {@link
+     * RedisBucketProtocol#ONE_ROUND_TRIP}.
+     */
     public Builder redisBuckets(RedisBucketProtocol protocol) {
       this.redisBuckets = Objects.requireNonNull(protocol, "protocol");
       return this;

@@ -115,7 +115,8 @@ public final class AutoPipeline {
       return connector.execute(j -> j.executeCommand(command));
     }
     if (op.failure != null) {
-      throw op.failure;
+      // A reply of its own (not a failed pipeline, which the connector has counted already).
+      throw op.replyError ? connector.replyFailed(op.failure) : op.failure;
     }
     return op.value;
   }
@@ -228,6 +229,8 @@ public final class AutoPipeline {
     Response<T> response;
     T value;
     RuntimeException failure;
+    /** The failure is this command's own error reply. */
+    boolean replyError;
 
     Op(CommandObject<T> command, Thread caller) {
       this.command = command;
@@ -243,6 +246,7 @@ public final class AutoPipeline {
         value = response.get();
       } catch (RuntimeException e) {
         failure = e;
+        replyError = true;
       }
       finish();
     }

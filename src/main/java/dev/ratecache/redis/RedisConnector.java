@@ -606,6 +606,15 @@ public final class RedisConnector implements AutoCloseable {
     }
   }
 
+  /**
+   * An error reply that one command of a shared pipeline received: if it says the server cannot
+   * serve (READONLY, OOM, LOADING…), it counts towards health as a failed call would, and comes
+   * back as {@link RedisUnavailableException}; any other error reply is the caller's alone.
+   */
+  RuntimeException replyFailed(RuntimeException e) {
+    return classify(e) == Failure.UNAVAILABLE ? onFailure(e) : e;
+  }
+
   private RuntimeException onFailure(RuntimeException e) {
     switch (classify(e)) {
       case UNAVAILABLE -> {
