@@ -42,8 +42,9 @@ import org.glassfish.jersey.servlet.ServletContainer;
  *
  * <ul>
  *   <li>{@code /plain} — unguarded (the baseline);
- *   <li>{@code /guarded} — profile {@code open}, a limit no load here can reach;
- *   <li>{@code /guarded1} — the same, through the one-round-trip bucket protocol;
+ *   <li>{@code /guarded} — profile {@code open}, a limit no load here can reach, through
+ *       Bucket4j's Jedis proxy manager ({@code bucket4j-jedis});
+ *   <li>{@code /guarded1} — the same through the one-round-trip protocol (the default);
  *   <li>{@code /tight} — profile {@code tight}, one request per hour, so a client is soon over;
  *   <li>{@code /api/item/{id}} — {@code @CachedQuery} over a 20 ms query;
  *       {@code /api/uncached/{id}} — the same query, not cached;
@@ -89,8 +90,10 @@ final class BenchApp implements AutoCloseable {
                 .prefix("/tight").build()))
         .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
             .apiKeyVerifier(BENCH_KEYS).build())
+        .redisBuckets(RedisBucketProtocol.BUCKET4J_JEDIS) // Bucket4j's proxy manager as shipped
         .build();
-    // The same open profile through the one-round-trip bucket protocol, on its own path.
+    // The same open profile through the one-round-trip bucket protocol (the default), on its own
+    // path.
     RateLimiter oneTrip = RateLimiter.builder()
         .connector(connector)
         .profiles(List.of(RateLimitProfile.builder("open1")

@@ -89,17 +89,17 @@ public final class LoadBenchmark {
       }
       rows.add(measure("A", "unguarded endpoint (baseline)", base + "/plain", Keys.NONE, redis,
           false));
-      rows.add(measure("B", "guarded, Redis, one hot key, admitted", base + "/guarded", Keys.ONE,
+      rows.add(measure("B", "guarded, bucket4j-jedis, one hot key", base + "/guarded", Keys.ONE,
           redis, true));
-      rows.add(measure("C", "guarded, Redis, 10,000 keys, admitted", base + "/guarded",
+      rows.add(measure("C", "guarded, bucket4j-jedis, 10,000 keys", base + "/guarded",
           Keys.TEN_THOUSAND, redis, true));
-      rows.add(measure("B1", "B, one-round-trip bucket protocol", base + "/guarded1", Keys.ONE,
+      rows.add(measure("B1", "B, one-round-trip protocol (default)", base + "/guarded1", Keys.ONE,
           redis, true));
-      rows.add(measure("C1", "C, one-round-trip bucket protocol", base + "/guarded1",
+      rows.add(measure("C1", "C, one-round-trip protocol (default)", base + "/guarded1",
           Keys.TEN_THOUSAND, redis, true));
-      rows.add(measure("K", "guarded, Redis, cold keys (of 10,000,000)", base + "/guarded",
+      rows.add(measure("K", "guarded, bucket4j-jedis, cold keys (of 10,000,000)", base + "/guarded",
           Keys.COLD, redis, true));
-      rows.add(measure("K1", "K, one-round-trip bucket protocol", base + "/guarded1",
+      rows.add(measure("K1", "K, one-round-trip protocol (default)", base + "/guarded1",
           Keys.COLD, redis, true));
       rows.add(measure("LB", "floor: one plain GET, one hot key", base + "/floor", Keys.ONE,
           redis, true));
