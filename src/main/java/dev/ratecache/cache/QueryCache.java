@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -95,7 +96,9 @@ public final class QueryCache implements AutoCloseable {
         : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 16L << 20, 1024);
     Duration loadWait = b.loadWait != null ? b.loadWait
         : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
-    this.flights = new SingleFlight(loadWait, 100_000);
+    Clock clock = b.clock;
+    this.flights = new SingleFlight(loadWait, 100_000,
+        () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     this.near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.healthRegistration = connector.health().onTransition(t -> {

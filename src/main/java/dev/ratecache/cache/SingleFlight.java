@@ -2,6 +2,7 @@ package dev.ratecache.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -10,46 +11,73 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One load per key at a time in this instance, with a bounded wait: the first caller for a key
- * leads and loads; callers arriving meanwhile follow, waiting for the leader at most {@code
- * maxWait}. A follower whose leader is done re-reads the cache; one whose leader is slow or hung
- * stops waiting and loads for itself, so a stuck loader can delay later callers by {@code
- * maxWait} at most, never hang them.
+ * leads and loads; callers arriving meanwhile follow and wait for the leader, but never past
+ * {@code maxWait} after the leader started. A follower whose leader is done re-reads the cache;
+ * one whose leader is slow or hung stops waiting and loads for itself. A caller arriving when the
+ * flight is older than {@code maxWait} does not wait at all: it leads a new flight, so a leader
+ * whose request died without a word (an exception no JAX-RS filter saw) delays only the callers
+ * of its first {@code maxWait}, never those after.
  *
- * <p>A flight whose leader never reports back (its request died in a way nothing saw) is
- * forgotten after twice {@code maxWait}; at most {@code maxFlights} are tracked, so client input
- * cannot grow this without bound. Thread-safe.
+ * <p>At most {@code maxFlights} flights are tracked, each for at most twice {@code maxWait}, so
+ * client input cannot grow this without bound. Time comes from {@code ticker}. Thread-safe.
  */
 final class SingleFlight {
   /** A caller's part in a flight. */
   sealed interface Ticket permits Leader, Follower {}
 
+  /** One load under way: its result, and when its leader started. */
+  private record Flight(CompletableFuture<Object> result, long startNanos) {}
+
   /** This caller loads, then must call {@link #complete} or {@link #fail} whatever happens. */
-  record Leader(SingleFlight flights, String key, CompletableFuture<Object> flight)
-      implements Ticket {
+  static final class Leader implements Ticket {
+    private final SingleFlight flights;
+    private final String key;
+    private final Flight flight;
+
+    private Leader(SingleFlight flights, String key, Flight flight) {
+      this.flights = flights;
+      this.key = key;
+      this.flight = flight;
+    }
+
     /** The load is over with {@code value} (null if nothing was loaded or it was not kept). */
-    public void complete(Object value) {
-      flight.complete(value);
+    void complete(Object value) {
+      flight.result().complete(value);
       flights.flights.asMap().remove(key, flight);
     }
 
     /** The load failed: followers receive the failure. */
-    public void fail(Throwable failure) {
-      flight.completeExceptionally(failure);
+    void fail(Throwable failure) {
+      flight.result().completeExceptionally(failure);
       flights.flights.asMap().remove(key, flight);
     }
   }
 
-  /** Another caller was loading; {@link #await()} waits for it, bounded. */
-  record Follower(CompletableFuture<Object> flight, Duration maxWait) implements Ticket {
+  /** Another caller is loading; {@link #await()} waits for it, bounded. */
+  static final class Follower implements Ticket {
+    private final CompletableFuture<Object> result;
+    private final long waitNanos;
+
+    private Follower(CompletableFuture<Object> result, long waitNanos) {
+      this.result = result;
+      this.waitNanos = waitNanos;
+    }
+
+    /** How long {@link #await()} waits at most: what is left of the leader's budget. */
+    Duration maxWait() {
+      return Duration.ofNanos(waitNanos);
+    }
+
     /**
-     * The leader's value, waiting at most {@code maxWait}.
+     * The leader's value.
      *
-     * @throws TimeoutException if the leader is still loading (load for yourself)
+     * @throws TimeoutException if the leader is still loading at the end of its budget (load
+     *     for yourself)
      * @throws ExecutionException with the leader's failure as its cause
      */
-    public Object await() throws TimeoutException, ExecutionException {
+    Object await() throws TimeoutException, ExecutionException {
       try {
-        return flight.get(maxWait.toNanos(), TimeUnit.NANOSECONDS);
+        return result.get(waitNanos, TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new TimeoutException("interrupted while waiting for the leader");
@@ -57,22 +85,45 @@ final class SingleFlight {
     }
   }
 
-  private final Cache<String, CompletableFuture<Object>> flights;
-  private final Duration maxWait;
+  private final Cache<String, Flight> flights;
+  private final long maxWaitNanos;
+  private final Ticker ticker;
 
-  SingleFlight(Duration maxWait, long maxFlights) {
-    this.maxWait = maxWait;
+  SingleFlight(Duration maxWait, long maxFlights, Ticker ticker) {
+    this.maxWaitNanos = maxWait.toNanos();
+    this.ticker = ticker;
     this.flights = Caffeine.newBuilder()
         .maximumSize(maxFlights)
         .expireAfterWrite(maxWait.multipliedBy(2))
+        .ticker(ticker)
         .build();
   }
 
-  /** Leads a new flight for {@code key}, or follows the one under way. */
+  /**
+   * Leads a new flight for {@code key}, follows the one under way, or, if that one is older than
+   * the wait, leads a flight that replaces it.
+   */
   Ticket begin(String key) {
-    CompletableFuture<Object> mine = new CompletableFuture<>();
-    CompletableFuture<Object> running = flights.asMap().putIfAbsent(key, mine);
-    return running == null ? new Leader(this, key, mine) : new Follower(running, maxWait);
+    while (true) {
+      long now = ticker.read();
+      Flight mine = new Flight(new CompletableFuture<>(), now);
+      Flight running = flights.asMap().putIfAbsent(key, mine);
+      if (running == null) {
+        return new Leader(this, key, mine);
+      }
+      long left = running.startNanos() + maxWaitNanos - now;
+      if (left > 0 && !running.result().isDone()) {
+        return new Follower(running.result(), left);
+      }
+      if (running.result().isDone() || flights.asMap().replace(key, running, mine)) {
+        if (running.result().isDone()) {
+          flights.asMap().remove(key, running); // finished just now: try again
+          continue;
+        }
+        return new Leader(this, key, mine); // the old leader overran its budget: lead anew
+      }
+      // another caller replaced it first: look again
+    }
   }
 
   /** Flights under way; for tests of the bound. */
