@@ -394,7 +394,7 @@ public final class RateLimiter implements AutoCloseable {
 
   private static boolean isResolvedKey(String key) {
     return key.startsWith("u:") || key.startsWith("k:") || key.startsWith("ip:")
-        || key.startsWith("app:") || key.equals("anonymous");
+        || key.startsWith("c:") || key.startsWith("app:") || key.equals("anonymous");
   }
 
   /** A bucket that has never been charged. */
