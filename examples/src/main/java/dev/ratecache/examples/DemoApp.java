@@ -14,6 +14,7 @@ import dev.ratecache.ops.AdminResource;
 import dev.ratecache.ops.CacheWarmer;
 import dev.ratecache.ops.Operations;
 import dev.ratecache.ops.WarmupReport;
+import dev.ratecache.ratelimit.ApiKeyVerifier;
 import dev.ratecache.ratelimit.ClientKeyResolver;
 import dev.ratecache.ratelimit.RateLimitFeature;
 import dev.ratecache.ratelimit.RateLimitFilter;
@@ -111,7 +112,8 @@ public final class DemoApp implements AutoCloseable {
     QueryCache cache = QueryCache.builder().connector(connector).build();
     RateLimiter limiter = RateLimiter.builder()
         .connector(connector)
-        .keyResolver(ClientKeyResolver.builder().trustedProxies("127.0.0.1, ::1").build())
+        .keyResolver(ClientKeyResolver.builder().trustedProxies("127.0.0.1, ::1")
+            .apiKeyVerifier(apiKeys(env.get("DEMO_API_KEYS"))).build())
         .build();
     Operations ops = Operations.builder(connector).cache(cache).rateLimiter(limiter).build()
         .publishEvery(Duration.ofSeconds(10));
@@ -189,6 +191,23 @@ public final class DemoApp implements AutoCloseable {
       }
     });
     return legacy;
+  }
+
+  /**
+   * The demo's API keys, {@code DEMO_API_KEYS=key1,key2}: each a client of its own. A real
+   * application asks its key store (behind a cache); any other key is ignored, so a random key
+   * never buys an anonymous client a new allowance.
+   */
+  private static ApiKeyVerifier apiKeys(String list) {
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    if (list != null) {
+      for (String k : list.split(",")) {
+        if (!k.isBlank()) {
+          keys.add(k.trim());
+        }
+      }
+    }
+    return ApiKeyVerifier.of(keys::contains);
   }
 
   private static int intSetting(Map<String, String> env, String name, int defaultValue) {

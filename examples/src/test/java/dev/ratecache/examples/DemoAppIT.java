@@ -40,6 +40,7 @@ class DemoAppIT {
     env.put("REDIS_PROBE_INITIAL_MS", "20");
     env.put("REDIS_PROBE_MAX_MS", "200");
     env.put("ADMIN_TOKEN", TOKEN);
+    env.put("DEMO_API_KEYS", "partner-key-1");
     return env;
   }
 
@@ -211,6 +212,16 @@ class DemoAppIT {
     assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:upload:ip:203.0.113.7")))
         .isTrue();
     assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:chat:u:walker"))).isTrue();
+    // Anonymous from 127.0.0.1 until the limit; a random key changes nothing, a real one does.
+    for (int i = 0; i < 5; i++) {
+      send("POST", "/api/auth/login", "{\"email\": \"alice@example.com\"}");
+    }
+    for (int i = 0; i < 5; i++) {
+      assertThat(send("POST", "/api/auth/login", "{\"email\": \"alice@example.com\"}",
+          "X-API-Key", "random-" + i).statusCode()).as("a forged key").isEqualTo(429);
+    }
+    assertThat(send("POST", "/api/auth/login", "{\"email\": \"alice@example.com\"}",
+        "X-API-Key", "partner-key-1").statusCode()).as("a demo key").isEqualTo(200);
   }
 
   @Test
