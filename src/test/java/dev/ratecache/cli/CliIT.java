@@ -171,15 +171,12 @@ class CliIT {
         assertThat(wrong.err()).contains("refused the token (HTTP 401)");
 
         assertThat(app.send("GET", "/admin/ratecache/health").statusCode()).isEqualTo(401);
-        // Bodiless POSTs: a body the resource never reads makes the server close the connection
-        // after answering, and the pooled client could send the next request on it.
-        assertThat(app.sendBody("POST", "/admin/ratecache/clear", null).statusCode())
-            .isEqualTo(401);
+        assertThat(app.send("POST", "/admin/ratecache/clear").statusCode()).isEqualTo(401);
         assertThat(app.send("GET", "/admin/ratecache/stats", "Authorization", "Bearer x")
             .statusCode()).isEqualTo(401);
         assertThat(app.send("GET", "/admin/ratecache/health", "Authorization",
             "Bearer " + TOKEN).statusCode()).isEqualTo(200);
-        var cleared = app.sendBody("POST", "/admin/ratecache/clear?pattern=query:user:*", null,
+        var cleared = app.send("POST", "/admin/ratecache/clear?pattern=query:user:*",
             "Authorization", "Bearer " + TOKEN);
         assertThat(cleared.statusCode()).isEqualTo(200);
         assertThat(cleared.body()).isEqualTo("{\"removed\":2}");
