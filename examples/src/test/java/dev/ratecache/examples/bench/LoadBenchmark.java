@@ -2,6 +2,7 @@ package dev.ratecache.examples.bench;
 
 import dev.ratecache.examples.bench.LoadDriver.Keys;
 import dev.ratecache.examples.bench.LoadDriver.Result;
+import dev.ratecache.redis.RedisSettings;
 import dev.ratecache.testing.RedisServer;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -75,8 +76,8 @@ public final class LoadBenchmark {
         System.getProperty("os.arch"));
     List<Row> rows = new ArrayList<>();
     try (RedisServer redis = RedisServer.builder().build().start();
-        BenchApp app = BenchApp.start(redis.settings()
-            .socketTimeout(Duration.ofMillis(250)).connectTimeout(Duration.ofMillis(250))
+        BenchApp app = BenchApp.start(RedisSettings.builder().host("127.0.0.1").port(redis.port())
+            .poolMaxWait(Duration.ofMillis(100)).socketTimeout(Duration.ofMillis(250)).connectTimeout(Duration.ofMillis(250))
             .probeInitial(Duration.ofMillis(250)).probeMax(Duration.ofSeconds(2)).build())) {
       String base = "http://127.0.0.1:" + app.port;
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the

@@ -1,0 +1,119 @@
+package dev.ratecache.ratelimit;
+
+import dev.ratecache.support.TestRedis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.MutableClock;
+import dev.ratecache.testing.RedisServer;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConfigurationBuilder;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Differential: random timelines through Bucket4j's own local bucket ({@link LocalBucketStore})
+ * and through the Redis bucket protocols must give the same decisions, remaining tokens and
+ * wait times, step by step, with two instances taking turns on each bucket: several limits per
+ * bucket, greedy and interval refill, bursts, long idle gaps, and a clock far from the epoch.
+ * Seeds are fixed, so a failure names its timeline.
+ */
+class BucketDifferentialIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  private static final int TIMELINES = 40;
+  private static final int STEPS = 120;
+
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void redisBucketsDecideExactlyAsBucket4jsLocalBucket(RedisBucketProtocol protocol) {
+    differential(protocol, protocol);
+  }
+
+  /**
+   * A fleet half-way through a change of protocol: one instance on each, on the same buckets.
+   * Both protocols store Bucket4j's own state under the same key and swap it by comparison, so
+   * they read each other's writes exactly.
+   */
+  @org.junit.jupiter.api.Test
+  void aFleetMixingTheTwoProtocolsDecidesAsOneBucket() {
+    differential(RedisBucketProtocol.ONE_ROUND_TRIP, RedisBucketProtocol.BUCKET4J_JEDIS);
+  }
+
+  private static void differential(RedisBucketProtocol protocol, RedisBucketProtocol other) {
+    redis.flushAll();
+    // A clock late in this century: large nanosecond values, as real ones are.
+    MutableClock clock = new MutableClock(Instant.parse("2093-06-01T12:00:00Z"));
+    try (RedisConnector connector = RedisConnector.create(TestRedis.settings(redis).build());
+        RedisConnector otherConnector = RedisConnector.create(TestRedis.settings(redis).build())) {
+      // Two instances sharing each bucket, taking turns at random: each must decide as the
+      // one local bucket does, whichever wrote last (remembered states, failed swaps included).
+      RedisBucketStore[] instances = {
+          new RedisBucketStore(connector, clock, 10_000, protocol),
+          new RedisBucketStore(otherConnector, clock, 10_000, other)};
+      // Never evicted within a timeline (idle gaps are at most two days): Bucket4j's own bucket
+      // carries its refill timeline across every gap, as the Redis state does.
+      LocalBucketStore local = new LocalBucketStore(10_000, Duration.ofDays(3650), clock);
+      for (int t = 0; t < TIMELINES; t++) {
+        Random random = new Random(1000 + t);
+        BucketConfiguration config = randomConfig(random);
+        String key = "diff:" + protocol + ":" + t;
+        List<String> timeline = new ArrayList<>();
+        for (int step = 0; step < STEPS; step++) {
+          long gap = gap(random, config);
+          clock.advance(Duration.ofNanos(gap));
+          timeline.add("+" + gap + "ns");
+          int burst = random.nextInt(10) == 0 ? 1 + random.nextInt(8) : 1;
+          for (int i = 0; i < burst; i++) {
+            BucketStore.Probe expected = local.tryConsume(key, config);
+            BucketStore.Probe actual = instances[random.nextInt(4) == 0 ? 1 : 0]
+                .tryConsume(key, config);
+            timeline.add(expected.consumed() ? "ok" : "no");
+            assertThat(actual).as("timeline %d (seed %d) %s, step %d: %s", t, 1000 + t, config,
+                step, String.join(" ", timeline.subList(Math.max(0, timeline.size() - 12),
+                    timeline.size()))).isEqualTo(expected);
+          }
+        }
+      }
+    }
+  }
+
+  /** One to three limits: greedy or interval refill, with or without a burst capacity. */
+  private static BucketConfiguration randomConfig(Random random) {
+    ConfigurationBuilder b = BucketConfiguration.builder();
+    int limits = 1 + random.nextInt(3);
+    Duration[] periods = {Duration.ofSeconds(1), Duration.ofSeconds(7), Duration.ofMinutes(1),
+        Duration.ofMinutes(15), Duration.ofHours(1), Duration.ofDays(1)};
+    for (int i = 0; i < limits; i++) {
+      long requests = 1 + random.nextInt(i == 0 ? 20 : 1000);
+      Duration period = periods[random.nextInt(periods.length)];
+      Limit limit = random.nextBoolean() ? Limit.of(requests, period)
+          : Limit.intervally(requests, period);
+      if (random.nextInt(4) == 0) {
+        limit = limit.withBurst(requests + 1 + random.nextInt(50));
+      }
+      b.addLimit(limit.toBandwidth());
+    }
+    return b.build();
+  }
+
+  /** Mostly short gaps, some around a refill period, a few idle for days. */
+  private static long gap(Random random, BucketConfiguration config) {
+    long shortest = Long.MAX_VALUE;
+    for (var bandwidth : config.getBandwidths()) {
+      shortest = Math.min(shortest, bandwidth.getRefillPeriodNanos() / bandwidth.getRefillTokens());
+    }
+    return switch (random.nextInt(20)) {
+      case 0 -> Duration.ofDays(1 + random.nextInt(2)).toNanos();
+      case 1, 2, 3 -> shortest * (1 + random.nextInt(3)) + random.nextInt(1_000_000);
+      default -> random.nextInt(50) * 1_000_000L + random.nextInt(1000);
+    };
+  }
+}

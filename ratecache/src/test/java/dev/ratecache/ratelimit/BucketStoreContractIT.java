@@ -1,0 +1,237 @@
+package dev.ratecache.ratelimit;
+
+import dev.ratecache.support.TestRedis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.MutableClock;
+import dev.ratecache.testing.RedisServer;
+import io.github.bucket4j.BucketConfiguration;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** One contract, run against the Redis and the in-memory bucket stores. */
+class BucketStoreContractIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  abstract static class Contract {
+    final MutableClock clock = MutableClock.startingNow();
+    final BucketConfiguration fivePerMinute = BucketConfiguration.builder()
+        .addLimit(Limit.of(5, Duration.ofMinutes(1)).toBandwidth()).build();
+    BucketStore store;
+
+    abstract BucketStore create(Clock clock);
+
+    @BeforeEach
+    void setUp() {
+      store = create(clock);
+    }
+
+    @Test
+    void admitsExactlyTheCapacityThenRejectsWithARetryTime() {
+      for (int i = 4; i >= 0; i--) {
+        BucketStore.Probe p = store.tryConsume("c:k1", fivePerMinute);
+        assertThat(p.consumed()).isTrue();
+        assertThat(p.remaining()).isEqualTo(i);
+      }
+      BucketStore.Probe rejected = store.tryConsume("c:k1", fivePerMinute);
+      assertThat(rejected.consumed()).isFalse();
+      assertThat(rejected.remaining()).isZero();
+      assertThat(rejected.nanosToRetry()).isEqualTo(Duration.ofSeconds(12).toNanos());
+      assertThat(rejected.nanosToReset()).isEqualTo(Duration.ofMinutes(1).toNanos());
+    }
+
+    @Test
+    void tokensComeBackAtTheRefillRate() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:k2", fivePerMinute);
+      }
+      clock.advance(Duration.ofSeconds(11));
+      assertThat(store.tryConsume("c:k2", fivePerMinute).consumed()).isFalse();
+      clock.advance(Duration.ofSeconds(1));
+      assertThat(store.tryConsume("c:k2", fivePerMinute).consumed()).isTrue();
+      assertThat(store.tryConsume("c:k2", fivePerMinute).consumed()).isFalse();
+      clock.advance(Duration.ofMinutes(5));
+      assertThat(store.tryConsume("c:k2", fivePerMinute).remaining()).as("capped at capacity")
+          .isEqualTo(4);
+    }
+
+    @Test
+    void keysAreIndependent() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:a", fivePerMinute);
+      }
+      assertThat(store.tryConsume("c:a", fivePerMinute).consumed()).isFalse();
+      assertThat(store.tryConsume("c:b", fivePerMinute).consumed()).isTrue();
+    }
+
+    @Test
+    void peekDoesNotConsume() {
+      assertThat(store.peek("c:p", fivePerMinute).remaining()).isEqualTo(5);
+      store.tryConsume("c:p", fivePerMinute);
+      store.tryConsume("c:p", fivePerMinute);
+      for (int i = 0; i < 3; i++) {
+        BucketStore.Probe p = store.peek("c:p", fivePerMinute);
+        assertThat(p.remaining()).isEqualTo(3);
+        assertThat(p.nanosToReset()).isEqualTo(Duration.ofSeconds(24).toNanos());
+      }
+    }
+  }
+
+  @Nested
+  class Local extends Contract {
+    @Override
+    BucketStore create(Clock clock) {
+      return new LocalBucketStore(1000, Duration.ofMinutes(1), clock);
+    }
+  }
+
+  abstract static class InRedis extends Contract {
+    final List<RedisConnector> connectors = new ArrayList<>();
+
+    abstract RedisBucketProtocol protocol();
+
+    @Override
+    BucketStore create(Clock clock) {
+      redis.flushAll();
+      return another(clock);
+    }
+
+    /** Another instance's store on the same Redis. */
+    RedisBucketStore another(Clock clock) {
+      RedisConnector connector = RedisConnector.create(TestRedis.settings(redis).build());
+      connectors.add(connector);
+      return new RedisBucketStore(connector, clock, 1000, protocol());
+    }
+
+    @AfterEach
+    void close() {
+      connectors.forEach(RedisConnector::close);
+    }
+
+    @Test
+    void bucketsLiveUnderTheRateLimitPrefixAndExpire() {
+      store.tryConsume("chat:u:alice", fivePerMinute);
+      long ttl = redis.withClient(j -> j.pttl("rate_limit:chat:u:alice"));
+      assertThat(ttl).as("ms to live").isPositive().isLessThanOrEqualTo(70_000);
+    }
+
+    @Test
+    void twoInstancesTakingTurnsShareOneExactLimit() {
+      RedisBucketStore other = another(clock);
+      int admitted = 0;
+      for (int i = 0; i < 10; i++) {
+        if ((i % 2 == 0 ? store : other).tryConsume("c:shared", fivePerMinute).consumed()) {
+          admitted++;
+        }
+      }
+      assertThat(admitted).isEqualTo(5);
+    }
+  }
+
+  static long calls(String command) {
+    return redis.commandCalls(command);
+  }
+
+  @Nested
+  class InRedisThroughBucket4jJedis extends InRedis {
+    @Override
+    RedisBucketProtocol protocol() {
+      return RedisBucketProtocol.BUCKET4J_JEDIS;
+    }
+  }
+
+  @Nested
+  class InRedisInOneRoundTrip extends InRedis {
+    @Override
+    RedisBucketProtocol protocol() {
+      return RedisBucketProtocol.ONE_ROUND_TRIP;
+    }
+
+    @Test
+    void aRedisThatLostItsScriptsIsSentTheScriptAgainAndTheLimitHolds() {
+      assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isTrue();
+      // As after a restart or a failover to a replica that never saw the script.
+      redis.withClient(j -> j.scriptFlush());
+      redis.withClient(j -> j.configResetStat());
+      for (int i = 0; i < 4; i++) {
+        assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isTrue();
+      }
+      assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isFalse();
+      assertThat(calls("eval")).as("the script sent once, after NOSCRIPT").isEqualTo(1);
+      assertThat(calls("evalsha")).as("then called by its hash").isEqualTo(4);
+    }
+
+    @Test
+    void aDecisionIsOneRoundTripWhileThisInstanceWroteLastAndARejectionNone() {
+      store.tryConsume("c:rt", fivePerMinute); // creates the bucket
+      redis.withClient(j -> j.configResetStat());
+      for (int i = 0; i < 4; i++) {
+        assertThat(store.tryConsume("c:rt", fivePerMinute).consumed()).isTrue();
+      }
+      assertThat(store.tryConsume("c:rt", fivePerMinute).consumed()).isFalse();
+      // commandstats also counts the GET each script runs inside Redis: none came on its own.
+      assertThat(calls("evalsha") + calls("eval")).as("scripts").isEqualTo(4);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(4);
+    }
+
+    @Test
+    void aBucketThisInstanceDoesNotRememberCostsOneScriptIfNewAndTwoIfNot() {
+      store.tryConsume("c:warm", fivePerMinute); // the script is loaded
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:cold", fivePerMinute).remaining()).isEqualTo(4);
+      assertThat(calls("evalsha") + calls("eval")).as("a new key: one script").isEqualTo(1);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(1);
+
+      RedisBucketStore other = another(clock); // remembers nothing
+      redis.withClient(j -> j.configResetStat());
+      assertThat(other.tryConsume("c:cold", fivePerMinute).remaining()).isEqualTo(3);
+      assertThat(calls("evalsha") + calls("eval"))
+          .as("a key that exists: the swap that finds it, then the one that counts")
+          .isEqualTo(2);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(2);
+    }
+
+    @Test
+    void anotherInstancesWritesAreSeenThroughTheFailedSwapWithoutAGet() {
+      RedisBucketStore other = another(clock);
+      store.tryConsume("c:t", fivePerMinute);
+      other.tryConsume("c:t", fivePerMinute); // reads once: it has no remembered state
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:t", fivePerMinute).remaining()).isEqualTo(2);
+      assertThat(calls("evalsha")).as("a failed swap, then the swap that counts").isEqualTo(2);
+      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(2);
+    }
+
+    @Test
+    void aResetBucketIsFullAgainOnceItsRememberedStateIsForgotten() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:r", fivePerMinute);
+      }
+      redis.withClient(j -> j.del("rate_limit:c:r")); // an operator's clear
+      ((RedisBucketStore) store).forget(k -> k.startsWith("rate_limit:c:"));
+      assertThat(store.tryConsume("c:r", fivePerMinute).remaining()).isEqualTo(4);
+    }
+
+    @Test
+    void rememberedStatesLastTenSecondsOfTheInjectedClock() {
+      for (int i = 0; i < 5; i++) {
+        store.tryConsume("c:e", fivePerMinute);
+      }
+      redis.withClient(j -> j.del("rate_limit:c:e")); // reset without telling this instance
+      assertThat(store.tryConsume("c:e", fivePerMinute).consumed())
+          .as("still remembered as empty").isFalse();
+      clock.advance(Duration.ofSeconds(10));
+      // Two tokens came back by refill, but the bucket was reset: it is full.
+      assertThat(store.tryConsume("c:e", fivePerMinute).remaining()).isEqualTo(4);
+    }
+  }
+}

@@ -1,0 +1,216 @@
+package dev.ratecache.ratelimit;
+
+import dev.ratecache.support.TestRedis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.cache.CacheStats;
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.MutableClock;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/**
+ * A resharding under load: the slots of two clients' buckets and of forty cache entries move to
+ * other masters, one key at a time, while two instances keep deciding and caching through them.
+ * Clients meet {@code ASK} while a slot migrates and {@code MOVED} once it has moved; none of
+ * it may fail a call, send a decision to the fallback, or break the limit's exactness.
+ */
+class ClusterReshardingIT {
+  @RegisterExtension
+  static final RedisCluster cluster = new RedisCluster();
+
+  private static final int LIMIT = 600;
+  private static final String[] CLIENTS = {"alice", "bob"};
+  private static final int THREADS = 8;
+
+  @ParameterizedTest
+  @EnumSource(RedisBucketProtocol.class)
+  void slotsMovingUnderTrafficFailNothingAndKeepTheLimitExact(RedisBucketProtocol protocol)
+      throws Exception {
+    cluster.flushAll();
+    resetErrorStats();
+    MutableClock clock = MutableClock.startingNow(); // frozen: no refill, so exactly LIMIT pass
+    List<AutoCloseable> resources = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+    try {
+      List<RateLimiter> limiters = new ArrayList<>();
+      List<QueryCache> caches = new ArrayList<>();
+      AtomicInteger transitions = new AtomicInteger();
+      for (int i = 0; i < 2; i++) {
+        RedisConnector connector = RedisConnector.create(TestRedis.settings(cluster).build());
+        resources.add(0, connector);
+        connector.health().onTransition(t -> transitions.incrementAndGet());
+        RateLimiter limiter = RateLimiter.builder().connector(connector).clock(clock)
+            .redisBuckets(protocol)
+            .profile(RateLimitProfile.builder("reshard")
+                .limit(Limit.parse(LIMIT + "/1h", "reshard")).prefix("/reshard").build())
+            .build();
+        resources.add(0, limiter);
+        limiters.add(limiter);
+        QueryCache cache = QueryCache.builder().connector(connector).build();
+        resources.add(0, cache);
+        caches.add(cache);
+      }
+
+      // The slots to move: those of each client's bucket; forty cache entries live there too.
+      Map<Integer, List<String>> cacheKeysBySlot = new LinkedHashMap<>();
+      for (String client : CLIENTS) {
+        assertThat(limiters.get(0).tryAcquire("reshard", client).allowed()).isTrue();
+        String bucketKey = "rate_limit:reshard:app:" + client;
+        int slot = JedisClusterCRC16.getSlot(bucketKey);
+        assertThat(cluster.ownerOf(slot).<Boolean>withClient(j -> j.exists(bucketKey)))
+            .as("the bucket key is where this test expects it").isTrue();
+        cacheKeysBySlot.put(slot, cacheKeysIn(slot, 20));
+      }
+      cacheKeysBySlot.forEach((slot, keys) -> keys.forEach(k -> caches.get(0).put(k, k)));
+
+      // Traffic: decisions for both clients and cache reads and writes in the moving slots,
+      // through both instances, until the slots have moved and both clients are at their limit.
+      Map<String, LongAdder> admitted = new LinkedHashMap<>();
+      for (String client : CLIENTS) {
+        admitted.put(client, new LongAdder());
+        admitted.get(client).increment(); // the first decision above
+      }
+      List<String> cacheKeys = cacheKeysBySlot.values().stream().flatMap(List::stream).toList();
+      AtomicLong operations = new AtomicLong();
+      AtomicBoolean moved = new AtomicBoolean();
+      ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < THREADS; t++) {
+        int thread = t;
+        workers.add(pool.submit(() -> {
+          for (long n = 0; ; n++) {
+            String client = CLIENTS[(int) ((n + thread) % CLIENTS.length)];
+            int instance = (int) ((n + thread / 2) % 2);
+            RateLimitDecision d = limiters.get(instance).tryAcquire("reshard", client);
+            if (d.allowed()) {
+              admitted.get(client).increment();
+            } else if (d.backend() != RateLimitDecision.Backend.REDIS) {
+              wrong.add("a decision not taken on Redis: " + d);
+            }
+            String key = cacheKeys.get((int) ((n * THREADS + thread) % cacheKeys.size()));
+            if (n % 4 == 0) {
+              caches.get(instance).put(key, key);
+            } else if (!caches.get(instance).get(key, String.class).orElse("").equals(key)) {
+              wrong.add("cache read of " + key + " did not return its value");
+            }
+            operations.incrementAndGet();
+            if (moved.get() && admitted.values().stream().allMatch(a -> a.sum() >= LIMIT)
+                && n % 64 == 63) {
+              return null;
+            }
+            if (!wrong.isEmpty()) {
+              return null;
+            }
+          }
+        }));
+      }
+
+      // Move each slot to another master, one key at a time, letting traffic run between keys.
+      int migrated = 0;
+      for (int slot : cacheKeysBySlot.keySet()) {
+        RedisServer from = cluster.ownerOf(slot);
+        RedisServer to = cluster.nodes().stream().filter(n -> n != from).findFirst().orElseThrow();
+        migrated += cluster.moveSlot(slot, to, () -> awaitProgress(operations, 20, workers));
+        assertThat(cluster.ownerOf(slot)).isSameAs(to);
+      }
+      moved.set(true);
+      for (Future<?> w : workers) {
+        w.get(120, TimeUnit.SECONDS);
+      }
+
+      assertThat(wrong).as("wrong results under resharding").isEmpty();
+      assertThat(migrated).as("keys migrated one at a time").isGreaterThanOrEqualTo(42);
+      for (String client : CLIENTS) {
+        assertThat(admitted.get(client).sum()).as("admitted for %s", client).isEqualTo(LIMIT);
+      }
+      for (RateLimiter l : limiters) {
+        RateLimitStats.ProfileStats s = l.stats().profiles().get("reshard");
+        assertThat(s.fallback()).as("decisions sent to the fallback").isZero();
+        assertThat(s.unavailable()).isZero();
+      }
+      for (QueryCache c : caches) {
+        CacheStats.CategoryStats total = c.stats().total();
+        assertThat(total.errors()).as("cache errors").isZero();
+        assertThat(total.fallback()).as("cache calls on the fallback").isZero();
+      }
+      assertThat(transitions.get()).as("health transitions").isZero();
+      Map<String, Long> redirects = redirectReplies();
+      assertThat(redirects.getOrDefault("ASK", 0L)).as("clients met ASK: %s", redirects)
+          .isPositive();
+      assertThat(redirects.getOrDefault("MOVED", 0L)).as("clients met MOVED: %s", redirects)
+          .isPositive();
+    } finally {
+      pool.shutdownNow();
+      for (AutoCloseable r : resources) {
+        r.close();
+      }
+    }
+  }
+
+  /** Waits until the workers have done {@code n} more operations (or one of them stopped). */
+  private static void awaitProgress(AtomicLong operations, int n, List<Future<?>> workers) {
+    long target = operations.get() + n;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (operations.get() < target) {
+      if (workers.stream().anyMatch(Future::isDone)) {
+        return; // a worker found something wrong or failed: the assertions will say what
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no traffic for 60 s while resharding");
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /** Cache keys of the documented {@code chat} namespace that hash to {@code slot}. */
+  private static List<String> cacheKeysIn(int slot, int count) {
+    List<String> keys = new ArrayList<>();
+    for (long i = 0; keys.size() < count; i++) {
+      String key = "query:chat:id:" + i;
+      if (JedisClusterCRC16.getSlot(key) == slot) {
+        keys.add(key);
+      }
+    }
+    return keys;
+  }
+
+  private static void resetErrorStats() {
+    for (RedisServer n : cluster.nodes()) {
+      n.withClient(j -> j.configResetStat());
+    }
+  }
+
+  /** {@code MOVED} and {@code ASK} replies the masters sent, from {@code INFO errorstats}. */
+  private static Map<String, Long> redirectReplies() {
+    Map<String, Long> counts = new LinkedHashMap<>();
+    for (RedisServer n : cluster.nodes()) {
+      n.<String>withClient(j -> j.info("errorstats")).lines()
+          .filter(l -> l.startsWith("errorstat_"))
+          .forEach(l -> {
+            String kind = l.substring("errorstat_".length(), l.indexOf(':'));
+            long count = Long.parseLong(l.replaceAll(".*count=(\\d+).*", "$1"));
+            counts.merge(kind, count, Long::sum);
+          });
+    }
+    return counts;
+  }
+}

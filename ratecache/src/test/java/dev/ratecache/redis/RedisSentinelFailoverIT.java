@@ -1,0 +1,42 @@
+package dev.ratecache.redis;
+
+import dev.ratecache.support.TestRedis;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.testing.RedisSentinel;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Sentinel promotes the replica when the master dies; the connector follows it. */
+class RedisSentinelFailoverIT {
+  @RegisterExtension
+  static final RedisSentinel sentinel = new RedisSentinel(true);
+
+  @Test
+  void theConnectorFollowsAFailoverToThePromotedReplica() throws Exception {
+    try (RedisConnector c = RedisConnector.create(TestRedis.settings(sentinel).failureThreshold(1)
+        .build())) {
+      c.run(j -> j.set("before-failover", "1"));
+      String replicaAddress = "127.0.0.1:" + sentinel.replica().port();
+      sentinel.master().kill();
+      try {
+        c.execute(j -> j.get("before-failover"));
+      } catch (RedisUnavailableException expected) {
+        // known down until the sentinel promotes the replica
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!sentinel.currentMaster().equals(replicaAddress) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(sentinel.currentMaster()).as("sentinel promoted the replica")
+          .isEqualTo(replicaAddress);
+      RedisConnectorIT.awaitState(c, RedisHealth.State.UP, Duration.ofSeconds(15));
+      assertThat(c.<String>execute(j -> j.get("before-failover"))).as("replicated data")
+          .isEqualTo("1");
+      c.run(j -> j.set("after-failover", "2"));
+      assertThat(sentinel.replica().<String>withClient(j -> j.get("after-failover")))
+          .as("writes go to the promoted replica").isEqualTo("2");
+    }
+  }
+}
