@@ -3,6 +3,7 @@ package dev.ratecache.cli;
 import com.fasterxml.jackson.databind.JavaType;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.cache.JsonCodec;
+import dev.ratecache.internal.Time;
 import dev.ratecache.ops.FleetStats;
 import dev.ratecache.ops.HealthCheck;
 import dev.ratecache.ops.HealthReport;
@@ -10,7 +11,6 @@ import dev.ratecache.ops.InstanceStats;
 import dev.ratecache.ops.Operations;
 import dev.ratecache.ops.RedisServerStats;
 import dev.ratecache.ops.WarmupReport;
-import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisUnavailableException;
 import java.io.BufferedReader;
@@ -31,11 +31,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.LongConsumer;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine;
 
 /**
  * The management command line: {@code health}, {@code monitor}, {@code clear}, {@code warm} and
@@ -130,9 +130,9 @@ public final class Main implements Callable<Integer> {
 
   /** Progress on stderr for long sweeps, at most twice a second. */
   LongConsumer progress(String verb) {
-    long[] last = {System.nanoTime()};
+    long[] last = {Time.monotonicNanos()};
     return scanned -> {
-      long now = System.nanoTime();
+      long now = Time.monotonicNanos();
       if (now - last[0] > 500_000_000L) {
         last[0] = now;
         err.println(verb + ": " + scanned + " keys scanned…");
@@ -283,7 +283,7 @@ public final class Main implements Callable<Integer> {
           // Counting is a full sweep: only done to report or to ask, not before --yes.
           long matching = 0;
           for (String p : patterns) {
-            matching += KeySweep.count(c, p, main.progress("counting"));
+            matching += c.countMatching(p, main.progress("counting"));
           }
           if (dryRun) {
             main.out.println("would remove " + matching + " keys matching " + what);
@@ -304,7 +304,7 @@ public final class Main implements Callable<Integer> {
         }
         long removed = 0;
         for (String p : patterns) {
-          removed += KeySweep.unlink(c, p, main.progress("removing"));
+          removed += c.unlinkMatching(p, main.progress("removing"));
         }
         main.out.println("removed " + removed + " keys matching " + what);
         return OK;

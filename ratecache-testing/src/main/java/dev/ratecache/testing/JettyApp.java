@@ -16,15 +16,29 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
-/** A real embedded Jetty 12 server on a free loopback port, and a real HTTP client for it. */
+/**
+ * A real embedded Jetty 12 server on a free loopback port, and a real HTTP client of its own.
+ *
+ * <p>The client's pooled connections live and die with this server: a client shared between
+ * servers once sent a request on a connection that a closed server (whose port a new one had
+ * taken) or Jetty's idle timeout had just closed, and the JDK client does not resend a POST
+ * ("header parser received no bytes"). For the same reason the server keeps idle connections
+ * for 10 minutes instead of Jetty's 30 s.
+ */
 public final class JettyApp implements AutoCloseable {
-  private static final HttpClient CLIENT = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5))
-      .build();
-
   private final Server server;
   private final int port;
+  private final java.util.concurrent.ExecutorService clientThreads =
+      java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "jettyapp-client");
+        t.setDaemon(true);
+        return t;
+      });
+  private final HttpClient client = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5))
+      .executor(clientThreads)
+      .build();
 
   private JettyApp(Server server, int port) {
     this.server = server;
@@ -48,6 +62,7 @@ public final class JettyApp implements AutoCloseable {
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
     connector.setPort(0);
+    connector.setIdleTimeout(Duration.ofMinutes(10).toMillis());
     server.addConnector(connector);
     server.setHandler(handler);
     server.start();
@@ -82,7 +97,7 @@ public final class JettyApp implements AutoCloseable {
     for (int i = 0; i < headers.length; i += 2) {
       b.header(headers[i], headers[i + 1]);
     }
-    return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** A plain socket to the server, for what {@link HttpClient} hides (connection reuse). */
@@ -92,6 +107,7 @@ public final class JettyApp implements AutoCloseable {
 
   @Override
   public void close() {
+    clientThreads.shutdownNow();
     try {
       server.stop();
     } catch (Exception e) {

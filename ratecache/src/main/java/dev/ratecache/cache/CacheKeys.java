@@ -1,9 +1,8 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.internal.Hashing;
+import dev.ratecache.internal.KeySpace;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
 
 /**
  * The key namespaces of the library, as methods to call instead of hand-written strings.
@@ -38,7 +37,7 @@ public final class CacheKeys {
 
   /** {@code rate_limit:{key}}. */
   public static String rateLimit(String key) {
-    return "rate_limit:" + escape(key);
+    return KeySpace.RATE_LIMIT + escape(key);
   }
 
   /** {@code query:user:email:{email}}. */
@@ -106,10 +105,10 @@ public final class CacheKeys {
     if (key.startsWith("query:document_stats:")) {
       return CacheTtl.DOCUMENT_STATS;
     }
-    if (key.startsWith("auth:")) {
+    if (key.startsWith(KeySpace.AUTH)) {
       return CacheTtl.AUTH;
     }
-    if (key.startsWith("rate_limit:")) {
+    if (key.startsWith(KeySpace.RATE_LIMIT)) {
       return "rate_limit";
     }
     return CacheTtl.OTHER;
@@ -145,16 +144,8 @@ public final class CacheKeys {
     return hash(value.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
-  });
-
   /** SHA-256 of {@code bytes}, base64url without padding. */
   static String hash(byte[] bytes) {
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(SHA256.get().digest(bytes));
+    return Hashing.sha256(bytes);
   }
 }

@@ -1,6 +1,7 @@
 package dev.ratecache.cache;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.SettingValues;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -49,11 +50,7 @@ public final class CacheTtl {
       String name = "CACHE_TTL_" + category.toUpperCase(Locale.ROOT);
       String v = lookup.apply(name);
       if (v != null && !v.isBlank()) {
-        try {
-          b.ttl(category, Duration.ofSeconds(Long.parseLong(v.trim())), name);
-        } catch (NumberFormatException e) {
-          throw new ConfigurationException(name, "must be whole seconds, got '" + v + "'");
-        }
+        b.ttl(category, SettingValues.seconds(name, v), name);
       }
     }
     return b.build();

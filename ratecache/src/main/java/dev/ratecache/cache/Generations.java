@@ -1,5 +1,7 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * at once, on every instance, and expires by its TTL. No request ever scans the keyspace.
  *
  * <p>Each instance keeps a copy of the hash, read once and kept current by {@link
- * RedisEvents#GENERATION} events; it is trusted only while the event subscription is live and
+ * Invalidation.Generation} events; it is trusted only while the event subscription is live and
  * has not been re-established since the copy was read, and otherwise read again (one {@code
  * HGETALL}) before use. The invalidating instance updates its copy before it returns, so its own
  * next read already misses; other instances miss once the event reaches them.
@@ -35,7 +37,7 @@ final class Generations {
   private static final Logger log = LoggerFactory.getLogger(Generations.class);
 
   /** The hash of namespace generations. */
-  static final String HASH = "ratecache:generations";
+  static final String HASH = KeySpace.GENERATIONS;
   static final int MAX_NAMESPACES = 256;
   private static final String MARKER = "{\"@ratecache.gen\":";
 
@@ -50,17 +52,9 @@ final class Generations {
   Generations(RedisConnector connector) {
     this.connector = connector;
     this.events = connector.events();
-    this.subscription = events.subscribe((kind, argument) -> {
-      if (RedisEvents.GENERATION.equals(kind)) {
-        int nl = argument.lastIndexOf('\n');
-        if (nl >= 0) {
-          try {
-            copy.merge(argument.substring(0, nl), Long.parseLong(argument.substring(nl + 1)),
-                Math::max);
-          } catch (NumberFormatException ignored) {
-            // not ours
-          }
-        }
+    this.subscription = events.subscribe(event -> {
+      if (event instanceof Invalidation.Generation g) {
+        copy.merge(g.namespace(), g.generation(), Math::max);
       }
     });
     this.healthRegistration = connector.health().onTransition(t -> {
@@ -196,7 +190,7 @@ final class Generations {
         gen = connector.execute(j -> j.hincrBy(HASH, ns, step));
       }
       copy.merge(ns, gen, Math::max);
-      events.publish(RedisEvents.GENERATION, ns + "\n" + gen);
+      events.publish(new Invalidation.Generation(ns, gen));
       return true;
     } catch (RuntimeException unavailable) {
       return false;

@@ -3,7 +3,8 @@ package dev.ratecache.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import dev.ratecache.redis.GlobPattern;
+import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.Time;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -30,10 +31,7 @@ final class MemoryCacheStore implements CacheStore {
         .weigher((String k, Entry e) -> (int) Math.min(Integer.MAX_VALUE,
             2L * k.length() + 2L * e.value().length() + OVERHEAD))
         .expireAfter(Expiry.writing((String k, Entry e) -> Duration.ofNanos(e.ttlNanos())))
-        .ticker(() -> {
-          java.time.Instant now = clock.instant();
-          return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-        })
+        .ticker(Time.ticker(clock))
         .build();
   }
 

@@ -2,7 +2,9 @@ package dev.ratecache.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.ratecache.redis.GlobPattern;
+import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.Time;
+import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisEvents;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,7 +40,7 @@ final class NearCache implements AutoCloseable {
         .maximumWeight(maxBytes)
         .<String, Entry>weigher((k, e) -> 2 * (k.length() + e.json().length()) + 64)
         .expireAfterWrite(ttl.toNanos(), TimeUnit.NANOSECONDS)
-        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+        .ticker(Time.ticker(clock))
         .executor(Runnable::run)
         .build();
     this.subscription = events.subscribe(this::onEvent);
@@ -103,20 +105,18 @@ final class NearCache implements AutoCloseable {
     return entries.estimatedSize();
   }
 
-  private void onEvent(String kind, String argument) {
-    if (RedisEvents.KEY.equals(kind)) {
-      forget(argument);
-    } else if (RedisEvents.KEYS.equals(kind)) {
+  private void onEvent(Invalidation event) {
+    if (event instanceof Invalidation.Key k) {
+      forget(k.key());
+    } else if (event instanceof Invalidation.Keys ks) {
       invalidations.incrementAndGet();
-      entries.invalidateAll(java.util.Arrays.asList(argument.split("\n")));
-    } else if (RedisEvents.PATTERN.equals(kind)) {
-      forgetMatching(argument);
-    } else if (RedisEvents.GENERATION.equals(kind)) {
-      // A namespace's entries were invalidated (argument: namespace, new line, generation).
-      int nl = argument.lastIndexOf('\n');
-      String namespace = nl < 0 ? argument : argument.substring(0, nl);
+      entries.invalidateAll(ks.keys());
+    } else if (event instanceof Invalidation.Pattern p) {
+      forgetMatching(p.pattern());
+    } else if (event instanceof Invalidation.Generation g) {
+      // Every entry of the namespace written before the new generation is invalid.
       invalidations.incrementAndGet();
-      entries.asMap().keySet().removeIf(k -> k.startsWith(namespace));
+      entries.asMap().keySet().removeIf(k -> k.startsWith(g.namespace()));
     }
   }
 

@@ -2,12 +2,15 @@ package dev.ratecache.cache;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JavaType;
-import dev.ratecache.redis.GlobPattern;
+import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.SettingValues;
+import dev.ratecache.internal.ThrottledLog;
+import dev.ratecache.internal.Time;
+import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
-import dev.ratecache.redis.ThrottledLog;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -17,7 +20,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -97,8 +99,7 @@ public final class QueryCache implements AutoCloseable {
     Duration loadWait = b.loadWait != null ? b.loadWait
         : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
     Clock clock = b.clock;
-    this.flights = new SingleFlight(loadWait, 100_000,
-        () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+    this.flights = new SingleFlight(loadWait, 100_000, Time.ticker(clock));
     this.near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.healthRegistration = connector.health().onTransition(t -> {
@@ -123,20 +124,7 @@ public final class QueryCache implements AutoCloseable {
   private static long numberFromEnv(String name, Function<String, String> env, long otherwise,
       long min) {
     String v = env.apply(name);
-    if (v == null || v.isBlank()) {
-      return otherwise;
-    }
-    try {
-      long n = Long.parseLong(v.trim());
-      if (n < min) {
-        throw new dev.ratecache.ConfigurationException(name,
-            "must be at least " + min + ", got " + n);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new dev.ratecache.ConfigurationException(name,
-          "must be a whole number, got '" + v + "'", e);
-    }
+    return v == null || v.isBlank() ? otherwise : SettingValues.atLeast(name, v, min);
   }
 
   /** A builder: Redis from the environment, default TTLs, 64 MiB of memory fallback. */
@@ -245,12 +233,12 @@ public final class QueryCache implements AutoCloseable {
     long removed = memory.deleteMatching(pattern);
     if (redis != null) {
       redis.generations().invalidate(pattern);
-      if (GlobPattern.mayMatchPrefix(pattern, "rate_limit:")
-          || GlobPattern.mayMatchPrefix(pattern, "ratecache:")) {
+      if (GlobPattern.mayMatchPrefix(pattern, KeySpace.RATE_LIMIT)
+          || GlobPattern.mayMatchPrefix(pattern, KeySpace.LIBRARY)) {
         Long swept = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
         removed += swept == null ? 0 : swept; // the sweep tells every instance itself
       } else {
-        connector.events().publish(RedisEvents.PATTERN, pattern); // near copies, everywhere
+        connector.events().publish(new Invalidation.Pattern(pattern)); // near copies, everywhere
       }
     }
     if (near != null) {

@@ -1,6 +1,5 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -116,7 +115,7 @@ final class RedisCacheStore implements CacheStore {
 
   @Override
   public long deleteMatching(String pattern) {
-    return KeySweep.unlink(connector, pattern, scanned -> { });
+    return connector.unlinkMatching(pattern, scanned -> { });
   }
 
   @Override

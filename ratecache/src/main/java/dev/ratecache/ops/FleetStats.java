@@ -1,6 +1,7 @@
 package dev.ratecache.ops;
 
 import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.internal.KeySpace;
 import dev.ratecache.redis.RedisConnector;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ public final class FleetStats {
   public static List<InstanceStats> instances(RedisConnector connector) {
     List<String> keys = new ArrayList<>();
     connector.executeOnMasters(conn -> {
-      ScanParams params = new ScanParams().match(StatsPublisher.PREFIX + "*").count(1000);
+      ScanParams params = new ScanParams().match(KeySpace.INSTANCES + "*").count(1000);
       String cursor = ScanParams.SCAN_POINTER_START;
       do {
         ScanResult<String> page = conn.executeCommand(COMMANDS.scan(cursor, params));
@@ -59,7 +60,7 @@ public final class FleetStats {
         // shown as the epoch
       }
       result.add(new InstanceStats(hash.getOrDefault("instance",
-          key.substring(StatsPublisher.PREFIX.length())), Instant.ofEpochMilli(updated),
+          key.substring(KeySpace.INSTANCES.length())), Instant.ofEpochMilli(updated),
           hash.getOrDefault("backend", "unknown"), counters));
     }
     result.sort(Comparator.comparing(InstanceStats::instance));
@@ -119,9 +120,9 @@ public final class FleetStats {
   static String namespace(String key) {
     String category = CacheKeys.category(key);
     return switch (category) {
-      case "other" -> key.startsWith(StatsPublisher.PREFIX) ? "ratecache" : "other";
+      case "other" -> key.startsWith(KeySpace.INSTANCES) ? "ratecache" : "other";
       case "rate_limit", "auth" -> category;
-      default -> "query:" + category;
+      default -> KeySpace.QUERY + category;
     };
   }
 }

@@ -1,5 +1,6 @@
 package dev.ratecache.ops;
 
+import dev.ratecache.internal.Time;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
@@ -27,9 +28,9 @@ public final class HealthCheck {
         ? settings.topology().name().toLowerCase(Locale.ROOT) : "disabled";
     if (connector.isAvailable()) {
       try {
-        long start = System.nanoTime();
+        long start = Time.monotonicNanos();
         connector.execute(j -> j.ping());
-        double ping = (System.nanoTime() - start) / 1_000_000.0;
+        double ping = (Time.monotonicNanos() - start) / 1_000_000.0;
         Map<String, String> infos = connector.executeOnMasters(c -> command(c, "INFO", "server",
             "memory"));
         String version = null;

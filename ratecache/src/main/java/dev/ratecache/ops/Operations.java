@@ -3,9 +3,9 @@ package dev.ratecache.ops;
 import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.CacheStats;
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.internal.KeySpace;
 import dev.ratecache.ratelimit.RateLimitStats;
 import dev.ratecache.ratelimit.RateLimiter;
-import dev.ratecache.redis.KeySweep;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
@@ -27,14 +27,14 @@ import java.util.function.LongConsumer;
 public final class Operations implements AutoCloseable {
   /** The namespaces the library owns; a clear's pattern must start with one of them. */
   public static final List<String> NAMESPACES =
-      List.of("query:", "auth:", "rate_limit:", "ratecache:");
+      KeySpace.ALL;
 
   /** Every key pattern the library owns; clearing without a pattern removes only these. */
   public static final List<String> OWNED_PATTERNS;
 
   static {
     List<String> owned = new ArrayList<>(CacheKeys.ALL_PATTERNS);
-    owned.add(StatsPublisher.PREFIX + "*");
+    owned.add(KeySpace.INSTANCES + "*");
     OWNED_PATTERNS = List.copyOf(owned);
   }
 
@@ -155,7 +155,7 @@ public final class Operations implements AutoCloseable {
     List<String> patterns = pattern == null ? OWNED_PATTERNS : List.of(pattern);
     long removed = 0;
     for (String p : patterns) {
-      removed += KeySweep.unlink(connector, p, progress); // gone from Redis, counted
+      removed += connector.unlinkMatching(p, progress); // gone from Redis, counted
       if (cache != null) {
         cache.invalidateMatching(p); // and invalid everywhere at once, memory copies dropped
       }

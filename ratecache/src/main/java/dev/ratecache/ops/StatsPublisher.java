@@ -1,5 +1,6 @@
 package dev.ratecache.ops;
 
+import dev.ratecache.internal.KeySpace;
 import dev.ratecache.redis.RedisConnector;
 import java.time.Duration;
 import java.util.HashMap;
@@ -17,7 +18,6 @@ import org.slf4j.LoggerFactory;
  * whole fleet and instances that stopped disappear by themselves. Skipped while Redis is down.
  */
 final class StatsPublisher implements AutoCloseable {
-  static final String PREFIX = "ratecache:instances:";
   private static final Logger log = LoggerFactory.getLogger(StatsPublisher.class);
 
   private final RedisConnector connector;
@@ -67,7 +67,7 @@ final class StatsPublisher implements AutoCloseable {
     fields.put("updatedAt", String.valueOf(s.updatedAt().toEpochMilli()));
     fields.put("backend", s.backend());
     s.counters().forEach((k, v) -> fields.put("c:" + k, String.valueOf(v)));
-    String key = PREFIX + s.instance();
+    String key = KeySpace.INSTANCES + s.instance();
     long ttl = interval.multipliedBy(3).toMillis();
     try {
       connector.pipelined(p -> {

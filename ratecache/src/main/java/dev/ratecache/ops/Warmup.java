@@ -1,6 +1,7 @@
 package dev.ratecache.ops;
 
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.internal.Time;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,10 +44,10 @@ public final class Warmup {
   /** Runs every warmer now, on this thread. */
   public synchronized WarmupReport run() {
     Instant started = clock.instant();
-    long start = System.nanoTime();
+    long start = Time.monotonicNanos();
     List<WarmupReport.Result> results = new ArrayList<>();
     for (CacheWarmer w : warmers) {
-      long t = System.nanoTime();
+      long t = Time.monotonicNanos();
       try {
         int entries = w.warm(cache);
         results.add(new WarmupReport.Result(w.name(), entries, since(t), null));
@@ -72,6 +73,6 @@ public final class Warmup {
   }
 
   private static Duration since(long startNanos) {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
+    return Duration.ofNanos(Time.monotonicNanos() - startNanos);
   }
 }

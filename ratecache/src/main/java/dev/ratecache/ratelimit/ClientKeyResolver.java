@@ -1,12 +1,9 @@
 package dev.ratecache.ratelimit;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.Hashing;
 import java.net.InetAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -209,19 +206,9 @@ public final class ClientKeyResolver {
   }
 
   /** One digest per thread: looking a provider up on every request showed in profiles. */
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
-  });
-
   /** 128 bits of SHA-256, base64url: short, and collisions are not a practical concern. */
   static String hash(String value) {
-    byte[] digest = SHA256.get().digest(value.getBytes(StandardCharsets.UTF_8));
-    return Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(java.util.Arrays.copyOf(digest, 16));
+    return Hashing.sha256Short(value);
   }
 
   /** Builds a {@link ClientKeyResolver}. Not thread-safe. */

@@ -1,6 +1,7 @@
 package dev.ratecache.ratelimit;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.SettingValues;
 import dev.ratecache.redis.RedisSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -133,7 +134,8 @@ final class InitParams {
         pb.methods(settings.get("methods").split(","));
       }
       if (settings.containsKey("fallback")) {
-        pb.fallback(parseFallback(settings.get("fallback"), prefix + "fallback"));
+        pb.fallback(SettingValues.choice(prefix + "fallback", settings.get("fallback"),
+            FallbackMode.class));
       }
       profiles.add(pb.build());
     }
@@ -146,17 +148,19 @@ final class InitParams {
     ifPresent(params, "trusted-proxies", keys::trustedProxies);
     ifPresent(params, "forwarded-header", keys::forwardedHeader);
     ifPresent(params, "principal-case-insensitive",
-        v -> keys.foldPrincipalCase(parseBoolean("principal-case-insensitive", v)));
-    ifPresent(params, "ipv6-prefix", v -> keys.ipv6Prefix(parseInt("ipv6-prefix", v)));
+        v -> keys.foldPrincipalCase(SettingValues.bool("principal-case-insensitive", v)));
+    ifPresent(params, "ipv6-prefix", v -> keys.ipv6Prefix(SettingValues.integer("ipv6-prefix", v)));
     b.keyResolver(keys.build());
-    ifPresent(params, "headers", v -> b.headerStyle(parseHeaders(v)));
+    ifPresent(params, "headers",
+        v -> b.headerStyle(SettingValues.choice("headers", v, HeaderStyle.class)));
     ifPresent(params, "case-insensitive",
-        v -> b.caseInsensitivePaths(parseBoolean("case-insensitive", v)));
+        v -> b.caseInsensitivePaths(SettingValues.bool("case-insensitive", v)));
     ifPresent(params, "charge-preflight",
-        v -> b.chargePreflight(parseBoolean("charge-preflight", v)));
+        v -> b.chargePreflight(SettingValues.bool("charge-preflight", v)));
     ifPresent(params, "local-max-buckets",
-        v -> b.localMaxBuckets(parseInt("local-max-buckets", v)));
-    ifPresent(params, "redis-buckets", v -> b.redisBuckets(parseProtocol(v)));
+        v -> b.localMaxBuckets(SettingValues.integer("local-max-buckets", v)));
+    ifPresent(params, "redis-buckets", v -> b.redisBuckets(
+        SettingValues.choice("redis-buckets", v, RedisBucketProtocol.class)));
     ifPresent(params, "problem-type", v -> b.problemType(v.trim()));
 
     b.redis(RedisSettings.fromLookup(name -> {
@@ -198,50 +202,5 @@ final class InitParams {
     if (v != null && !v.isBlank()) {
       action.accept(v);
     }
-  }
-
-  static FallbackMode parseFallback(String value, String setting) {
-    try {
-      return FallbackMode.valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigurationException(setting, "'" + value
-          + "' is not a fallback mode; use local, open or closed");
-    }
-  }
-
-  private static RedisBucketProtocol parseProtocol(String value) {
-    try {
-      return RedisBucketProtocol.valueOf(
-          value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigurationException("redis-buckets", "'" + value
-          + "' is not a bucket protocol; use bucket4j-jedis or one-round-trip");
-    }
-  }
-
-  private static HeaderStyle parseHeaders(String value) {
-    try {
-      return HeaderStyle.valueOf(value.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigurationException("headers", "'" + value
-          + "' is not a header style; use draft, legacy, both or none");
-    }
-  }
-
-  private static int parseInt(String setting, String value) {
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new ConfigurationException(setting, "must be a whole number, got '" + value + "'");
-    }
-  }
-
-  private static boolean parseBoolean(String setting, String value) {
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "yes", "on" -> true;
-      case "false", "no", "off" -> false;
-      default -> throw new ConfigurationException(setting, "must be true or false, got '"
-          + value + "'");
-    };
   }
 }

@@ -2,6 +2,7 @@ package dev.ratecache.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ratecache.internal.Time;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.BucketConfiguration;
@@ -27,11 +28,11 @@ final class LocalBucketStore implements BucketStore {
    * @param idleExpiry how long an untouched bucket is kept (the longest refill period is enough)
    */
   LocalBucketStore(long maxBuckets, Duration idleExpiry, Clock clock) {
-    this.time = Clocks.timeMeter(clock);
+    this.time = Time.timeMeter(clock);
     this.buckets = Caffeine.newBuilder()
         .maximumSize(maxBuckets)
         .expireAfterAccess(idleExpiry)
-        .ticker(() -> Clocks.epochNanos(clock))
+        .ticker(Time.ticker(clock))
         .build();
   }
 

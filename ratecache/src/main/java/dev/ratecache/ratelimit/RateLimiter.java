@@ -4,9 +4,12 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
-import dev.ratecache.redis.GlobPattern;
+import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisSettings;
@@ -105,17 +108,17 @@ public final class RateLimiter implements AutoCloseable {
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.knownRejected = Caffeine.newBuilder()
         .maximumSize(b.localMaxBuckets)
-        .ticker(() -> Clocks.epochNanos(clock))
+        .ticker(Time.ticker(clock))
         .expireAfter(Expiry.<String, KnownRejection>creating(
-            (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Clocks.epochNanos(clock)))))
+            (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
         .build();
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
     // their limit: forget the rejections remembered for them.
     this.eventSubscription = redisStore == null ? null
         : connector.events().subscribe(new RedisEvents.Listener() {
           @Override
-          public void onEvent(String kind, String argument) {
-            RateLimiter.this.onEvent(kind, argument);
+          public void onInvalidation(Invalidation event) {
+            RateLimiter.this.onInvalidation(event);
           }
 
           @Override
@@ -129,28 +132,28 @@ public final class RateLimiter implements AutoCloseable {
         });
   }
 
-  private void onEvent(String kind, String argument) {
-    if (RedisEvents.PATTERN.equals(kind)) {
-      if (!GlobPattern.mayMatchPrefix(argument, RedisBucketStore.KEY_PREFIX)) {
+  private void onInvalidation(Invalidation event) {
+    if (event instanceof Invalidation.Pattern p) {
+      String pattern = p.pattern();
+      if (!GlobPattern.mayMatchPrefix(pattern, KeySpace.RATE_LIMIT)) {
         return; // a cache pattern such as query:user:*: no bucket of ours is concerned
       }
       reset(() -> {
-        redisStore.forget(redisKey -> GlobPattern.matches(argument, redisKey));
+        redisStore.forget(redisKey -> GlobPattern.matches(pattern, redisKey));
         knownRejected.asMap().keySet().removeIf(
-            k -> GlobPattern.matches(argument, RedisBucketStore.KEY_PREFIX + k));
+            k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
       });
-    } else if (RedisEvents.KEY.equals(kind)
-        && argument.startsWith(RedisBucketStore.KEY_PREFIX)) {
-      String key = argument.substring(RedisBucketStore.KEY_PREFIX.length());
+    } else if (event instanceof Invalidation.Key k && k.key().startsWith(KeySpace.RATE_LIMIT)) {
+      String key = k.key().substring(KeySpace.RATE_LIMIT.length());
       reset(() -> {
         redisStore.forget(key);
         knownRejected.invalidate(key);
       });
-    } else if (RedisEvents.KEYS.equals(kind)) {
+    } else if (event instanceof Invalidation.Keys ks) {
       List<String> keys = new ArrayList<>();
-      for (String k : argument.split("\n")) {
-        if (k.startsWith(RedisBucketStore.KEY_PREFIX)) {
-          keys.add(k.substring(RedisBucketStore.KEY_PREFIX.length()));
+      for (String k : ks.keys()) {
+        if (k.startsWith(KeySpace.RATE_LIMIT)) {
+          keys.add(k.substring(KeySpace.RATE_LIMIT.length()));
         }
       }
       if (!keys.isEmpty()) {
@@ -160,6 +163,7 @@ public final class RateLimiter implements AutoCloseable {
         });
       }
     }
+    // Generation events concern cache namespaces only.
   }
 
   /**
@@ -312,7 +316,7 @@ public final class RateLimiter implements AutoCloseable {
   private RateLimitDecision acquire(Entry e, String clientKey) {
     RateLimitProfile profile = e.profile();
     String key = profile.name() + ":" + clientKey;
-    long now = Clocks.epochNanos(clock);
+    long now = Time.epochNanos(clock);
 
     KnownRejection known = knownRejected.getIfPresent(key);
     if (known != null && now < known.retryAt()) {

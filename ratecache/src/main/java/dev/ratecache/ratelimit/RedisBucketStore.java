@@ -2,6 +2,8 @@ package dev.ratecache.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.Time;
 import dev.ratecache.redis.RedisConnector;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
@@ -33,17 +35,16 @@ import redis.clients.jedis.UnifiedJedis;
  */
 final class RedisBucketStore implements BucketStore {
   /** The namespace of every rate-limit key. */
-  static final String KEY_PREFIX = "rate_limit:";
 
   private static final Mapper<String> PREFIXED = new Mapper<>() {
     @Override
     public byte[] toBytes(String key) {
-      return (KEY_PREFIX + key).getBytes(StandardCharsets.UTF_8);
+      return (KeySpace.RATE_LIMIT + key).getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
     public String toString(String key) {
-      return KEY_PREFIX + key;
+      return KeySpace.RATE_LIMIT + key;
     }
   };
 
@@ -57,7 +58,7 @@ final class RedisBucketStore implements BucketStore {
   RedisBucketStore(RedisConnector connector, Clock clock, long maxCachedProxies,
       RedisBucketProtocol protocol) {
     this.connector = connector;
-    this.time = Clocks.timeMeter(clock);
+    this.time = Time.timeMeter(clock);
     this.protocol = protocol;
     this.maxStates = maxCachedProxies;
     this.proxies = Caffeine.newBuilder()
@@ -134,7 +135,7 @@ final class RedisBucketStore implements BucketStore {
                 .expirationAfterWrite(expiry)
                 .build();
             case ONE_ROUND_TRIP -> new CachedStateProxyManager(connector.autoPipeline(),
-                KEY_PREFIX,
+                KeySpace.RATE_LIMIT,
                 ClientSideConfig.getDefault().withClientClock(time), expiry, maxStates,
                 Duration.ofSeconds(10), time::currentTimeNanos);
           };

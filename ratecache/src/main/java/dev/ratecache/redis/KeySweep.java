@@ -15,9 +15,9 @@ import redis.clients.jedis.resps.ScanResult;
  * COUNT} and pipelined {@code UNLINK} in batches, never {@code KEYS}: Redis keeps serving other
  * clients between batches, and {@code UNLINK} frees memory in the background.
  */
-public final class KeySweep {
+final class KeySweep {
   /** Keys asked for per {@code SCAN} step (and so the largest {@code UNLINK} batch). */
-  public static final int BATCH = 1000;
+  static final int BATCH = 1000;
   private static final CommandObjects COMMANDS = new CommandObjects();
 
   private KeySweep() {}
@@ -30,16 +30,16 @@ public final class KeySweep {
    * @return how many keys were removed
    * @throws RedisUnavailableException if Redis is down or fails during the sweep
    */
-  public static long unlink(RedisConnector connector, String pattern, LongConsumer progress) {
+  static long unlink(RedisConnector connector, String pattern, LongConsumer progress) {
     AtomicLong scanned = new AtomicLong();
     long removed = connector.executeOnMasters(conn -> sweep(conn, pattern, true, scanned,
         progress)).values().stream().mapToLong(Long::longValue).sum();
-    connector.events().publish(RedisEvents.PATTERN, pattern);
+    connector.events().publish(new Invalidation.Pattern(pattern));
     return removed;
   }
 
   /** Counts the keys matching {@code pattern} without removing them. */
-  public static long count(RedisConnector connector, String pattern, LongConsumer progress) {
+  static long count(RedisConnector connector, String pattern, LongConsumer progress) {
     AtomicLong scanned = new AtomicLong();
     return connector.executeOnMasters(conn -> sweep(conn, pattern, false, scanned, progress))
         .values().stream().mapToLong(Long::longValue).sum();

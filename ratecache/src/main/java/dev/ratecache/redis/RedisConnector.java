@@ -1,5 +1,8 @@
 package dev.ratecache.redis;
 
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.ThrottledLog;
+import dev.ratecache.internal.Time;
 import dev.ratecache.redis.RedisSettings.Endpoint;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,14 +19,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BuilderFactory;
-import redis.clients.jedis.ClusterPipeline;
 import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.ClusterPipeline;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
@@ -231,14 +235,14 @@ public final class RedisConnector implements AutoCloseable {
 
   private <T> T execute(Function<? super UnifiedJedis, ? extends T> command, boolean timed) {
     failIfDown();
-    long start = System.nanoTime();
+    long start = Time.monotonicNanos();
     T result;
     try {
       result = command.apply(client().jedis());
     } catch (RuntimeException e) {
       throw onFailure(e);
     }
-    long took = System.nanoTime() - start;
+    long took = Time.monotonicNanos() - start;
     if (timed && took >= slowCallNanos) {
       String reason = "slow call: " + TimeUnit.NANOSECONDS.toMillis(took) + " ms (threshold "
           + settings.slowCallThreshold().toMillis() + " ms)";
@@ -329,6 +333,28 @@ public final class RedisConnector implements AutoCloseable {
       }
     }
     return p;
+  }
+
+  /**
+   * Removes every key matching the glob {@code pattern} on every master ({@code SCAN MATCH} and
+   * pipelined {@code UNLINK} in batches, never {@code KEYS}), then tells every instance listening on
+   * {@link #events()} so that they drop local copies and remembered rejections of those keys.
+   *
+   * @param progress told the running total of keys scanned after each batch (may be a no-op)
+   * @return how many keys were removed
+   * @throws RedisUnavailableException if Redis is down or fails during the sweep
+   */
+  public long unlinkMatching(String pattern, LongConsumer progress) {
+    return KeySweep.unlink(this, pattern, progress);
+  }
+
+  /**
+   * Counts the keys matching the glob {@code pattern} on every master, without removing them.
+   *
+   * @throws RedisUnavailableException if Redis is down or fails during the count
+   */
+  public long countMatching(String pattern, LongConsumer progress) {
+    return KeySweep.count(this, pattern, progress);
   }
 
   /**
@@ -526,7 +552,6 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   /** The key the probe writes and deletes; in the library's own namespace. */
-  static final String PROBE_KEY = "ratecache:probe";
 
   /**
    * The probe: creates the client if needed, drops stale idle connections, then checks what the
@@ -539,8 +564,8 @@ public final class RedisConnector implements AutoCloseable {
     if (c.provider() instanceof ClusterConnectionProvider cluster) {
       probeCluster(cluster);
     }
-    c.jedis().psetex(PROBE_KEY, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
-    c.jedis().del(PROBE_KEY); // and gone again: a probe leaves nothing behind
+    c.jedis().psetex(KeySpace.PROBE, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
+    c.jedis().del(KeySpace.PROBE); // and gone again: a probe leaves nothing behind
   }
 
   /** Asks the first reachable node whether the cluster can serve every slot. */

@@ -1,5 +1,6 @@
 package dev.ratecache.redis;
 
+import dev.ratecache.internal.KeySpace;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -14,8 +15,9 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.JedisPubSub;
 
 /**
- * Invalidation events between the instances sharing a Redis, over the pub/sub channel
- * {@value #CHANNEL}: "this key changed", "keys matching this pattern were removed".
+ * {@link Invalidation} events between the instances sharing a Redis, over the pub/sub channel
+ * {@value #CHANNEL}: "this key changed", "keys matching this pattern were removed", "this cache
+ * namespace moved to a new generation".
  *
  * <p>Pub/sub delivers at most once, so a consumer may trust what it holds only while the
  * subscription is {@link #isLive() live} and has not been re-established since it took the copy
@@ -30,19 +32,7 @@ public final class RedisEvents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisEvents.class);
 
   /** The channel every instance publishes to and listens on. */
-  public static final String CHANNEL = "ratecache:events";
-  /** Kind of event: the argument is one key whose value changed or went away. */
-  public static final String KEY = "key";
-  /** Kind of event: the argument is several keys that changed, one per line. */
-  public static final String KEYS = "keys";
-  /** Kind of event: the argument is a glob pattern whose keys were removed. */
-  public static final String PATTERN = "pattern";
-  /**
-   * Kind of event: the argument is a cache namespace and its new generation, on two lines; every
-   * entry of the namespace written before it is invalid.
-   */
-  public static final String GENERATION = "generation";
-
+  public static final String CHANNEL = KeySpace.EVENTS_CHANNEL;
   /**
    * Receives the events of every instance: those of others over the subscription (on its
    * thread), and this process's own at once, on the thread that publishes them (so a clear
@@ -51,7 +41,8 @@ public final class RedisEvents implements AutoCloseable {
    */
   @FunctionalInterface
   public interface Listener {
-    void onEvent(String kind, String argument);
+    /** Something changed on some instance (this one included). */
+    void onInvalidation(Invalidation event);
 
     /**
      * The subscription has just been (re-)established, so events published before it, or while
@@ -144,34 +135,29 @@ public final class RedisEvents implements AutoCloseable {
   }
 
   /**
-   * Tells the other instances that {@code keys} changed: one {@link #KEY} event for a single key,
-   * else {@link #KEYS} events of up to 1,000 keys each (keys containing a line break go alone).
-   * Best effort, as {@link #publish}.
+   * Tells the other instances that {@code keys} changed: one {@link Invalidation.Key} for a single
+   * key, else {@link Invalidation.Keys} of up to 1,000 keys each (keys containing a line break
+   * go alone). Best effort, as {@link #publish}.
    */
   public void publishKeys(java.util.Collection<String> keys) {
     if (keys.size() == 1) {
-      publish(KEY, keys.iterator().next());
+      publish(new Invalidation.Key(keys.iterator().next()));
       return;
     }
-    StringBuilder batch = new StringBuilder();
-    int inBatch = 0;
+    List<String> batch = new java.util.ArrayList<>();
     for (String key : keys) {
       if (key.indexOf('\n') >= 0) {
-        publish(KEY, key);
+        publish(new Invalidation.Key(key));
         continue;
       }
-      if (inBatch > 0) {
-        batch.append('\n');
-      }
-      batch.append(key);
-      if (++inBatch == 1000) {
-        publish(KEYS, batch.toString());
-        batch.setLength(0);
-        inBatch = 0;
+      batch.add(key);
+      if (batch.size() == 1000) {
+        publish(new Invalidation.Keys(batch));
+        batch.clear();
       }
     }
-    if (inBatch > 0) {
-      publish(KEYS, batch.toString());
+    if (!batch.isEmpty()) {
+      publish(new Invalidation.Keys(batch));
     }
   }
 
@@ -179,8 +165,9 @@ public final class RedisEvents implements AutoCloseable {
    * Tells this process's listeners at once, then the other instances; the latter is best effort
    * (false if Redis could not be reached, which is logged by the connector's health, not thrown).
    */
-  public boolean publish(String kind, String argument) {
-    tellListeners(l -> l.onEvent(kind, argument), "on this instance's own " + kind);
+  public boolean publish(Invalidation event) {
+    java.util.Objects.requireNonNull(event, "event");
+    tellListeners(l -> l.onInvalidation(event), () -> "on this instance's own " + event);
     if (!connector.settings().enabled()) {
       return false; // no Redis, so nobody to tell
     }
@@ -189,7 +176,7 @@ public final class RedisEvents implements AutoCloseable {
       return false;
     }
     try {
-      connector.run(j -> j.publish(CHANNEL, sender + '\n' + kind + '\n' + argument));
+      connector.run(j -> j.publish(CHANNEL, EventCodec.encode(sender, event)));
       published.incrementAndGet();
       return true;
     } catch (RuntimeException e) {
@@ -366,7 +353,7 @@ public final class RedisEvents implements AutoCloseable {
       epoch.incrementAndGet();
       live = true;
       log.debug("Subscribed to {} on {}", CHANNEL, connector);
-      tellListeners(Listener::onMissedEvents, "after resubscribing");
+      tellListeners(Listener::onMissedEvents, () -> "after resubscribing");
     }
 
     @Override
@@ -381,17 +368,23 @@ public final class RedisEvents implements AutoCloseable {
         return;
       }
       received.incrementAndGet();
-      tellListeners(l -> l.onEvent(parts[1], parts[2]), "on " + parts[1] + " " + parts[2]);
+      Invalidation event = EventCodec.decode(parts[1], parts[2]);
+      if (event == null) {
+        log.debug("Ignored an event of unknown kind '{}' (a newer instance?)", parts[1]);
+        return;
+      }
+      tellListeners(l -> l.onInvalidation(event), () -> "on " + event);
     }
   }
 
   /** Calls every listener; one that throws is logged and does not stop the others. */
-  private void tellListeners(java.util.function.Consumer<Listener> call, String when) {
+  private void tellListeners(java.util.function.Consumer<Listener> call,
+      java.util.function.Supplier<String> when) {
     for (Listener l : listeners) {
       try {
         call.accept(l);
       } catch (RuntimeException e) {
-        log.warn("An event listener failed {}", when, e);
+        log.warn("An event listener failed {}", when.get(), e);
       }
     }
   }

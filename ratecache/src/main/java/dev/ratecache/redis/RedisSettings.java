@@ -1,6 +1,7 @@
 package dev.ratecache.redis;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.SettingValues;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -220,13 +221,13 @@ public final class RedisSettings {
     Builder b = builder();
     String value;
     if ((value = get.apply(Name.ENABLED)) != null) {
-      b.enabled(parseBoolean(Name.ENABLED, value));
+      b.enabled(SettingValues.bool(Name.ENABLED, value));
     }
     if ((value = get.apply(Name.HOST)) != null) {
       b.host(value);
     }
     if ((value = get.apply(Name.PORT)) != null) {
-      b.port(parseInt(Name.PORT, value));
+      b.port(SettingValues.integer(Name.PORT, value));
     }
     if ((value = get.apply(Name.USERNAME)) != null) {
       b.username(value);
@@ -237,25 +238,25 @@ public final class RedisSettings {
       b.password(password);
     }
     if ((value = get.apply(Name.DB)) != null) {
-      b.database(parseInt(Name.DB, value));
+      b.database(SettingValues.integer(Name.DB, value));
     }
     if ((value = get.apply(Name.TLS)) != null) {
-      b.tls(parseBoolean(Name.TLS, value));
+      b.tls(SettingValues.bool(Name.TLS, value));
     }
     if ((value = get.apply(Name.URL)) != null) {
       b.url(value, Name.URL);
     }
     if ((value = get.apply(Name.TLS_CA_CERT_FILE)) != null) {
-      b.tlsCaCertFile(path(Name.TLS_CA_CERT_FILE, value));
+      b.tlsCaCertFile(SettingValues.path(Name.TLS_CA_CERT_FILE, value));
     }
     if ((value = get.apply(Name.TLS_CERT_FILE)) != null) {
-      b.tlsCertFile(path(Name.TLS_CERT_FILE, value));
+      b.tlsCertFile(SettingValues.path(Name.TLS_CERT_FILE, value));
     }
     if ((value = get.apply(Name.TLS_KEY_FILE)) != null) {
-      b.tlsKeyFile(path(Name.TLS_KEY_FILE, value));
+      b.tlsKeyFile(SettingValues.path(Name.TLS_KEY_FILE, value));
     }
     if ((value = get.apply(Name.TLS_VERIFY)) != null) {
-      b.tlsVerify(parseEnum(Name.TLS_VERIFY, value, TlsVerify.class));
+      b.tlsVerify(SettingValues.choice(Name.TLS_VERIFY, value, TlsVerify.class));
     }
     String cluster = get.apply(Name.CLUSTER_NODES);
     String sentinels = get.apply(Name.SENTINELS);
@@ -282,34 +283,34 @@ public final class RedisSettings {
       b.clientName(value);
     }
     if ((value = get.apply(Name.CONNECT_TIMEOUT_MS)) != null) {
-      b.connectTimeout(parseMillis(Name.CONNECT_TIMEOUT_MS, value));
+      b.connectTimeout(SettingValues.millis(Name.CONNECT_TIMEOUT_MS, value));
     }
     if ((value = get.apply(Name.SOCKET_TIMEOUT_MS)) != null) {
-      b.socketTimeout(parseMillis(Name.SOCKET_TIMEOUT_MS, value));
+      b.socketTimeout(SettingValues.millis(Name.SOCKET_TIMEOUT_MS, value));
     }
     if ((value = get.apply(Name.POOL_MAX_TOTAL)) != null) {
-      b.poolMaxTotal(parseInt(Name.POOL_MAX_TOTAL, value));
+      b.poolMaxTotal(SettingValues.integer(Name.POOL_MAX_TOTAL, value));
     }
     if ((value = get.apply(Name.POOL_MAX_WAIT_MS)) != null) {
-      b.poolMaxWait(parseMillis(Name.POOL_MAX_WAIT_MS, value));
+      b.poolMaxWait(SettingValues.millis(Name.POOL_MAX_WAIT_MS, value));
     }
     if ((value = get.apply(Name.CLUSTER_MAX_ATTEMPTS)) != null) {
-      b.clusterMaxAttempts(parseInt(Name.CLUSTER_MAX_ATTEMPTS, value));
+      b.clusterMaxAttempts(SettingValues.integer(Name.CLUSTER_MAX_ATTEMPTS, value));
     }
     if ((value = get.apply(Name.CLUSTER_MAX_RETRY_MS)) != null) {
-      b.clusterMaxRetryDuration(parseMillis(Name.CLUSTER_MAX_RETRY_MS, value));
+      b.clusterMaxRetryDuration(SettingValues.millis(Name.CLUSTER_MAX_RETRY_MS, value));
     }
     if ((value = get.apply(Name.FAILURE_THRESHOLD)) != null) {
-      b.failureThreshold(parseInt(Name.FAILURE_THRESHOLD, value));
+      b.failureThreshold(SettingValues.integer(Name.FAILURE_THRESHOLD, value));
     }
     if ((value = get.apply(Name.SLOW_CALL_MS)) != null) {
-      b.slowCallThreshold(parseMillis(Name.SLOW_CALL_MS, value));
+      b.slowCallThreshold(SettingValues.millis(Name.SLOW_CALL_MS, value));
     }
     if ((value = get.apply(Name.PROBE_INITIAL_MS)) != null) {
-      b.probeInitial(parseMillis(Name.PROBE_INITIAL_MS, value));
+      b.probeInitial(SettingValues.millis(Name.PROBE_INITIAL_MS, value));
     }
     if ((value = get.apply(Name.PROBE_MAX_MS)) != null) {
-      b.probeMax(parseMillis(Name.PROBE_MAX_MS, value));
+      b.probeMax(SettingValues.millis(Name.PROBE_MAX_MS, value));
     }
     return b.build();
   }
@@ -523,56 +524,6 @@ public final class RedisSettings {
 
   // ---------------------------------------------------------------- parsing helpers
 
-  static int parseInt(String name, String value) {
-    try {
-      return Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw new ConfigurationException(name, "must be a whole number, got '" + value + "'", e);
-    }
-  }
-
-  static Duration parseMillis(String name, String value) {
-    try {
-      long ms = Long.parseLong(value.trim());
-      if (ms < 0) {
-        throw new ConfigurationException(name, "must not be negative, got " + ms);
-      }
-      return Duration.ofMillis(ms);
-    } catch (NumberFormatException e) {
-      throw new ConfigurationException(name,
-          "must be a whole number of milliseconds, got '" + value + "'", e);
-    }
-  }
-
-  static java.nio.file.Path path(String name, String value) {
-    try {
-      return java.nio.file.Path.of(value.trim());
-    } catch (java.nio.file.InvalidPathException e) {
-      throw new ConfigurationException(name, "is not a valid file path: '" + value + "'", e);
-    }
-  }
-
-  static <E extends Enum<E>> E parseEnum(String name, String value, Class<E> type) {
-    for (E e : type.getEnumConstants()) {
-      if (e.name().equalsIgnoreCase(value.trim())) {
-        return e;
-      }
-    }
-    throw new ConfigurationException(name, "must be one of "
-        + java.util.Arrays.stream(type.getEnumConstants())
-            .map(e -> e.name().toLowerCase(Locale.ROOT)).toList()
-        + ", got '" + value + "'");
-  }
-
-  static boolean parseBoolean(String name, String value) {
-    return switch (value.trim().toLowerCase(Locale.ROOT)) {
-      case "true", "yes", "on", "1" -> true;
-      case "false", "no", "off", "0" -> false;
-      default -> throw new ConfigurationException(name,
-          "must be true or false, got '" + value + "'");
-    };
-  }
-
   /** Parses {@code host:port[,host:port…]}; IPv6 literals are written {@code [::1]:7000}. */
   static List<Endpoint> parseEndpoints(String name, String value) {
     List<Endpoint> result = new ArrayList<>();
@@ -608,7 +559,7 @@ public final class RedisSettings {
       host = item.substring(0, colon);
       port = item.substring(colon + 1);
     }
-    int p = parseInt(name, port);
+    int p = SettingValues.integer(name, port);
     checkPort(name, p);
     checkHost(name, host);
     return new Endpoint(host, p);

@@ -1,10 +1,10 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.redis.GlobPattern;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.GlobPattern;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.ratecache.ops;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,8 +8,9 @@ import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.testing.Await;
 import dev.ratecache.support.BearerAuthFilter;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
@@ -60,7 +60,7 @@ class OperationsIT {
       assertThat(r.events()).isEqualTo("unused");
 
       // Once something listens for invalidation events, the report shows the subscription.
-      try (AutoCloseable listening = c.events().subscribe((kind, argument) -> { })) {
+      try (AutoCloseable listening = c.events().subscribe(event -> { })) {
         Await.until("subscribed", () -> c.events().isLive());
         assertThat(HealthCheck.check(c).events()).isEqualTo("live");
       } catch (Exception e) {

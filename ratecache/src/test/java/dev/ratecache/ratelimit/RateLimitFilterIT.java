@@ -1,14 +1,14 @@
 package dev.ratecache.ratelimit;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ratecache.redis.KeySweep;
+import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.testing.Await;
 import dev.ratecache.support.BearerAuthFilter;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
@@ -163,7 +163,7 @@ class RateLimitFilterIT {
     JettyApp app = exhaustUploadsOfDave(protocol);
     // As the CLI's `clear --pattern 'rate_limit:upload:*'` does, over its own connection.
     try (RedisConnector operator = RedisConnector.create(TestRedis.settings(redis).build())) {
-      assertThat(KeySweep.unlink(operator, "rate_limit:upload:*", n -> { })).isEqualTo(1);
+      assertThat(operator.unlinkMatching("rate_limit:upload:*", n -> { })).isEqualTo(1);
     }
     awaitDaveAdmitted(app);
   }
@@ -273,17 +273,18 @@ class RateLimitFilterIT {
     JettyApp app = app(limiter);
     Await.until("subscribed to events", () -> limiter.connector().events().isLive());
     // Listeners are told in order on one thread: when this one hears an event, the limiter has.
-    BlockingQueue<String> heard = new LinkedBlockingQueue<>();
-    resources.add(limiter.connector().events().subscribe((kind, argument) -> heard.add(argument)));
+    BlockingQueue<Invalidation> heard = new LinkedBlockingQueue<>();
+    resources.add(limiter.connector().events().subscribe(heard::add));
     for (int i = 0; i < 5; i++) {
       assertThat(app.send("POST", "/api/upload", "Authorization", "Bearer dave").statusCode())
           .isEqualTo(200);
     }
     try (RedisConnector operator = RedisConnector.create(TestRedis.settings(redis).build())) {
       afterNextDecision.set(() -> {
-        assertThat(KeySweep.unlink(operator, "rate_limit:upload:*", n -> { })).isEqualTo(1);
+        assertThat(operator.unlinkMatching("rate_limit:upload:*", n -> { })).isEqualTo(1);
         try {
-          assertThat(heard.poll(30, TimeUnit.SECONDS)).isEqualTo("rate_limit:upload:*");
+          assertThat(heard.poll(30, TimeUnit.SECONDS)).isEqualTo(
+              new Invalidation.Pattern("rate_limit:upload:*"));
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }

@@ -1,4 +1,4 @@
-package dev.ratecache.redis;
+package dev.ratecache.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

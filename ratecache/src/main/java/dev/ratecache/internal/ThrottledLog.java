@@ -1,4 +1,4 @@
-package dev.ratecache.redis;
+package dev.ratecache.internal;
 
 import java.time.Clock;
 import java.time.Duration;

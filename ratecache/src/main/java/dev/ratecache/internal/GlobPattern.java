@@ -1,4 +1,4 @@
-package dev.ratecache.redis;
+package dev.ratecache.internal;
 
 /**
  * Redis's glob matching ({@code KEYS}/{@code SCAN MATCH}): {@code *}, {@code ?}, {@code [abc]},

@@ -1,0 +1,43 @@
+package dev.ratecache.redis;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What changed on some instance, so that every instance holding a copy (a near-cache entry, a
+ * remembered bucket state or rejection) drops it. Published and heard through {@link
+ * RedisEvents}; on the wire, a kind and an argument (see {@link EventCodec}), unchanged since
+ * events were strings, so instances of both versions understand each other.
+ */
+public sealed interface Invalidation {
+  /** One key whose value changed or went away. */
+  record Key(String key) implements Invalidation {
+    public Key {
+      Objects.requireNonNull(key, "key");
+    }
+  }
+
+  /** Several keys that changed (published in batches of up to 1,000). */
+  record Keys(List<String> keys) implements Invalidation {
+    public Keys {
+      keys = List.copyOf(keys);
+    }
+  }
+
+  /** Every key matching the glob {@code pattern} was removed. */
+  record Pattern(String pattern) implements Invalidation {
+    public Pattern {
+      Objects.requireNonNull(pattern, "pattern");
+    }
+  }
+
+  /**
+   * The cache namespace {@code namespace} moved to {@code generation}: every entry of it written
+   * before is invalid.
+   */
+  record Generation(String namespace, long generation) implements Invalidation {
+    public Generation {
+      Objects.requireNonNull(namespace, "namespace");
+    }
+  }
+}
