@@ -1,6 +1,7 @@
 package dev.ratecache.cache;
 
 import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisEvents;
@@ -46,17 +47,19 @@ final class Generations {
   private final Map<String, Long> copy = new ConcurrentHashMap<>();
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
   private volatile long copyEpoch = -1;
-  private final AutoCloseable subscription;
+  private final OnFirstUse subscription;
   private final AutoCloseable healthRegistration;
 
   Generations(RedisConnector connector) {
     this.connector = connector;
     this.events = connector.events();
-    this.subscription = events.subscribe(event -> {
+    // Subscribed on first use (building a cache starts no thread); until the subscription is
+    // live, the copy is not trusted and every read asks Redis.
+    this.subscription = new OnFirstUse(() -> events.subscribe(event -> {
       if (event instanceof Invalidation.Generation g) {
         copy.merge(g.namespace(), g.generation(), Math::max);
       }
-    });
+    }));
     this.healthRegistration = connector.health().onTransition(t -> {
       if (t.to() == RedisHealth.State.UP) {
         flushPending();
@@ -157,6 +160,7 @@ final class Generations {
    * and has not been re-established since the copy was read.
    */
   private Map<String, Long> current() {
+    subscription.ensureOpen();
     long epoch = events.epoch();
     if (events.isLive() && copyEpoch == epoch) {
       return copy;

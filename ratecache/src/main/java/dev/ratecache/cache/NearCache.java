@@ -3,6 +3,7 @@ package dev.ratecache.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.internal.Time;
 import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisEvents;
@@ -32,7 +33,7 @@ final class NearCache implements AutoCloseable {
   private final Cache<String, Entry> entries;
   private final AtomicLong invalidations = new AtomicLong();
   private final LongAdder hits = new LongAdder();
-  private final AutoCloseable subscription;
+  private final OnFirstUse subscription;
 
   NearCache(RedisEvents events, Duration ttl, long maxBytes, Clock clock) {
     this.events = events;
@@ -43,7 +44,9 @@ final class NearCache implements AutoCloseable {
         .ticker(Time.ticker(clock))
         .executor(Runnable::run)
         .build();
-    this.subscription = events.subscribe(this::onEvent);
+    // Subscribed on the first read (building a cache starts no thread); until the subscription
+    // is live, get() serves nothing and offer() keeps nothing.
+    this.subscription = new OnFirstUse(() -> events.subscribe(this::onEvent));
   }
 
   /** A position to hand back to {@link #offer}: taken before fetching from Redis. */
@@ -58,6 +61,7 @@ final class NearCache implements AutoCloseable {
 
   /** The copy of {@code key}, or {@code null}. */
   String get(String key) {
+    subscription.ensureOpen();
     if (!events.isLive()) {
       return null;
     }

@@ -83,12 +83,10 @@ public final class QueryCache implements AutoCloseable {
 
   private QueryCache(Builder b) {
     this.codec = b.codec;
-    this.ttls = b.ttls;
-    if (b.connector == null && b.redisSettings == null) {
-      b.redisSettings = RedisSettings.fromEnvironment();
-    }
+    this.ttls = b.ttls != null ? b.ttls : CacheTtl.fromLookup(b.env);
     this.ownsConnector = b.connector == null;
-    this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
+    this.connector = b.connector != null ? b.connector : RedisConnector.shared(
+        b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
     this.redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
     this.memory = new MemoryCacheStore(b.memoryMaxBytes, b.clock);
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
@@ -533,7 +531,7 @@ public final class QueryCache implements AutoCloseable {
     private RedisConnector connector;
     private RedisSettings redisSettings;
     private JsonCodec codec = JsonCodec.standard();
-    private CacheTtl ttls = CacheTtl.fromLookup(System::getenv);
+    private CacheTtl ttls;
     private Clock clock = Clock.systemUTC();
     private long memoryMaxBytes = 64L * 1024 * 1024;
     private Duration nearTtl;
@@ -586,7 +584,10 @@ public final class QueryCache implements AutoCloseable {
       return this;
     }
 
-    /** Where unset settings are read from. Default: the process environment. */
+    /**
+     * Where unset settings (Redis, TTLs, near cache, load wait) are read from. Default: the
+     * process environment. Read by {@link #build()}, not before.
+     */
     public Builder environment(Function<String, String> env) {
       this.env = Objects.requireNonNull(env, "env");
       return this;
@@ -611,7 +612,10 @@ public final class QueryCache implements AutoCloseable {
       return this;
     }
 
-    /** TTLs per category. Default: {@link CacheTtl#fromLookup} of the environment. */
+    /**
+     * TTLs per category. Default: {@link CacheTtl#fromLookup} of the {@link #environment},
+     * read by {@link #build()}.
+     */
     public Builder ttls(CacheTtl ttls) {
       this.ttls = Objects.requireNonNull(ttls, "ttls");
       return this;

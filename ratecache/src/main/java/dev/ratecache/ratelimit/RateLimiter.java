@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.internal.GlobPattern;
 import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
@@ -64,7 +65,7 @@ public final class RateLimiter implements AutoCloseable {
    */
   private final ReentrantReadWriteLock resetLock = new ReentrantReadWriteLock();
   private volatile long resets;
-  private final AutoCloseable eventSubscription;
+  private final OnFirstUse eventSubscription;
   private final Clock clock;
   private final HeaderStyle headerStyle;
   private final String problemType;
@@ -96,11 +97,9 @@ public final class RateLimiter implements AutoCloseable {
     }
     this.profiles = java.util.Collections.unmodifiableMap(map);
     this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
-    if (b.connector == null && b.redisSettings == null) {
-      b.redisSettings = RedisSettings.fromEnvironment();
-    }
     this.ownsConnector = b.connector == null;
-    this.connector = b.connector != null ? b.connector : RedisConnector.shared(b.redisSettings);
+    this.connector = b.connector != null ? b.connector : RedisConnector.shared(
+        b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
     this.redisStore = connector.settings().enabled()
         ? b.redisStoreDecorator.apply(
             new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets))
@@ -113,9 +112,10 @@ public final class RateLimiter implements AutoCloseable {
             (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
         .build();
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
-    // their limit: forget the rejections remembered for them.
+    // their limit: forget the rejections remembered for them. Subscribed on the first decision
+    // that uses Redis (before it can remember anything), so build() starts no thread.
     this.eventSubscription = redisStore == null ? null
-        : connector.events().subscribe(new RedisEvents.Listener() {
+        : new OnFirstUse(() -> connector.events().subscribe(new RedisEvents.Listener() {
           @Override
           public void onInvalidation(Invalidation event) {
             RateLimiter.this.onInvalidation(event);
@@ -129,7 +129,7 @@ public final class RateLimiter implements AutoCloseable {
               knownRejected.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
             });
           }
-        });
+        }));
   }
 
   private void onInvalidation(Invalidation event) {
@@ -214,6 +214,7 @@ public final class RateLimiter implements AutoCloseable {
     BucketStore.Probe p = null;
     Backend backend = Backend.LOCAL;
     if (redisStore != null && connector.isAvailable()) {
+      eventSubscription.ensureOpen();
       try {
         p = redisStore.peek(key, e.config());
         backend = Backend.REDIS;
@@ -330,6 +331,9 @@ public final class RateLimiter implements AutoCloseable {
     Backend backend = Backend.REDIS;
     // Read before the bucket: a rejection read from Redis is remembered only if no reset (a
     // clear heard, or a resubscription that may have missed one) happened since.
+    if (eventSubscription != null) {
+      eventSubscription.ensureOpen();
+    }
     long resetsBefore = resets;
     if (redisStore != null && connector.isAvailable()) {
       try {
@@ -452,6 +456,7 @@ public final class RateLimiter implements AutoCloseable {
     private ClientKeyResolver keyResolver = ClientKeyResolver.builder().build();
     private RedisConnector connector;
     private RedisSettings redisSettings;
+    private java.util.function.Function<String, String> env = System::getenv;
     private Clock clock = Clock.systemUTC();
     private HeaderStyle headerStyle = HeaderStyle.DRAFT;
     private long localMaxBuckets = 100_000;
@@ -494,6 +499,15 @@ public final class RateLimiter implements AutoCloseable {
     /** Use this connector (not closed by the limiter). */
     public Builder connector(RedisConnector connector) {
       this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    /**
+     * Where the Redis settings are read from when neither {@link #connector} nor {@link #redis}
+     * is given. Default: the process environment. Read by {@link #build()}, not before.
+     */
+    public Builder environment(java.util.function.Function<String, String> env) {
+      this.env = Objects.requireNonNull(env, "env");
       return this;
     }
 

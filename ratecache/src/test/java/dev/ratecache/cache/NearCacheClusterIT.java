@@ -31,6 +31,8 @@ class NearCacheClusterIT {
             .build();
         QueryCache b = QueryCache.builder().connector(cb).nearCache(Duration.ofMinutes(1))
             .build()) {
+      a.get("query:user:first-read", String.class); // the first read subscribes
+      b.get("query:user:first-read", String.class);
       Await.until("subscribed", () -> ca.events().isLive() && cb.events().isLive());
       // Keys spread over different slots and masters.
       long heard = cb.events().counts().received();

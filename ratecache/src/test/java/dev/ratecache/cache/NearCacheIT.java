@@ -48,6 +48,9 @@ class NearCacheIT {
     connectorB = RedisConnector.create(TestRedis.settings(redis).build());
     a = QueryCache.builder().connector(connectorA).clock(clock).nearCache(NEAR_TTL).build();
     b = QueryCache.builder().connector(connectorB).clock(clock).nearCache(NEAR_TTL).build();
+    assertThat(connectorA.events().state()).as("build() starts no thread").isEqualTo("unused");
+    a.get("query:user:first-read", String.class); // the first read subscribes
+    b.get("query:user:first-read", String.class);
     Await.until("both instances subscribed",
         () -> connectorA.events().isLive() && connectorB.events().isLive());
   }
@@ -172,6 +175,7 @@ class NearCacheIT {
             time);
         QueryCache c = QueryCache.builder().connector(connectorC).clock(time.clock())
             .nearCache(NEAR_TTL).build()) {
+      c.get("query:user:first-read", String.class); // the first read subscribes
       Await.until("C subscribed", () -> connectorC.events().isLive());
       time.advance(Duration.ofSeconds(1));
       java.time.Instant pinged = time.clock().instant();
