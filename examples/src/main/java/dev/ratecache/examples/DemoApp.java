@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.CachedQueryFeature;
+import dev.ratecache.cache.DefaultKeyScheme;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ops.AdminResource;
 import dev.ratecache.ops.CacheWarmer;
@@ -39,8 +39,8 @@ import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.glassfish.jersey.internal.inject.AbstractBinder;
 import org.glassfish.jersey.jackson.JacksonFeature;
-import org.glassfish.jersey.server.ServerProperties;
 import org.glassfish.jersey.server.ResourceConfig;
+import org.glassfish.jersey.server.ServerProperties;
 import org.glassfish.jersey.servlet.ServletContainer;
 
 /**
@@ -120,7 +120,7 @@ public final class DemoApp implements AutoCloseable {
     ops.warmup().register(CacheWarmer.of("users", c -> {
       int n = 0;
       for (Model.User u : db.users()) {
-        c.put(CacheKeys.userByEmail(u.email()), u);
+        c.put(DefaultKeyScheme.userByEmail(u.email()), u);
         n++;
       }
       return n;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.cache.DefaultKeyScheme;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.cli.CliParsingTest.Run;
 import dev.ratecache.ops.AdminResource;
@@ -70,7 +70,7 @@ class CliIT {
         "query:chat:id"));
     redis.withClient(j -> {
       for (int i = 0; i < 500; i++) {
-        j.set(CacheKeys.userByEmail("u" + i + "@example.com"), "{}");
+        j.set(DefaultKeyScheme.userByEmail("u" + i + "@example.com"), "{}");
       }
       for (int i = 0; i < 300; i++) {
         j.set("foreign:" + i, "theirs");
@@ -113,9 +113,9 @@ class CliIT {
         for (int i = 0; i < requests; i++) {
           limiter.tryAcquire("chat", id + "-user");
         }
-        cache.put(CacheKeys.userByEmail(id), "x");
-        cache.get(CacheKeys.userByEmail(id), String.class); // hit
-        cache.get(CacheKeys.userByEmail("none"), String.class); // miss
+        cache.put(DefaultKeyScheme.userByEmail(id), "x");
+        cache.get(DefaultKeyScheme.userByEmail(id), String.class); // hit
+        cache.get(DefaultKeyScheme.userByEmail("none"), String.class); // miss
         assertThat(ops.publishNow()).isTrue();
       }
     }
@@ -149,8 +149,8 @@ class CliIT {
         QueryCache cache = QueryCache.builder().connector(c).build();
         Operations ops = Operations.builder(c).cache(cache).build()) {
       ops.warmup().register(CacheWarmer.of("users", q -> {
-        q.put(CacheKeys.userByEmail("alice@example.com"), Map.of("name", "Alice"));
-        q.put(CacheKeys.userByEmail("bob@example.com"), Map.of("name", "Bob"));
+        q.put(DefaultKeyScheme.userByEmail("alice@example.com"), Map.of("name", "Alice"));
+        q.put(DefaultKeyScheme.userByEmail("bob@example.com"), Map.of("name", "Bob"));
         return 2;
       })).register(CacheWarmer.of("broken", q -> {
         throw new IllegalStateException("database unavailable");

@@ -5,23 +5,15 @@ import dev.ratecache.internal.KeySpace;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The key namespaces of the library, as methods to call instead of hand-written strings.
+ * Keys the library understands: escaping of values ({@link #escape}), the TTL category of a key
+ * ({@link #category}), rate-limit keys and the namespaces the library owns. The documented key
+ * scheme for users, chats, messages, documents and sessions is {@link DefaultKeyScheme}.
  *
  * <p>Every value is passed through {@link #escape(String)}, so a value from a request can never act
  * as a glob character in an invalidation pattern, inject a {@code :} separator, or make two
  * different values share a key.
  */
 public final class CacheKeys {
-  /** Matches every cached user query. */
-  public static final String USER_PATTERN = "query:user:*";
-  /** Matches every cached chat query. */
-  public static final String CHAT_PATTERN = "query:chat:*";
-  /** Matches every cached message query. */
-  public static final String MESSAGES_PATTERN = "query:messages:*";
-  /** Matches every cached document list and document ({@code query:rag_document*}). */
-  public static final String DOCUMENTS_PATTERN = "query:rag_document*";
-  /** Matches every cached document statistic. */
-  public static final String DOCUMENT_STATS_PATTERN = "query:document_stats:*";
   /** Matches every cached session and auth user. */
   public static final String AUTH_PATTERN = "auth:*";
   /** Matches every rate-limit bucket. */
@@ -38,51 +30,6 @@ public final class CacheKeys {
   /** {@code rate_limit:{key}}. */
   public static String rateLimit(String key) {
     return KeySpace.RATE_LIMIT + escape(key);
-  }
-
-  /** {@code query:user:email:{email}}. */
-  public static String userByEmail(String email) {
-    return "query:user:email:" + escape(email);
-  }
-
-  /** {@code query:chat:id:{id}}. */
-  public static String chatById(String id) {
-    return "query:chat:id:" + escape(id);
-  }
-
-  /** {@code query:chat:user:{userId}}. */
-  public static String chatsByUser(String userId) {
-    return "query:chat:user:" + escape(userId);
-  }
-
-  /** {@code query:messages:chat:{chatId}}. */
-  public static String messagesByChat(String chatId) {
-    return "query:messages:chat:" + escape(chatId);
-  }
-
-  /** {@code query:rag_documents:user:{userId}:limit:{limit}}. */
-  public static String documentsByUser(String userId, int limit) {
-    return "query:rag_documents:user:" + escape(userId) + ":limit:" + limit;
-  }
-
-  /** {@code query:rag_document:{id}:{userId}}. */
-  public static String document(String id, String userId) {
-    return "query:rag_document:" + escape(id) + ":" + escape(userId);
-  }
-
-  /** {@code query:document_stats:user:{userId}}. */
-  public static String documentStats(String userId) {
-    return "query:document_stats:user:" + escape(userId);
-  }
-
-  /** {@code auth:session:{sessionId}}. */
-  public static String authSession(String sessionId) {
-    return "auth:session:" + escape(sessionId);
-  }
-
-  /** {@code auth:user:{userId}}. */
-  public static String authUser(String userId) {
-    return "auth:user:" + escape(userId);
   }
 
   /**

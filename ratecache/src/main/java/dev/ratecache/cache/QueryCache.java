@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * the worst case is a miss. Counters are kept per TTL category (see {@link CacheKeys#category}).
  *
  * <pre>{@code
- * User u = cache.getOrLoad(CacheKeys.userByEmail(email), ttl.of(CacheTtl.USER), User.class,
+ * User u = cache.getOrLoad(DefaultKeyScheme.userByEmail(email), ttl.of(CacheTtl.USER), User.class,
  *     () -> db.findUser(email));
- * cache.invalidateMatching(CacheKeys.USER_PATTERN);
+ * cache.invalidateMatching(DefaultKeyScheme.USER_PATTERN);
  * }</pre>
  *
  * <p>Thread-safe. Build one per application and share it.

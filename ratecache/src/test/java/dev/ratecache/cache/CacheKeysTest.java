@@ -20,17 +20,17 @@ class CacheKeysTest {
   @Test
   void documentedNamespaces() {
     assertThat(CacheKeys.rateLimit("chat:ip:1.2.3.4")).isEqualTo("rate_limit:chat%3Aip%3A1.2.3.4");
-    assertThat(CacheKeys.userByEmail("alice@example.com"))
+    assertThat(DefaultKeyScheme.userByEmail("alice@example.com"))
         .isEqualTo("query:user:email:alice@example.com");
-    assertThat(CacheKeys.chatById("42")).isEqualTo("query:chat:id:42");
-    assertThat(CacheKeys.chatsByUser("7")).isEqualTo("query:chat:user:7");
-    assertThat(CacheKeys.messagesByChat("42")).isEqualTo("query:messages:chat:42");
-    assertThat(CacheKeys.documentsByUser("7", 10))
+    assertThat(DefaultKeyScheme.chatById("42")).isEqualTo("query:chat:id:42");
+    assertThat(DefaultKeyScheme.chatsByUser("7")).isEqualTo("query:chat:user:7");
+    assertThat(DefaultKeyScheme.messagesByChat("42")).isEqualTo("query:messages:chat:42");
+    assertThat(DefaultKeyScheme.documentsByUser("7", 10))
         .isEqualTo("query:rag_documents:user:7:limit:10");
-    assertThat(CacheKeys.document("d1", "7")).isEqualTo("query:rag_document:d1:7");
-    assertThat(CacheKeys.documentStats("7")).isEqualTo("query:document_stats:user:7");
-    assertThat(CacheKeys.authSession("s1")).isEqualTo("auth:session:s1");
-    assertThat(CacheKeys.authUser("7")).isEqualTo("auth:user:7");
+    assertThat(DefaultKeyScheme.document("d1", "7")).isEqualTo("query:rag_document:d1:7");
+    assertThat(DefaultKeyScheme.documentStats("7")).isEqualTo("query:document_stats:user:7");
+    assertThat(DefaultKeyScheme.authSession("s1")).isEqualTo("auth:session:s1");
+    assertThat(DefaultKeyScheme.authUser("7")).isEqualTo("auth:user:7");
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
@@ -86,7 +86,7 @@ class CacheKeysTest {
     assertThat(d.of(CacheTtl.MESSAGES)).isEqualTo(Duration.ofSeconds(120));
     assertThat(d.of(CacheTtl.DOCUMENTS)).isEqualTo(Duration.ofSeconds(60));
     assertThat(d.of(CacheTtl.DOCUMENT_STATS)).isEqualTo(Duration.ofSeconds(30));
-    assertThat(d.forKey(CacheKeys.documentStats("1"))).isEqualTo(Duration.ofSeconds(30));
+    assertThat(d.forKey(DefaultKeyScheme.documentStats("1"))).isEqualTo(Duration.ofSeconds(30));
     assertThat(d.of("nonexistent")).isEqualTo(d.of(CacheTtl.OTHER));
     CacheTtl env = CacheTtl.fromLookup(Map.of("CACHE_TTL_USER", "10")::get);
     assertThat(env.of(CacheTtl.USER)).isEqualTo(Duration.ofSeconds(10));
@@ -102,7 +102,7 @@ class CacheKeysTest {
     assertThat(t.variables()).containsExactly("userId", "limit");
     assertThat(t.isPattern()).isFalse();
     assertThat(t.render(Map.of("userId", "7", "limit", "10")::get))
-        .isEqualTo(CacheKeys.documentsByUser("7", 10));
+        .isEqualTo(DefaultKeyScheme.documentsByUser("7", 10));
     KeyTemplate pattern = KeyTemplate.parse("query:user:email:{email}*", "t");
     assertThat(pattern.isPattern()).isTrue();
     assertThat(pattern.render(Map.of("email", "*")::get)).isEqualTo("query:user:email:%2A*");

@@ -1,9 +1,9 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
@@ -85,9 +85,9 @@ class CacheStoreContractIT {
       // An escaped '*' from a request is a literal: only its own key goes.
       assertThat(store.deleteMatching("query:user:email:" + CacheKeys.escape("*"))).isEqualTo(1);
       assertThat(store.get("query:user:email:a")).isEqualTo("1");
-      assertThat(store.deleteMatching(CacheKeys.USER_PATTERN)).isEqualTo(1);
+      assertThat(store.deleteMatching(DefaultKeyScheme.USER_PATTERN)).isEqualTo(1);
       assertThat(store.get("query:users")).isEqualTo("3");
-      assertThat(store.deleteMatching(CacheKeys.DOCUMENTS_PATTERN)).isEqualTo(2);
+      assertThat(store.deleteMatching(DefaultKeyScheme.DOCUMENTS_PATTERN)).isEqualTo(2);
       assertThat(store.get("query:document_stats:user:1")).isEqualTo("7");
       assertThat(store.get("query:chat:id:1")).isEqualTo("4");
       assertThat(store.deleteMatching("nothing:*")).isZero();
@@ -172,7 +172,7 @@ class CacheStoreContractIT {
       for (RedisServer node : cluster.nodes()) {
         assertThat(node.<Long>withClient(j -> j.dbSize())).as("keys on %s", node).isPositive();
       }
-      assertThat(store.deleteMatching(CacheKeys.CHAT_PATTERN)).isEqualTo(1000);
+      assertThat(store.deleteMatching(DefaultKeyScheme.CHAT_PATTERN)).isEqualTo(1000);
     }
   }
 }

@@ -1,11 +1,11 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.Await;
 import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
@@ -99,7 +99,7 @@ class NearCacheIT {
     assertThat(b.get("query:user:email:x", String.class)).contains("x");
     assertThat(b.get("query:chat:id:9", String.class)).contains("nine");
 
-    a.invalidateMatching(CacheKeys.USER_PATTERN);
+    a.invalidateMatching(DefaultKeyScheme.USER_PATTERN);
     Await.until("user copy dropped", () -> b.get("query:user:email:x", String.class).isEmpty());
 
     long before = gets();

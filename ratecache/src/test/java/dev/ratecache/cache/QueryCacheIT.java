@@ -1,11 +1,11 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.Await;
 import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
@@ -22,9 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -142,7 +140,7 @@ class QueryCacheIT {
   void batchOperationsRoundTripAThousandKeys() {
     Map<String, Row> entries = new java.util.LinkedHashMap<>();
     for (int i = 0; i < 1000; i++) {
-      entries.put(CacheKeys.chatById(String.valueOf(i)), new Row(i, "c" + i, Instant.EPOCH,
+      entries.put(DefaultKeyScheme.chatById(String.valueOf(i)), new Row(i, "c" + i, Instant.EPOCH,
           LocalDate.EPOCH));
     }
     cache.putAll(entries, Duration.ofSeconds(180));
@@ -158,58 +156,58 @@ class QueryCacheIT {
         "other"));
     Map<String, String> users = new java.util.LinkedHashMap<>();
     for (int i = 0; i < 5000; i++) {
-      users.put(CacheKeys.userByEmail("u" + i + "@example.com"), "{}");
+      users.put(DefaultKeyScheme.userByEmail("u" + i + "@example.com"), "{}");
     }
     cache.putAll(users, Duration.ofMinutes(5));
-    cache.put(CacheKeys.chatById("1"), "{}", Duration.ofMinutes(5));
+    cache.put(DefaultKeyScheme.chatById("1"), "{}", Duration.ofMinutes(5));
     long scans = redis.commandCalls("scan");
     long calls = redis.commandCalls("hincrby");
 
-    cache.invalidateMatching(CacheKeys.USER_PATTERN);
+    cache.invalidateMatching(DefaultKeyScheme.USER_PATTERN);
 
     assertThat(redis.commandCalls("scan")).as("SCANs").isEqualTo(scans);
     assertThat(redis.commandCalls("hincrby")).as("one increment").isEqualTo(calls + 1);
     assertThat(cache.getAll(users.keySet(), String.class)).as("every user entry misses")
         .isEmpty();
-    assertThat(cache.get(CacheKeys.userByEmail("u7@example.com"), String.class)).isEmpty();
-    assertThat(cache.get(CacheKeys.chatById("1"), String.class)).as("another namespace")
+    assertThat(cache.get(DefaultKeyScheme.userByEmail("u7@example.com"), String.class)).isEmpty();
+    assertThat(cache.get(DefaultKeyScheme.chatById("1"), String.class)).as("another namespace")
         .contains("{}");
     assertThat(redis.<String>withClient(j -> j.get("other:7"))).isNotNull();
     // Written after the invalidation: served again.
-    cache.put(CacheKeys.userByEmail("u7@example.com"), "new", Duration.ofMinutes(5));
-    assertThat(cache.get(CacheKeys.userByEmail("u7@example.com"), String.class)).contains("new");
+    cache.put(DefaultKeyScheme.userByEmail("u7@example.com"), "new", Duration.ofMinutes(5));
+    assertThat(cache.get(DefaultKeyScheme.userByEmail("u7@example.com"), String.class)).contains("new");
   }
 
   @Test
   void whileRedisIsDownTheMemoryStoreServesAndHonoursTtlThenRedisIsUsedAgain() throws Exception {
-    cache.put(CacheKeys.userByEmail("a@x"), "in-redis", Duration.ofMinutes(5));
-    cache.put(CacheKeys.chatById("before"), "written-before", Duration.ofMinutes(5));
+    cache.put(DefaultKeyScheme.userByEmail("a@x"), "in-redis", Duration.ofMinutes(5));
+    cache.put(DefaultKeyScheme.chatById("before"), "written-before", Duration.ofMinutes(5));
     redis.kill();
     // Reads and writes keep working: a miss, then memory.
     for (int i = 0; i < 3; i++) {
-      assertThat(cache.get(CacheKeys.userByEmail("a@x"), String.class)).isEmpty();
+      assertThat(cache.get(DefaultKeyScheme.userByEmail("a@x"), String.class)).isEmpty();
     }
     assertThat(connector.isAvailable()).isFalse();
-    String loaded = cache.getOrLoad(CacheKeys.documentStats("7"), String.class, () -> "stats");
+    String loaded = cache.getOrLoad(DefaultKeyScheme.documentStats("7"), String.class, () -> "stats");
     assertThat(loaded).isEqualTo("stats");
-    assertThat(cache.get(CacheKeys.documentStats("7"), String.class)).contains("stats");
-    assertThat(cache.ttlMillis(CacheKeys.documentStats("7"))).isEqualTo(30_000);
+    assertThat(cache.get(DefaultKeyScheme.documentStats("7"), String.class)).contains("stats");
+    assertThat(cache.ttlMillis(DefaultKeyScheme.documentStats("7"))).isEqualTo(30_000);
 
     clock.advance(Duration.ofSeconds(31)); // document stats live 30 s
-    assertThat(cache.get(CacheKeys.documentStats("7"), String.class)).isEmpty();
+    assertThat(cache.get(DefaultKeyScheme.documentStats("7"), String.class)).isEmpty();
 
-    cache.put(CacheKeys.chatById("1"), "outage-value", Duration.ofMinutes(5));
-    assertThat(cache.invalidateMatching(CacheKeys.CHAT_PATTERN)).isEqualTo(1);
+    cache.put(DefaultKeyScheme.chatById("1"), "outage-value", Duration.ofMinutes(5));
+    assertThat(cache.invalidateMatching(DefaultKeyScheme.CHAT_PATTERN)).isEqualTo(1);
     assertThat(cache.stats().total().fallback()).isPositive();
 
     redis.restart();
     awaitRedisBack();
-    cache.put(CacheKeys.chatById("2"), "back", Duration.ofMinutes(1));
-    assertThat(redis.<String>withClient(j -> j.get(CacheKeys.chatById("2"))))
+    cache.put(DefaultKeyScheme.chatById("2"), "back", Duration.ofMinutes(1));
+    assertThat(redis.<String>withClient(j -> j.get(DefaultKeyScheme.chatById("2"))))
         .as("in Redis, stamped with the chat namespace's new generation")
         .endsWith(",\"value\":\"back\"}");
-    assertThat(cache.get(CacheKeys.chatById("2"), String.class)).contains("back");
-    assertThat(cache.get(CacheKeys.chatById("before"), String.class))
+    assertThat(cache.get(DefaultKeyScheme.chatById("2"), String.class)).contains("back");
+    assertThat(cache.get(DefaultKeyScheme.chatById("before"), String.class))
         .as("invalidated during the outage: the increment was made when Redis came back")
         .isEmpty();
   }
@@ -247,7 +245,7 @@ class QueryCacheIT {
     for (int i = 0; i < 3; i++) {
       cache.get("query:user:email:trip", String.class);
     }
-    cache.put(CacheKeys.userByEmail("b@x"), "stale-from-outage", Duration.ofMinutes(5));
+    cache.put(DefaultKeyScheme.userByEmail("b@x"), "stale-from-outage", Duration.ofMinutes(5));
     redis.restart();
     awaitRedisBack();
     // Down again later: the entry written in the first outage must not come back.
@@ -256,6 +254,6 @@ class QueryCacheIT {
       cache.get("query:user:email:trip", String.class);
     }
     assertThat(connector.isAvailable()).isFalse();
-    assertThat(cache.get(CacheKeys.userByEmail("b@x"), String.class)).isEmpty();
+    assertThat(cache.get(DefaultKeyScheme.userByEmail("b@x"), String.class)).isEmpty();
   }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.cache.DefaultKeyScheme;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
@@ -98,7 +98,7 @@ class OperationsIT {
             throw new java.io.IOException("db gone");
           }))
           .register(CacheWarmer.of("chats", q -> {
-            q.put(CacheKeys.chatById("1"), "c1");
+            q.put(DefaultKeyScheme.chatById("1"), "c1");
             return 1;
           }));
       WarmupReport r = ops.warm();
@@ -107,7 +107,7 @@ class OperationsIT {
       assertThat(r.results()).extracting(WarmupReport.Result::name).containsExactly("fails",
           "chats");
       assertThat(r.results().get(0).error()).contains("db gone");
-      assertThat(redis.<Boolean>withClient(j -> j.exists(CacheKeys.chatById("1")))).isTrue();
+      assertThat(redis.<Boolean>withClient(j -> j.exists(DefaultKeyScheme.chatById("1")))).isTrue();
       assertThat(ops.warmup().runInBackground().join().entries()).isEqualTo(1);
     }
   }
@@ -256,7 +256,7 @@ class OperationsIT {
       for (int i = 0; i < 6; i++) {
         limiter.tryAcquire("auth", "m");
       }
-      cache.get(CacheKeys.userByEmail("nobody"), String.class);
+      cache.get(DefaultKeyScheme.userByEmail("nobody"), String.class);
       assertThat(registry.get("ratecache.ratelimit.decisions").tag("profile", "auth")
           .tag("outcome", "allowed").functionCounter().count()).isEqualTo(5);
       assertThat(registry.get("ratecache.ratelimit.decisions").tag("profile", "auth")
