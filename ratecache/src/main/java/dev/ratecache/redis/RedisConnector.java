@@ -3,16 +3,11 @@ package dev.ratecache.redis;
 import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.ThrottledLog;
 import dev.ratecache.internal.Time;
-import dev.ratecache.redis.RedisSettings.Endpoint;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -20,33 +15,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
-import org.apache.commons.pool2.impl.GenericObjectPool;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.AbstractPipeline;
-import redis.clients.jedis.BuilderFactory;
-import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.ClusterPipeline;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Protocol;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisAccessControlException;
-import redis.clients.jedis.exceptions.JedisBusyException;
-import redis.clients.jedis.exceptions.JedisClusterException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.providers.ConnectionProvider;
-import redis.clients.jedis.providers.PooledConnectionProvider;
-import redis.clients.jedis.providers.SentineledConnectionProvider;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -69,6 +48,11 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * <p>Use {@link #shared(RedisSettings)} to share one client among every feature of an
  * application that uses equal settings, or {@link #create(RedisSettings)} for a private one.
  * Thread-safe.
+ *
+ * <p>(Longer than most files here for a reason: every way in, single calls, pipelines, calls per
+ * master, the probe, goes through one health switch and one lazily made client. What is pure
+ * lives beside it: {@code Failures} (what a failure means), {@code ClusterNodes}, {@code
+ * JedisClients} (building the client and its TLS), {@code KeySweep}.)
  */
 public final class RedisConnector implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
@@ -84,6 +68,7 @@ public final class RedisConnector implements AutoCloseable {
   private final long slowCallNanos;
   private final RedisUnavailableException downException;
   private final boolean sharedInstance;
+  private final javax.net.ssl.SSLSocketFactory tlsSocketFactory;
 
   private final Object clientLock = new Object();
   private volatile Client client;
@@ -92,7 +77,7 @@ public final class RedisConnector implements AutoCloseable {
   private int references = 1;
 
   /** The Jedis client and the provider whose pools it draws from. */
-  private record Client(UnifiedJedis jedis, ConnectionProvider provider) {}
+  record Client(UnifiedJedis jedis, ConnectionProvider provider) {}
 
   private volatile AutoPipeline autoPipeline;
 
@@ -119,6 +104,7 @@ public final class RedisConnector implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sharedInstance = sharedInstance;
     this.name = settings.describe();
+    this.tlsSocketFactory = JedisClients.tlsSocketFactory(settings);
     this.slowCallNanos = settings.slowCallThreshold().toNanos();
     this.downException = new RedisUnavailableException(
         "Redis " + name + " is unavailable; use the fallback", null);
@@ -372,7 +358,7 @@ public final class RedisConnector implements AutoCloseable {
       Map<String, T> results = new java.util.LinkedHashMap<>();
       Client c = client;
       if (c.provider() instanceof ClusterConnectionProvider cluster) {
-        for (String node : masters(cluster)) {
+        for (String node : ClusterNodes.masters(cluster)) {
           try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
             results.put(node, command.apply(conn));
           }
@@ -482,76 +468,13 @@ public final class RedisConnector implements AutoCloseable {
         throw new RedisUnavailableException("Redis connector for " + name + " is closed", null);
       }
       if (client == null) {
-        client = createClient();
+        client = JedisClients.create(settings, tlsSocketFactory);
         log.info("Redis client created for {}", name);
       }
       return client;
     }
   }
 
-  private Client createClient() {
-    JedisClientConfig config = clientConfig(settings.username(), settings.password(),
-        settings.database());
-    GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
-    pool.setMaxTotal(settings.poolMaxTotal());
-    pool.setMaxIdle(settings.poolMaxTotal());
-    pool.setMinIdle(0);
-    pool.setBlockWhenExhausted(true);
-    pool.setMaxWait(settings.poolMaxWait());
-    pool.setJmxEnabled(false);
-    // Idle connections are checked in the background, never on the request path.
-    pool.setTestWhileIdle(true);
-    pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
-    Set<HostAndPort> nodes = new LinkedHashSet<>();
-    for (Endpoint e : settings.endpoints()) {
-      nodes.add(new HostAndPort(e.host(), e.port()));
-    }
-    return switch (settings.topology()) {
-      case STANDALONE -> {
-        PooledConnectionProvider p =
-            new PooledConnectionProvider(nodes.iterator().next(), config, pool);
-        yield new Client(new UnifiedJedis(p), p);
-      }
-      case SENTINEL -> {
-        JedisClientConfig sentinelConfig =
-            clientConfig(null, settings.sentinelPassword(), 0);
-        SentineledConnectionProvider p = new SentineledConnectionProvider(
-            settings.sentinelMaster(), config, pool, nodes, sentinelConfig);
-        yield new Client(new UnifiedJedis(p), p);
-      }
-      case CLUSTER -> {
-        ClusterConnectionProvider p = new ClusterConnectionProvider(nodes, config, pool);
-        yield new Client(new UnifiedJedis(p, settings.clusterMaxAttempts(),
-            settings.clusterMaxRetryDuration()), p);
-      }
-    };
-  }
-
-  private JedisClientConfig clientConfig(String user, String password, int database) {
-    return DefaultJedisClientConfig.builder()
-        .connectionTimeoutMillis(Math.toIntExact(settings.connectTimeout().toMillis()))
-        .socketTimeoutMillis(Math.toIntExact(settings.socketTimeout().toMillis()))
-        .user(user)
-        .password(password)
-        .database(database)
-        .ssl(settings.tls())
-        .sslSocketFactory(settings.tlsSocketFactory())
-        .sslParameters(settings.tls() ? tlsParameters() : null)
-        .clientName(settings.clientName())
-        .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
-        .build();
-  }
-
-  /** Host-name checking on unless the settings ask for the chain only. */
-  private javax.net.ssl.SSLParameters tlsParameters() {
-    javax.net.ssl.SSLParameters p = new javax.net.ssl.SSLParameters();
-    if (settings.tlsVerify() == RedisSettings.TlsVerify.FULL) {
-      p.setEndpointIdentificationAlgorithm("HTTPS");
-    }
-    return p;
-  }
-
-  /** The key the probe writes and deletes; in the library's own namespace. */
 
   /**
    * The probe: creates the client if needed, drops stale idle connections, then checks what the
@@ -560,76 +483,14 @@ public final class RedisConnector implements AutoCloseable {
    */
   private void probe() {
     Client c = client();
-    clearIdleConnections(c.provider());
+    JedisClients.clearIdleConnections(c.provider());
     if (c.provider() instanceof ClusterConnectionProvider cluster) {
-      probeCluster(cluster);
+      ClusterNodes.probe(cluster);
     }
     c.jedis().psetex(KeySpace.PROBE, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
     c.jedis().del(KeySpace.PROBE); // and gone again: a probe leaves nothing behind
   }
 
-  /** Asks the first reachable node whether the cluster can serve every slot. */
-  private static void probeCluster(ClusterConnectionProvider cluster) {
-    JedisException last = null;
-    for (String node : new ArrayList<>(cluster.getNodes().keySet())) {
-      try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
-        String info = conn.executeCommand(new CommandObject<>(
-            new CommandArguments(Protocol.Command.CLUSTER).add("INFO"), BuilderFactory.STRING));
-        if (info == null || !info.contains("cluster_state:ok")) {
-          throw new JedisClusterException("cluster_state is not ok on " + node);
-        }
-        return;
-      } catch (JedisConnectionException e) {
-        last = e;
-      }
-    }
-    throw last != null ? last : new JedisConnectionException("no cluster node known");
-  }
-
-  /** The masters of a cluster that own slots, read from {@code CLUSTER NODES}. */
-  private static List<String> masters(ClusterConnectionProvider cluster) {
-    JedisException last = null;
-    for (String node : new ArrayList<>(cluster.getNodes().keySet())) {
-      try (Connection conn = cluster.getConnection(HostAndPort.from(node))) {
-        String nodes = conn.executeCommand(new CommandObject<>(
-            new CommandArguments(Protocol.Command.CLUSTER).add("NODES"), BuilderFactory.STRING));
-        return parseMasters(nodes);
-      } catch (JedisConnectionException e) {
-        last = e;
-      }
-    }
-    throw last != null ? last : new JedisConnectionException("no cluster node known");
-  }
-
-  /**
-   * Reads the connected masters that own slots from {@code CLUSTER NODES} output; each line is
-   * {@code id ip:port@cport[,hostname] flags master-id ping pong epoch link-state slot…}.
-   */
-  static List<String> parseMasters(String clusterNodes) {
-    List<String> masters = new ArrayList<>();
-    for (String line : clusterNodes.split("\n")) {
-      String[] f = line.trim().split(" ");
-      if (f.length < 9) {
-        continue; // a master with no slots holds no keys
-      }
-      String flags = f[2];
-      if (!flags.contains("master") || flags.contains("fail") || !"connected".equals(f[7])) {
-        continue;
-      }
-      String address = f[1];
-      int at = address.indexOf('@');
-      masters.add(at < 0 ? address : address.substring(0, at));
-    }
-    return masters;
-  }
-
-  private static void clearIdleConnections(ConnectionProvider provider) {
-    for (Object pool : provider.getConnectionMap().values()) {
-      if (pool instanceof GenericObjectPool<?> p) {
-        p.clear();
-      }
-    }
-  }
 
   /**
    * An error reply that one command of a shared pipeline received: if it says the server cannot
@@ -637,13 +498,13 @@ public final class RedisConnector implements AutoCloseable {
    * back as {@link RedisUnavailableException}; any other error reply is the caller's alone.
    */
   RuntimeException replyFailed(RuntimeException e) {
-    return classify(e) == Failure.UNAVAILABLE ? onFailure(e) : e;
+    return Failures.classify(e) == Failures.Kind.UNAVAILABLE ? onFailure(e) : e;
   }
 
   private RuntimeException onFailure(RuntimeException e) {
-    switch (classify(e)) {
+    switch (Failures.classify(e)) {
       case UNAVAILABLE -> {
-        String reason = describe(e);
+        String reason = Failures.describe(e);
         if (!health.recordFailure(reason)) {
           throttled.warn("Redis " + name + " call failed: " + reason, e);
         }
@@ -652,7 +513,7 @@ public final class RedisConnector implements AutoCloseable {
       }
       case REDIS_ERROR -> {
         health.recordSuccess(); // Redis answered
-        throttled.warn("Redis " + name + " returned an error: " + describe(e), e);
+        throttled.warn("Redis " + name + " returned an error: " + Failures.describe(e), e);
         return e;
       }
       default -> {
@@ -661,58 +522,4 @@ public final class RedisConnector implements AutoCloseable {
     }
   }
 
-  enum Failure { UNAVAILABLE, REDIS_ERROR, NOT_REDIS }
-
-  /** Sorts a failure: could Redis not be used, did it answer with an error, or is it unrelated? */
-  static Failure classify(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof RedisUnavailableException
-          || t instanceof JedisConnectionException
-          || t instanceof JedisAccessControlException
-          || t instanceof JedisBusyException
-          || t instanceof JedisClusterException) {
-        return Failure.UNAVAILABLE;
-      }
-      if (t instanceof JedisDataException) {
-        String m = String.valueOf(t.getMessage());
-        // Replies that mean "this server cannot serve you now", not "your command is wrong".
-        if (m.startsWith("LOADING") || m.startsWith("MASTERDOWN") || m.startsWith("TRYAGAIN")
-            || m.startsWith("NOAUTH") || m.startsWith("WRONGPASS")
-            || m.startsWith("CLUSTERDOWN") || refusesWrites(m)) {
-          return Failure.UNAVAILABLE;
-        }
-        return Failure.REDIS_ERROR;
-      }
-      if (t instanceof JedisException) {
-        // Pool exhaustion, cluster attempts exhausted, cluster slots cache failures.
-        return Failure.UNAVAILABLE;
-      }
-    }
-    return Failure.NOT_REDIS;
-  }
-
-  /**
-   * Replies of a server that answers but refuses every write: a replica ({@code READONLY}), out
-   * of memory under {@code noeviction} ({@code OOM}), a failed background save with {@code
-   * stop-writes-on-bgsave-error} ({@code MISCONF}), too few replicas for {@code
-   * min-replicas-to-write} ({@code NOREPLICAS}). Every feature writes, so such a server counts as
-   * unavailable until the probe's own write succeeds.
-   */
-  static boolean refusesWrites(String reply) {
-    return reply.startsWith("READONLY") || reply.startsWith("OOM")
-        || reply.startsWith("MISCONF") || reply.startsWith("NOREPLICAS");
-  }
-
-  /** One line about a failure: its type and message, and the root cause's if different. */
-  static String describe(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String text = e.getClass().getSimpleName() + ": " + e.getMessage();
-    if (root != e && root.getMessage() != null && !text.contains(root.getMessage())) {
-      text += " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
-    }
-    return text;
-  }
 }

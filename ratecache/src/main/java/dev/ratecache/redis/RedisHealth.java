@@ -210,7 +210,7 @@ public final class RedisHealth {
       consecutiveFailures.set(0);
       return true;
     } catch (Exception e) {
-      String reason = RedisConnector.describe(e);
+      String reason = Failures.describe(e);
       lastError = reason;
       lastErrorAt = clock.instant();
       transition(State.UP, State.DOWN, reason);
@@ -296,7 +296,7 @@ public final class RedisHealth {
     try {
       probe.check();
     } catch (Exception e) {
-      String reason = RedisConnector.describe(e);
+      String reason = Failures.describe(e);
       lastError = reason;
       lastErrorAt = clock.instant();
       log.debug("Redis {} probe {} failed: {}", name, attempt + 1, reason);

@@ -1,16 +1,10 @@
 package dev.ratecache.redis;
 
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.internal.SettingValues;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -18,6 +12,10 @@ import java.util.function.Function;
 
 /**
  * How to reach Redis and how to behave when it cannot be reached; an immutable value.
+ *
+ * <p>(Longer than most files here for a reason: the value, its {@link Name}s and its {@link
+ * Builder} are public API and belong together; reading named values lives in {@code
+ * RedisSettingsReader}, URL parsing in {@code RedisUrl}, TLS files are read by the connector.)
  *
  * <p>Three ways to make one, all validated with messages that name the offending setting:
  *
@@ -134,7 +132,6 @@ public final class RedisSettings {
   private final java.nio.file.Path tlsCertFile;
   private final java.nio.file.Path tlsKeyFile;
   private final TlsVerify tlsVerify;
-  private final javax.net.ssl.SSLSocketFactory tlsSocketFactory;
   private final String clientName;
   private final Duration connectTimeout;
   private final Duration socketTimeout;
@@ -160,8 +157,6 @@ public final class RedisSettings {
     this.tlsCertFile = b.tlsCertFile;
     this.tlsKeyFile = b.tlsKeyFile;
     this.tlsVerify = b.tlsVerify;
-    this.tlsSocketFactory = tls && (tlsCaCertFile != null || tlsCertFile != null)
-        ? TlsMaterial.socketFactory(tlsCaCertFile, tlsCertFile, tlsKeyFile) : null;
     this.clientName = b.clientName;
     this.connectTimeout = b.connectTimeout;
     this.socketTimeout = b.socketTimeout;
@@ -199,7 +194,7 @@ public final class RedisSettings {
     Map<String, String> normalised = new LinkedHashMap<>();
     properties.forEach((k, v) -> {
       if (k != null && v != null) {
-        normalised.put(canonicalName(k.toString()), v.toString());
+        normalised.put(RedisSettingsReader.canonicalName(k.toString()), v.toString());
       }
     });
     return fromLookup(normalised::get);
@@ -213,106 +208,7 @@ public final class RedisSettings {
    * @throws ConfigurationException if a value is malformed; the message names it
    */
   public static RedisSettings fromLookup(Function<String, String> lookup) {
-    Objects.requireNonNull(lookup, "lookup");
-    Function<String, String> get = name -> {
-      String v = lookup.apply(name);
-      return v == null || v.isBlank() ? null : v.trim();
-    };
-    Builder b = builder();
-    String value;
-    if ((value = get.apply(Name.ENABLED)) != null) {
-      b.enabled(SettingValues.bool(Name.ENABLED, value));
-    }
-    if ((value = get.apply(Name.HOST)) != null) {
-      b.host(value);
-    }
-    if ((value = get.apply(Name.PORT)) != null) {
-      b.port(SettingValues.integer(Name.PORT, value));
-    }
-    if ((value = get.apply(Name.USERNAME)) != null) {
-      b.username(value);
-    }
-    // Passwords are not trimmed: leading or trailing spaces may be part of them.
-    String password = lookup.apply(Name.PASSWORD);
-    if (password != null && !password.isEmpty()) {
-      b.password(password);
-    }
-    if ((value = get.apply(Name.DB)) != null) {
-      b.database(SettingValues.integer(Name.DB, value));
-    }
-    if ((value = get.apply(Name.TLS)) != null) {
-      b.tls(SettingValues.bool(Name.TLS, value));
-    }
-    if ((value = get.apply(Name.URL)) != null) {
-      b.url(value, Name.URL);
-    }
-    if ((value = get.apply(Name.TLS_CA_CERT_FILE)) != null) {
-      b.tlsCaCertFile(SettingValues.path(Name.TLS_CA_CERT_FILE, value));
-    }
-    if ((value = get.apply(Name.TLS_CERT_FILE)) != null) {
-      b.tlsCertFile(SettingValues.path(Name.TLS_CERT_FILE, value));
-    }
-    if ((value = get.apply(Name.TLS_KEY_FILE)) != null) {
-      b.tlsKeyFile(SettingValues.path(Name.TLS_KEY_FILE, value));
-    }
-    if ((value = get.apply(Name.TLS_VERIFY)) != null) {
-      b.tlsVerify(SettingValues.choice(Name.TLS_VERIFY, value, TlsVerify.class));
-    }
-    String cluster = get.apply(Name.CLUSTER_NODES);
-    String sentinels = get.apply(Name.SENTINELS);
-    if (cluster != null && sentinels != null) {
-      throw new ConfigurationException(Name.CLUSTER_NODES,
-          "cannot be combined with " + Name.SENTINELS + "; set one topology");
-    }
-    if (cluster != null) {
-      b.cluster(parseEndpoints(Name.CLUSTER_NODES, cluster));
-    }
-    if (sentinels != null) {
-      String master = get.apply(Name.SENTINEL_MASTER);
-      if (master == null) {
-        throw new ConfigurationException(Name.SENTINEL_MASTER,
-            "is required when " + Name.SENTINELS + " is set (the name of the monitored master)");
-      }
-      b.sentinel(master, parseEndpoints(Name.SENTINELS, sentinels));
-    }
-    String sentinelPassword = lookup.apply(Name.SENTINEL_PASSWORD);
-    if (sentinelPassword != null && !sentinelPassword.isEmpty()) {
-      b.sentinelPassword(sentinelPassword);
-    }
-    if ((value = get.apply(Name.CLIENT_NAME)) != null) {
-      b.clientName(value);
-    }
-    if ((value = get.apply(Name.CONNECT_TIMEOUT_MS)) != null) {
-      b.connectTimeout(SettingValues.millis(Name.CONNECT_TIMEOUT_MS, value));
-    }
-    if ((value = get.apply(Name.SOCKET_TIMEOUT_MS)) != null) {
-      b.socketTimeout(SettingValues.millis(Name.SOCKET_TIMEOUT_MS, value));
-    }
-    if ((value = get.apply(Name.POOL_MAX_TOTAL)) != null) {
-      b.poolMaxTotal(SettingValues.integer(Name.POOL_MAX_TOTAL, value));
-    }
-    if ((value = get.apply(Name.POOL_MAX_WAIT_MS)) != null) {
-      b.poolMaxWait(SettingValues.millis(Name.POOL_MAX_WAIT_MS, value));
-    }
-    if ((value = get.apply(Name.CLUSTER_MAX_ATTEMPTS)) != null) {
-      b.clusterMaxAttempts(SettingValues.integer(Name.CLUSTER_MAX_ATTEMPTS, value));
-    }
-    if ((value = get.apply(Name.CLUSTER_MAX_RETRY_MS)) != null) {
-      b.clusterMaxRetryDuration(SettingValues.millis(Name.CLUSTER_MAX_RETRY_MS, value));
-    }
-    if ((value = get.apply(Name.FAILURE_THRESHOLD)) != null) {
-      b.failureThreshold(SettingValues.integer(Name.FAILURE_THRESHOLD, value));
-    }
-    if ((value = get.apply(Name.SLOW_CALL_MS)) != null) {
-      b.slowCallThreshold(SettingValues.millis(Name.SLOW_CALL_MS, value));
-    }
-    if ((value = get.apply(Name.PROBE_INITIAL_MS)) != null) {
-      b.probeInitial(SettingValues.millis(Name.PROBE_INITIAL_MS, value));
-    }
-    if ((value = get.apply(Name.PROBE_MAX_MS)) != null) {
-      b.probeMax(SettingValues.millis(Name.PROBE_MAX_MS, value));
-    }
-    return b.build();
+    return RedisSettingsReader.read(lookup);
   }
 
   /**
@@ -325,10 +221,6 @@ public final class RedisSettings {
     return builder().url(url, Name.URL).build();
   }
 
-  /** {@code redis.host}, {@code redis-host} and {@code REDIS_HOST} all become {@code REDIS_HOST}. */
-  static String canonicalName(String key) {
-    return key.trim().replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
-  }
 
   // ---------------------------------------------------------------- accessors
 
@@ -395,14 +287,6 @@ public final class RedisSettings {
 
   public TlsVerify tlsVerify() {
     return tlsVerify;
-  }
-
-  /**
-   * The socket factory built from the TLS files, loaded once when the settings were built; {@code
-   * null} when TLS uses the JVM's defaults.
-   */
-  javax.net.ssl.SSLSocketFactory tlsSocketFactory() {
-    return tlsSocketFactory;
   }
 
   public String clientName() {
@@ -524,47 +408,6 @@ public final class RedisSettings {
 
   // ---------------------------------------------------------------- parsing helpers
 
-  /** Parses {@code host:port[,host:port…]}; IPv6 literals are written {@code [::1]:7000}. */
-  static List<Endpoint> parseEndpoints(String name, String value) {
-    List<Endpoint> result = new ArrayList<>();
-    for (String part : value.split(",")) {
-      String item = part.trim();
-      if (item.isEmpty()) {
-        continue;
-      }
-      result.add(parseEndpoint(name, item));
-    }
-    if (result.isEmpty()) {
-      throw new ConfigurationException(name, "must list at least one host:port");
-    }
-    return result;
-  }
-
-  static Endpoint parseEndpoint(String name, String item) {
-    String host;
-    String port;
-    if (item.startsWith("[")) {
-      int close = item.indexOf(']');
-      if (close < 0 || close + 1 >= item.length() || item.charAt(close + 1) != ':') {
-        throw new ConfigurationException(name,
-            "expected [ipv6]:port, got '" + item + "'");
-      }
-      host = item.substring(1, close);
-      port = item.substring(close + 2);
-    } else {
-      int colon = item.lastIndexOf(':');
-      if (colon <= 0 || item.indexOf(':') != colon) {
-        throw new ConfigurationException(name, "expected host:port, got '" + item + "'");
-      }
-      host = item.substring(0, colon);
-      port = item.substring(colon + 1);
-    }
-    int p = SettingValues.integer(name, port);
-    checkPort(name, p);
-    checkHost(name, host);
-    return new Endpoint(host, p);
-  }
-
   static void checkPort(String name, int port) {
     if (port < 1 || port > 65535) {
       throw new ConfigurationException(name, "must be a port between 1 and 65535, got " + port);
@@ -654,55 +497,16 @@ public final class RedisSettings {
     }
 
     Builder url(String url, String settingName) {
-      URI uri;
-      try {
-        uri = new URI(url.trim());
-      } catch (URISyntaxException e) {
-        throw new ConfigurationException(settingName, "is not a valid URL: " + e.getMessage(), e);
-      }
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-        throw new ConfigurationException(settingName,
-            "unknown scheme '" + uri.getScheme() + "'; expected redis:// or rediss://");
-      }
-      String host = uri.getHost();
-      if (host == null || host.isEmpty()) {
-        throw new ConfigurationException(settingName, "has no host: '" + redactUrl(url) + "'");
-      }
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      int port = uri.getPort() == -1 ? DEFAULT_PORT : uri.getPort();
-      checkPort(settingName, port);
+      RedisUrl u = RedisUrl.parse(url, settingName);
       this.topology = Topology.STANDALONE;
-      this.endpoints = new ArrayList<>(List.of(new Endpoint(host, port)));
-      this.tls = scheme.equals("rediss");
-      String userInfo = uri.getRawUserInfo();
-      if (userInfo != null && !userInfo.isEmpty()) {
-        int colon = userInfo.indexOf(':');
-        String user = colon < 0 ? userInfo : userInfo.substring(0, colon);
-        String pass = colon < 0 ? null : userInfo.substring(colon + 1);
-        if (colon < 0) {
-          // redis://secret@host is the common form for a password with the default user.
-          this.username = null;
-          this.password = decode(user);
-        } else {
-          this.username = user.isEmpty() ? null : decode(user);
-          this.password = pass.isEmpty() ? null : decode(pass);
-        }
+      this.endpoints = new ArrayList<>(List.of(new Endpoint(u.host(), u.port())));
+      this.tls = u.tls();
+      if (u.hasUserInfo()) {
+        this.username = u.username();
+        this.password = u.password();
       }
-      String path = uri.getPath();
-      if (path != null && path.length() > 1) {
-        String db = path.substring(1);
-        if (db.endsWith("/")) {
-          db = db.substring(0, db.length() - 1);
-        }
-        try {
-          this.database = Integer.parseInt(db);
-        } catch (NumberFormatException e) {
-          throw new ConfigurationException(settingName,
-              "database in the path must be a whole number, got '" + db + "'", e);
-        }
+      if (u.database() != null) {
+        this.database = u.database();
       }
       return this;
     }
@@ -719,7 +523,7 @@ public final class RedisSettings {
 
     /** Cluster mode with seed nodes written {@code host:port,host:port}. */
     public Builder cluster(String seeds) {
-      return cluster(parseEndpoints(Name.CLUSTER_NODES, seeds));
+      return cluster(RedisSettingsReader.parseEndpoints(Name.CLUSTER_NODES, seeds));
     }
 
     /** Sentinel mode: the master's name and the sentinels to ask for it. */
@@ -771,7 +575,8 @@ public final class RedisSettings {
 
     /**
      * A PEM file of the CA certificates to trust (redis-server's {@code tls-ca-cert-file})
-     * instead of the JVM's trust store. Read and checked by {@link #build()}.
+     * instead of the JVM's trust store. Read and checked when a {@link RedisConnector} is
+     * made from the settings (at start-up), naming this setting if it is unusable.
      */
     public Builder tlsCaCertFile(java.nio.file.Path file) {
       this.tlsCaCertFile = file;
@@ -920,19 +725,5 @@ public final class RedisSettings {
       }
       return d;
     }
-  }
-
-  private static String decode(String s) {
-    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
-  }
-
-  /** Removes credentials from a URL for error messages. */
-  static String redactUrl(String url) {
-    int at = url.indexOf('@');
-    int scheme = url.indexOf("://");
-    if (at > 0 && scheme > 0 && at > scheme) {
-      return url.substring(0, scheme + 3) + "***" + url.substring(at);
-    }
-    return url;
   }
 }

@@ -112,8 +112,12 @@ class RedisTlsIT {
     return RedisSettings.builder().tls(true);
   }
 
+  /**
+   * Settings are values: the files are read when a connector is made from them (at start-up,
+   * before any request), and a bad one fails there, naming its setting.
+   */
   private static void failsNaming(RedisSettings.Builder b, String setting, String... words) {
-    assertThatThrownBy(b::build)
+    assertThatThrownBy(() -> RedisConnector.create(b.build()).close())
         .isInstanceOfSatisfying(ConfigurationException.class,
             e -> assertThat(e.setting()).isEqualTo(setting))
         .hasMessageContainingAll(words);
