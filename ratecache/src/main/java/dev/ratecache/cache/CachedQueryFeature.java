@@ -45,6 +45,11 @@ import java.util.regex.Pattern;
  *
  * <p>Cache lookups run after authentication and rate limiting, so a cached response is still
  * rate-limited and per-user keys see the principal. Thread-safe.
+ *
+ * <p>(Longer than most files here for a reason: the feature and its two JAX-RS filters (request:
+ * serve or lead the load; response: store, replay headers, invalidate) share the method
+ * metadata they compile at deployment. Key rendering is {@code KeyTemplate}, preconditions
+ * {@code Preconditions}, what a hit replays {@code StoredResponse}.)
  */
 public final class CachedQueryFeature implements DynamicFeature {
   /** The default largest response body that is stored. */
@@ -223,20 +228,20 @@ public final class CachedQueryFeature implements DynamicFeature {
       String user = principal(request);
       if (!shared && user != null) {
         request.setProperty(BASE_PROPERTY, key);
-        key = QueryCache.userVariant(key, user);
+        key = ResponseStore.userVariant(key, user);
       }
       request.setProperty(KEY_PROPERTY, key);
-      String json = cache.getJson(key);
+      String json = cache.responses().getJson(key);
       if (json == null) {
         // Cold: one request runs the method; those arriving meanwhile wait for it (bounded)
         // and are served what it stored, or run the method themselves if it is slow.
-        SingleFlight.Ticket ticket = cache.flights().begin(key);
+        SingleFlight.Ticket ticket = cache.responses().flights().begin(key);
         if (ticket instanceof SingleFlight.Leader leader) {
           request.setProperty(FLIGHT_PROPERTY, leader);
           return;
         }
         if (awaited((SingleFlight.Follower) ticket)) {
-          json = cache.getJson(key);
+          json = cache.responses().getJson(key);
         }
         if (json == null) {
           return;
@@ -322,9 +327,9 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
       String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8));
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
-        cache.putVariant(base, key, json, ttl);
+        cache.responses().putVariant(base, key, json, ttl);
       } else {
-        cache.putJson(key, json, ttl);
+        cache.responses().putJson(key, json, ttl);
       }
     }
   }
@@ -377,7 +382,7 @@ public final class CachedQueryFeature implements DynamicFeature {
           cache.invalidate(rendered);
           if (anyUserScoped) {
             // Per-user copies of this key, found through their index (no keyspace scan).
-            cache.invalidateVariants(rendered);
+            cache.responses().invalidateVariants(rendered);
           }
         }
       }

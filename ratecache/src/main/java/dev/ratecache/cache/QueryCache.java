@@ -9,7 +9,6 @@ import dev.ratecache.internal.ThrottledLog;
 import dev.ratecache.internal.Time;
 import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Thread-safe. Build one per application and share it.
+ *
+ * <p>(Longer than most files here for a reason: the typed API and its public {@link Builder}.
+ * The Redis-or-memory switch, counters and near cache are {@code CacheStores}; what the JAX-RS
+ * response cache needs is {@code ResponseStore}; one load per key is {@code SingleFlight}.)
  */
 public final class QueryCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(QueryCache.class);
@@ -61,25 +62,12 @@ public final class QueryCache implements AutoCloseable {
 
   private final RedisConnector connector;
   private final boolean ownsConnector;
-  private final RedisCacheStore redis;
-  private final MemoryCacheStore memory;
   private final JsonCodec codec;
   private final CacheTtl ttls;
   private final ThrottledLog throttled;
-  private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final SingleFlight flights;
-  private final AutoCloseable healthRegistration;
-  private final NearCache near;
-
-  /** What a Redis read returns when Redis could not answer (distinct from a miss). */
-  private static final String UNANSWERED = new String("unanswered");
-
-  private static final class Counters {
-    final LongAdder hits = new LongAdder();
-    final LongAdder misses = new LongAdder();
-    final LongAdder errors = new LongAdder();
-    final LongAdder fallback = new LongAdder();
-  }
+  private final CacheStores stores;
+  private final ResponseStore responses;
 
   private QueryCache(Builder b) {
     this.codec = b.codec;
@@ -87,8 +75,7 @@ public final class QueryCache implements AutoCloseable {
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
         b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
-    this.redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
-    this.memory = new MemoryCacheStore(b.memoryMaxBytes, b.clock);
+    RedisCacheStore redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
     Duration nearTtl = b.nearTtl != null ? b.nearTtl
         : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0, 0));
@@ -98,13 +85,11 @@ public final class QueryCache implements AutoCloseable {
         : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
     Clock clock = b.clock;
     this.flights = new SingleFlight(loadWait, 100_000, Time.ticker(clock));
-    this.near = redis != null && !nearTtl.isZero()
+    NearCache near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
-    this.healthRegistration = connector.health().onTransition(t -> {
-      if (t.to() == RedisHealth.State.UP) {
-        memory.clear();
-      }
-    });
+    this.stores = new CacheStores(connector, redis,
+        new MemoryCacheStore(b.memoryMaxBytes, b.clock), near);
+    this.responses = new ResponseStore(stores, flights);
   }
 
   /**
@@ -182,7 +167,7 @@ public final class QueryCache implements AutoCloseable {
 
   /** Caches {@code value} as JSON at {@code key} for {@code ttl}. */
   public void put(String key, Object value, Duration ttl) {
-    putJson(key, codec.encode(value), ttl);
+    stores.putJson(key, codec.encode(value), ttl);
   }
 
   /** Caches {@code value} for its key's category TTL. */
@@ -196,18 +181,18 @@ public final class QueryCache implements AutoCloseable {
     entries.forEach((k, v) -> json.put(k, codec.encode(v)));
     String category = entries.isEmpty() ? CacheTtl.OTHER
         : CacheKeys.category(entries.keySet().iterator().next());
-    withStore(category, store -> {
+    stores.withStore(category, store -> {
       store.putAll(json, ttl);
       return null;
     });
-    announce(json.keySet());
+    stores.announce(json.keySet());
   }
 
   /** Removes {@code key} from Redis and from the memory store; true if it was in either. */
   public boolean invalidate(String key) {
-    boolean inMemory = memory.delete(key);
-    Boolean inRedis = redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
-    announce(List.of(key));
+    boolean inMemory = stores.memory().delete(key);
+    Boolean inRedis = stores.redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
+    stores.announce(List.of(key));
     return inMemory || Boolean.TRUE.equals(inRedis);
   }
 
@@ -228,32 +213,27 @@ public final class QueryCache implements AutoCloseable {
     if (pattern == null || pattern.isEmpty()) {
       throw new IllegalArgumentException("pattern must not be empty");
     }
-    long removed = memory.deleteMatching(pattern);
+    long removed = stores.memory().deleteMatching(pattern);
+    RedisCacheStore redis = stores.redis();
     if (redis != null) {
       redis.generations().invalidate(pattern);
       if (GlobPattern.mayMatchPrefix(pattern, KeySpace.RATE_LIMIT)
           || GlobPattern.mayMatchPrefix(pattern, KeySpace.LIBRARY)) {
-        Long swept = redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern), 0L);
+        Long swept = stores.redisOnly(CacheKeys.category(pattern), r -> r.deleteMatching(pattern),
+            0L);
         removed += swept == null ? 0 : swept; // the sweep tells every instance itself
       } else {
         connector.events().publish(new Invalidation.Pattern(pattern)); // near copies, everywhere
       }
     }
-    if (near != null) {
-      near.changedMatching(pattern);
+    if (stores.near() != null) {
+      stores.near().changedMatching(pattern);
     }
     return removed;
   }
 
   // ------------------------------------------------------------------ introspection
 
-  /** Counters per TTL category since start. */
-  public CacheStats stats() {
-    Map<String, CacheStats.CategoryStats> out = new LinkedHashMap<>();
-    counters.forEach((category, c) -> out.put(category, new CacheStats.CategoryStats(
-        c.hits.sum(), c.misses.sum(), c.errors.sum(), c.fallback.sum())));
-    return new CacheStats(out);
-  }
 
   /** The TTLs in use. */
   public CacheTtl ttls() {
@@ -272,27 +252,13 @@ public final class QueryCache implements AutoCloseable {
 
   /** Milliseconds {@code key} has left in the store in use, or -2 if absent. */
   public long ttlMillis(String key) {
-    return withStore(CacheKeys.category(key), s -> s.ttlMillis(key));
+    return stores.withStore(CacheKeys.category(key), s -> s.ttlMillis(key));
   }
 
   /** Releases the Redis client if this cache created it. */
   @Override
   public void close() {
-    if (redis != null) {
-      redis.generations().close();
-    }
-    try {
-      healthRegistration.close();
-    } catch (Exception e) {
-      log.debug("Removing the health listener failed", e);
-    }
-    if (near != null) {
-      try {
-        near.close();
-      } catch (Exception e) {
-        log.debug("Closing the near cache failed", e);
-      }
-    }
+    stores.close();
     if (ownsConnector) {
       connector.close();
     }
@@ -300,119 +266,25 @@ public final class QueryCache implements AutoCloseable {
 
   /** Reads served from the near cache since start (0 when it is off). */
   public long nearCacheHits() {
-    return near == null ? 0 : near.hits();
+    return stores.nearHits();
   }
 
   // ------------------------------------------------------------------ internals
 
-  /**
-   * After a write or removal in Redis: drops this instance's near copies and tells the others
-   * (always, so that instances with a near cache hear of writes by instances without one, as in
-   * a rolling deployment that turns it on).
-   */
-  private void announce(Collection<String> keys) {
-    if (keys.isEmpty() || redis == null) {
-      return;
-    }
-    if (near != null) {
-      keys.forEach(near::changed);
-    }
-    connector.events().publishKeys(keys);
-  }
 
-  /** The raw JSON at {@code key}, counting a hit or a miss; for the response cache. */
-  String getJson(String key) {
-    String category = CacheKeys.category(key);
-    String json = near != null ? nearOrRedis(category, key) : UNANSWERED;
-    if (json == UNANSWERED) {
-      json = withStore(category, s -> s.get(key));
-    }
-    Counters c = counters(category);
-    (json != null ? c.hits : c.misses).increment();
-    return json;
-  }
 
-  /**
-   * The near copy, else Redis (keeping what it returns as a copy); {@link #UNANSWERED} when Redis
-   * is down or failed, so that the caller falls back to memory.
-   */
-  private String nearOrRedis(String category, String key) {
-    if (!connector.isAvailable()) {
-      return UNANSWERED;
-    }
-    String copy = near.get(key);
-    if (copy != null) {
-      return copy;
-    }
-    long mark = near.mark();
-    long epoch = near.epoch();
-    String json = redisOnly(category, r -> r.get(key), UNANSWERED);
-    if (json != null && json != UNANSWERED) {
-      near.offer(key, json, mark, epoch);
-    }
-    return json;
-  }
 
-  /** One user's variant of a shared key: {@code <key>:user:<escaped user>}. */
-  static String userVariant(String key, String user) {
-    return key + ":user:" + CacheKeys.escape(user);
-  }
 
-  /**
-   * The index of a key's user variants: {@code <key>:user:%}. A lone {@code %} is never produced
-   * by {@link CacheKeys#escape} (which writes {@code %XX}), so no variant can collide with it, and
-   * it falls under the same {@code <key>:user:*} pattern as the variants.
-   */
-  static String variantIndex(String key) {
-    return key + ":user:%";
-  }
-
-  /** Stores one user's variant of {@code base}, recording it so it can be invalidated. */
-  void putVariant(String base, String key, String json, Duration ttl) {
-    String category = CacheKeys.category(key);
-    if (redis != null && connector.isAvailable()) {
-      try {
-        redis.putVariant(variantIndex(base), key, json, ttl);
-        announce(List.of(key));
-        return;
-      } catch (RuntimeException e) {
-        counters(category).errors.increment();
-      }
-    }
-    counters(category).fallback.increment();
-    memory.put(key, json, ttl);
-  }
-
-  /**
-   * Removes every user's variant of {@code base} from Redis (through the variant index, without
-   * scanning the keyspace) and from the memory store; returns how many were removed.
-   */
-  long invalidateVariants(String base) {
-    long fromMemory = memory.deleteMatching(base + ":user:*");
-    java.util.Set<String> fromRedis = redisOnly(CacheKeys.category(base),
-        r -> r.deleteVariants(variantIndex(base)), java.util.Set.of());
-    announce(fromRedis);
-    return fromMemory + fromRedis.size();
-  }
-
-  /** Stores raw JSON; for the response cache. */
-  void putJson(String key, String json, Duration ttl) {
-    withStore(CacheKeys.category(key), s -> {
-      s.put(key, json, ttl);
-      return null;
-    });
-    announce(List.of(key));
-  }
 
   private <T> T read(String key, JavaType type) {
-    String json = getJson(key);
+    String json = stores.getJson(key);
     if (json == null) {
       return null;
     }
     try {
       return codec.decode(json, type);
     } catch (IllegalArgumentException e) {
-      Counters c = counters(CacheKeys.category(key));
+      CacheStores.Counters c = stores.counters(CacheKeys.category(key));
       c.hits.decrement();
       c.misses.increment();
       c.errors.increment();
@@ -427,10 +299,10 @@ public final class QueryCache implements AutoCloseable {
       return Map.of();
     }
     String category = CacheKeys.category(list.get(0));
-    Map<String, String> found = withStore(category, s -> s.getAll(list));
+    Map<String, String> found = stores.withStore(category, s -> s.getAll(list));
     Map<String, T> out = new LinkedHashMap<>();
     for (String k : list) {
-      Counters c = counters(CacheKeys.category(k));
+      CacheStores.Counters c = stores.counters(CacheKeys.category(k));
       String json = found.get(k);
       if (json == null) {
         c.misses.increment();
@@ -492,39 +364,18 @@ public final class QueryCache implements AutoCloseable {
     return loaded;
   }
 
-  /** One load per key at a time, for the JAX-RS feature's cold requests. */
-  SingleFlight flights() {
-    return flights;
+  /** Counters per TTL category since start. */
+  public CacheStats stats() {
+    return stores.stats();
   }
 
-  /** Runs {@code op} on Redis if it is up, else (or if it fails) on the memory store. */
-  private <T> T withStore(String category, Function<CacheStore, T> op) {
-    if (redis != null && connector.isAvailable()) {
-      try {
-        return op.apply(redis);
-      } catch (RuntimeException e) {
-        counters(category).errors.increment();
-      }
-    }
-    counters(category).fallback.increment();
-    return op.apply(memory);
+  /** Raw JSON, per-user variants and single flights, for the JAX-RS response cache. */
+  ResponseStore responses() {
+    return responses;
   }
 
-  /** Runs {@code op} on Redis if it is up; {@code otherwise} if Redis is down or fails. */
-  private <T> T redisOnly(String category, Function<RedisCacheStore, T> op, T otherwise) {
-    if (redis != null && connector.isAvailable()) {
-      try {
-        return op.apply(redis);
-      } catch (RuntimeException e) {
-        counters(category).errors.increment();
-      }
-    }
-    return otherwise;
-  }
 
-  private Counters counters(String category) {
-    return counters.computeIfAbsent(category, c -> new Counters());
-  }
+
 
   /** Builds a {@link QueryCache}. Not thread-safe. */
   public static final class Builder {

@@ -1,0 +1,78 @@
+package dev.ratecache.cache;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the JAX-RS response cache ({@link CachedQueryFeature}) needs of a {@link QueryCache}
+ * beyond its typed API: raw JSON by key, per-user variants of a shared key (indexed, so that they
+ * can be invalidated without scanning the keyspace), and one load per key at a time.
+ * Thread-safe.
+ */
+final class ResponseStore {
+  private final CacheStores stores;
+  private final SingleFlight flights;
+
+  ResponseStore(CacheStores stores, SingleFlight flights) {
+    this.stores = stores;
+    this.flights = flights;
+  }
+
+  /** The raw JSON at {@code key}, counting a hit or a miss. */
+  String getJson(String key) {
+    return stores.getJson(key);
+  }
+
+  /** Stores raw JSON and announces the write. */
+  void putJson(String key, String json, Duration ttl) {
+    stores.putJson(key, json, ttl);
+  }
+
+  /** One load per key at a time, for cold requests. */
+  SingleFlight flights() {
+    return flights;
+  }
+
+  /** One user's variant of a shared key: {@code <key>:user:<escaped user>}. */
+  static String userVariant(String key, String user) {
+    return key + ":user:" + CacheKeys.escape(user);
+  }
+
+  /**
+   * The index of a key's user variants: {@code <key>:user:%}. A lone {@code %} is never produced
+   * by {@link CacheKeys#escape} (which writes {@code %XX}), so no variant can collide with it, and
+   * it falls under the same {@code <key>:user:*} pattern as the variants.
+   */
+  static String variantIndex(String key) {
+    return key + ":user:%";
+  }
+
+  /** Stores one user's variant of {@code base}, recording it so it can be invalidated. */
+  void putVariant(String base, String key, String json, Duration ttl) {
+    String category = CacheKeys.category(key);
+    if (stores.redis() != null && stores.isRedisUsable()) {
+      try {
+        stores.redis().putVariant(variantIndex(base), key, json, ttl);
+        stores.announce(List.of(key));
+        return;
+      } catch (RuntimeException e) {
+        stores.counters(category).errors.increment();
+      }
+    }
+    stores.counters(category).fallback.increment();
+    stores.memory().put(key, json, ttl);
+  }
+
+  /**
+   * Removes every user's variant of {@code base} from Redis (through the variant index, without
+   * scanning the keyspace) and from the memory store; returns how many were removed.
+   */
+  long invalidateVariants(String base) {
+    long fromMemory = stores.memory().deleteMatching(base + ":user:*");
+    Set<String> fromRedis = stores.redisOnly(CacheKeys.category(base),
+        r -> r.deleteVariants(variantIndex(base)), Set.of());
+    stores.announce(fromRedis);
+    return fromMemory + fromRedis.size();
+  }
+}
