@@ -3,6 +3,7 @@ package dev.ratecache.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.InvalidationGuard;
 import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.internal.Time;
 import dev.ratecache.redis.Invalidation;
@@ -31,7 +32,7 @@ final class NearCache implements AutoCloseable {
 
   private final RedisEvents events;
   private final Cache<String, Entry> entries;
-  private final AtomicLong invalidations = new AtomicLong();
+  private final InvalidationGuard guard = new InvalidationGuard();
   private final LongAdder hits = new LongAdder();
   private final OnFirstUse subscription;
 
@@ -51,7 +52,7 @@ final class NearCache implements AutoCloseable {
 
   /** A position to hand back to {@link #offer}: taken before fetching from Redis. */
   long mark() {
-    return invalidations.get();
+    return guard.mark();
   }
 
   /** The subscription epoch, also taken before fetching. */
@@ -75,11 +76,8 @@ final class NearCache implements AutoCloseable {
 
   /** Keeps a value just fetched, unless anything was invalidated since {@code mark}. */
   void offer(String key, String json, long mark, long epoch) {
-    if (events.isLive() && events.epoch() == epoch && invalidations.get() == mark) {
-      entries.put(key, new Entry(json, epoch));
-      if (invalidations.get() != mark) {
-        entries.invalidate(key); // an invalidation slipped in between the check and the put
-      }
+    if (events.isLive() && events.epoch() == epoch) {
+      guard.storeIfUnchanged(mark, () -> entries.put(key, new Entry(json, epoch)));
     }
   }
 
@@ -113,25 +111,21 @@ final class NearCache implements AutoCloseable {
     if (event instanceof Invalidation.Key k) {
       forget(k.key());
     } else if (event instanceof Invalidation.Keys ks) {
-      invalidations.incrementAndGet();
-      entries.invalidateAll(ks.keys());
+      guard.invalidate(() -> entries.invalidateAll(ks.keys()));
     } else if (event instanceof Invalidation.Pattern p) {
       forgetMatching(p.pattern());
     } else if (event instanceof Invalidation.Generation g) {
       // Every entry of the namespace written before the new generation is invalid.
-      invalidations.incrementAndGet();
-      entries.asMap().keySet().removeIf(k -> k.startsWith(g.namespace()));
+      guard.invalidate(() -> entries.asMap().keySet().removeIf(k -> k.startsWith(g.namespace())));
     }
   }
 
   private void forget(String key) {
-    invalidations.incrementAndGet();
-    entries.invalidate(key);
+    guard.invalidate(() -> entries.invalidate(key));
   }
 
   private void forgetMatching(String pattern) {
-    invalidations.incrementAndGet();
-    entries.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, k));
+    guard.invalidate(() -> entries.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, k)));
   }
 
   @Override

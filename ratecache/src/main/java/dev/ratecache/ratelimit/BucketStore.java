@@ -1,5 +1,6 @@
 package dev.ratecache.ratelimit;
 
+import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 
 /**
@@ -25,6 +26,26 @@ interface BucketStore {
 
   /** Forgets what this instance remembers of one bucket (its key without the store's prefix). */
   default void forget(String key) {}
+
+  /** A bucket that has never been charged. */
+  static Probe fullBucket(BucketConfiguration config) {
+    long capacity = Long.MAX_VALUE;
+    for (Bandwidth b : config.getBandwidths()) {
+      capacity = Math.min(capacity, b.getCapacity());
+    }
+    return new Probe(false, capacity, 0, 0);
+  }
+
+  /** How long until a bucket holding {@code remaining} tokens is full, at its refill rates. */
+  static long nanosToReset(BucketConfiguration config, long remaining) {
+    long worst = 0;
+    for (Bandwidth b : config.getBandwidths()) {
+      long missing = Math.max(0, b.getCapacity() - remaining);
+      long nanos = (long) ((double) missing * b.getRefillPeriodNanos() / b.getRefillTokens());
+      worst = Math.max(worst, nanos);
+    }
+    return worst;
+  }
 
   /**
    * The outcome of a bucket operation.

@@ -47,12 +47,12 @@ final class LocalBucketStore implements BucketStore {
   public Probe peek(String key, BucketConfiguration config) {
     Bucket bucket = buckets.getIfPresent(key);
     if (bucket == null) {
-      return RateLimiter.fullBucket(config);
+      return BucketStore.fullBucket(config);
     }
     EstimationProbe p = bucket.estimateAbilityToConsume(1);
     long remaining = p.getRemainingTokens();
     return new Probe(false, remaining, p.getNanosToWaitForRefill(),
-        RateLimiter.nanosToReset(config, remaining));
+        BucketStore.nanosToReset(config, remaining));
   }
 
   /** How many buckets are held now (after pending evictions run). */

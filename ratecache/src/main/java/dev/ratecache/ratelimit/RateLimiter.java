@@ -1,20 +1,12 @@
 package dev.ratecache.ratelimit;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.internal.GlobPattern;
-import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
-import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisSettings;
-import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConfigurationBuilder;
 import java.time.Clock;
@@ -26,7 +18,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
@@ -42,6 +33,10 @@ import java.util.function.Function;
  *
  * <p>Thread-safe. Build one per application and share it; {@link #close()} releases the Redis
  * client if this limiter created it.
+ *
+ * <p>(Longer than most files here for a reason: the decision path and its public {@link
+ * Builder}. Route matching is {@code RouteTable}, bucket storage {@code BucketStore}, the memory
+ * of rejected clients and its invalidation {@code RejectionMemory}.)
  */
 public final class RateLimiter implements AutoCloseable {
   /** Request attribute prefix under which each profile's decision is kept, to charge once. */
@@ -56,15 +51,7 @@ public final class RateLimiter implements AutoCloseable {
   private final boolean ownsConnector;
   private final BucketStore redisStore;
   private final LocalBucketStore localStore;
-  private final Cache<String, KnownRejection> knownRejected;
-  /**
-   * Guards the rejection memory against resets heard while a decision was in flight: a reset
-   * (an operator's clear heard as an event, or a resubscription that may have missed one) holds
-   * the write lock while it forgets and advances {@link #resets}; a decision remembers a Redis
-   * rejection under the read lock, and only if no reset happened since it started.
-   */
-  private final ReentrantReadWriteLock resetLock = new ReentrantReadWriteLock();
-  private volatile long resets;
+  private final RejectionMemory rejections;
   private final OnFirstUse eventSubscription;
   private final Clock clock;
   private final HeaderStyle headerStyle;
@@ -105,79 +92,12 @@ public final class RateLimiter implements AutoCloseable {
             new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets))
         : null;
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
-    this.knownRejected = Caffeine.newBuilder()
-        .maximumSize(b.localMaxBuckets)
-        .ticker(Time.ticker(clock))
-        .expireAfter(Expiry.<String, KnownRejection>creating(
-            (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
-        .build();
+    this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
     // their limit: forget the rejections remembered for them. Subscribed on the first decision
     // that uses Redis (before it can remember anything), so build() starts no thread.
     this.eventSubscription = redisStore == null ? null
-        : new OnFirstUse(() -> connector.events().subscribe(new RedisEvents.Listener() {
-          @Override
-          public void onInvalidation(Invalidation event) {
-            RateLimiter.this.onInvalidation(event);
-          }
-
-          @Override
-          public void onMissedEvents() {
-            // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
-            reset(() -> {
-              redisStore.forget(redisKey -> true);
-              knownRejected.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
-            });
-          }
-        }));
-  }
-
-  private void onInvalidation(Invalidation event) {
-    if (event instanceof Invalidation.Pattern p) {
-      String pattern = p.pattern();
-      if (!GlobPattern.mayMatchPrefix(pattern, KeySpace.RATE_LIMIT)) {
-        return; // a cache pattern such as query:user:*: no bucket of ours is concerned
-      }
-      reset(() -> {
-        redisStore.forget(redisKey -> GlobPattern.matches(pattern, redisKey));
-        knownRejected.asMap().keySet().removeIf(
-            k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
-      });
-    } else if (event instanceof Invalidation.Key k && k.key().startsWith(KeySpace.RATE_LIMIT)) {
-      String key = k.key().substring(KeySpace.RATE_LIMIT.length());
-      reset(() -> {
-        redisStore.forget(key);
-        knownRejected.invalidate(key);
-      });
-    } else if (event instanceof Invalidation.Keys ks) {
-      List<String> keys = new ArrayList<>();
-      for (String k : ks.keys()) {
-        if (k.startsWith(KeySpace.RATE_LIMIT)) {
-          keys.add(k.substring(KeySpace.RATE_LIMIT.length()));
-        }
-      }
-      if (!keys.isEmpty()) {
-        reset(() -> {
-          keys.forEach(redisStore::forget);
-          knownRejected.invalidateAll(keys);
-        });
-      }
-    }
-    // Generation events concern cache namespaces only.
-  }
-
-  /**
-   * Forgets what a reset made stale, so that no decision in flight can remember a rejection it
-   * read before the reset: see {@link #resetLock}.
-   */
-  private void reset(Runnable forget) {
-    resetLock.writeLock().lock();
-    try {
-      forget.run();
-      resets++;
-    } finally {
-      resetLock.writeLock().unlock();
-    }
+        : new OnFirstUse(() -> connector.events().subscribe(rejections));
   }
 
   /**
@@ -319,7 +239,7 @@ public final class RateLimiter implements AutoCloseable {
     String key = profile.name() + ":" + clientKey;
     long now = Time.epochNanos(clock);
 
-    KnownRejection known = knownRejected.getIfPresent(key);
+    RejectionMemory.KnownRejection known = rejections.get(key);
     if (known != null && now < known.retryAt()) {
       e.rejected().increment();
       return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
@@ -334,7 +254,7 @@ public final class RateLimiter implements AutoCloseable {
     if (eventSubscription != null) {
       eventSubscription.ensureOpen();
     }
-    long resetsBefore = resets;
+    long mark = rejections.mark();
     if (redisStore != null && connector.isAvailable()) {
       try {
         p = redisStore.tryConsume(key, e.config());
@@ -368,27 +288,11 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
-    remember(key, new KnownRejection(now + p.nanosToRetry(), now + p.nanosToReset(), backend),
-        resetsBefore);
+    rejections.remember(key, new RejectionMemory.KnownRejection(now + p.nanosToRetry(),
+        now + p.nanosToReset(), backend), mark);
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
         RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);
-  }
-
-  /** Remembers a rejection, unless it came from Redis and a reset happened since it was read. */
-  private void remember(String key, KnownRejection rejection, long resetsBefore) {
-    if (rejection.backend() != Backend.REDIS) {
-      knownRejected.put(key, rejection);
-      return;
-    }
-    resetLock.readLock().lock();
-    try {
-      if (resets == resetsBefore) {
-        knownRejected.put(key, rejection);
-      }
-    } finally {
-      resetLock.readLock().unlock();
-    }
   }
 
   private Entry entry(String profileName) {
@@ -403,26 +307,6 @@ public final class RateLimiter implements AutoCloseable {
   private static boolean isResolvedKey(String key) {
     return key.startsWith("u:") || key.startsWith("k:") || key.startsWith("ip:")
         || key.startsWith("c:") || key.startsWith("app:") || key.equals("anonymous");
-  }
-
-  /** A bucket that has never been charged. */
-  static BucketStore.Probe fullBucket(BucketConfiguration config) {
-    long capacity = Long.MAX_VALUE;
-    for (Bandwidth b : config.getBandwidths()) {
-      capacity = Math.min(capacity, b.getCapacity());
-    }
-    return new BucketStore.Probe(false, capacity, 0, 0);
-  }
-
-  /** How long until a bucket holding {@code remaining} tokens is full, at its refill rates. */
-  static long nanosToReset(BucketConfiguration config, long remaining) {
-    long worst = 0;
-    for (Bandwidth b : config.getBandwidths()) {
-      long missing = Math.max(0, b.getCapacity() - remaining);
-      long nanos = (long) ((double) missing * b.getRefillPeriodNanos() / b.getRefillTokens());
-      worst = Math.max(worst, nanos);
-    }
-    return worst;
   }
 
   /** Releases the Redis client if this limiter created it. */

@@ -105,12 +105,12 @@ final class RedisBucketStore implements BucketStore {
       ProxyManager<String> m = manager(jedis);
       forget(key); // a status read reports what Redis holds, not what this instance last wrote
       if (m.getProxyConfiguration(key).isEmpty()) {
-        return RateLimiter.fullBucket(config);
+        return BucketStore.fullBucket(config);
       }
       EstimationProbe p = proxy(jedis, key, config).estimateAbilityToConsume(1);
       long remaining = p.getRemainingTokens();
       return new Probe(false, remaining, p.getNanosToWaitForRefill(),
-          RateLimiter.nanosToReset(config, remaining));
+          BucketStore.nanosToReset(config, remaining));
     }));
   }
 

@@ -13,7 +13,7 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 
-/** What the connector asks a cluster directly: is every slot served, and which masters hold slots. */
+/** What the connector asks a cluster itself: is every slot served, which masters hold slots. */
 final class ClusterNodes {
   private ClusterNodes() {}
 

@@ -122,7 +122,7 @@ final class RedisSettingsReader {
     return b.build();
   }
 
-  /** {@code redis.host}, {@code redis-host} and {@code REDIS_HOST} all become {@code REDIS_HOST}. */
+  /** {@code redis.host}, {@code redis-host} and {@code REDIS_HOST} are all {@code REDIS_HOST}. */
   static String canonicalName(String key) {
     return key.trim().replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
   }

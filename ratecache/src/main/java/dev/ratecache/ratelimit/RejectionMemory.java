@@ -1,0 +1,108 @@
+package dev.ratecache.ratelimit;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.ratecache.internal.GlobPattern;
+import dev.ratecache.internal.InvalidationGuard;
+import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.Time;
+import dev.ratecache.ratelimit.RateLimitDecision.Backend;
+import dev.ratecache.redis.Invalidation;
+import dev.ratecache.redis.RedisEvents;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The limiter's memory of clients over their limit, so that their next requests cost no Redis
+ * round trip until their retry time, kept true by invalidation events: an operator's clear (on any
+ * instance) forgets the rejections and the bucket store's remembered states it concerns, and a
+ * resubscription, which may have missed such a clear, forgets everything learnt from Redis.
+ *
+ * <p>A rejection read from Redis is remembered only if no reset happened while it was decided
+ * ({@link InvalidationGuard}). Bounded by the local bucket limit; entries expire at their retry
+ * time on the limiter's clock. Thread-safe.
+ */
+final class RejectionMemory implements RedisEvents.Listener {
+  /** A client over its limit: no token before {@code retryAt}; full again at {@code resetAt}. */
+  record KnownRejection(long retryAt, long resetAt, Backend backend) {}
+
+  private final Cache<String, KnownRejection> known;
+  private final BucketStore redisStore;
+  private final InvalidationGuard guard = new InvalidationGuard();
+
+  /** @param redisStore the store whose remembered states are forgotten with rejections, or null */
+  RejectionMemory(long maxSize, Clock clock, BucketStore redisStore) {
+    this.redisStore = redisStore;
+    this.known = Caffeine.newBuilder()
+        .maximumSize(maxSize)
+        .ticker(Time.ticker(clock))
+        .expireAfter(Expiry.<String, KnownRejection>creating(
+            (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
+        .build();
+  }
+
+  /** The rejection remembered for {@code key}, or {@code null}. */
+  KnownRejection get(String key) {
+    return known.getIfPresent(key);
+  }
+
+  /** Take before the bucket is read: see {@link #remember}. */
+  long mark() {
+    return guard.mark();
+  }
+
+  /** Remembers a rejection, unless it came from Redis and a reset happened since {@code mark}. */
+  void remember(String key, KnownRejection rejection, long mark) {
+    if (rejection.backend() != Backend.REDIS) {
+      known.put(key, rejection);
+    } else {
+      guard.storeIfUnchanged(mark, () -> known.put(key, rejection));
+    }
+  }
+
+  @Override
+  public void onInvalidation(Invalidation event) {
+    if (event instanceof Invalidation.Pattern p) {
+      String pattern = p.pattern();
+      if (!GlobPattern.mayMatchPrefix(pattern, KeySpace.RATE_LIMIT)) {
+        return; // a cache pattern such as query:user:*: no bucket of ours is concerned
+      }
+      guard.invalidate(() -> {
+        redisStore.forget(redisKey -> GlobPattern.matches(pattern, redisKey));
+        known.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
+      });
+    } else if (event instanceof Invalidation.Key k && k.key().startsWith(KeySpace.RATE_LIMIT)) {
+      String key = k.key().substring(KeySpace.RATE_LIMIT.length());
+      guard.invalidate(() -> {
+        redisStore.forget(key);
+        known.invalidate(key);
+      });
+    } else if (event instanceof Invalidation.Keys ks) {
+      List<String> keys = new ArrayList<>();
+      for (String k : ks.keys()) {
+        if (k.startsWith(KeySpace.RATE_LIMIT)) {
+          keys.add(k.substring(KeySpace.RATE_LIMIT.length()));
+        }
+      }
+      if (!keys.isEmpty()) {
+        guard.invalidate(() -> {
+          keys.forEach(redisStore::forget);
+          known.invalidateAll(keys);
+        });
+      }
+    }
+    // Generation events concern cache namespaces only.
+  }
+
+  @Override
+  public void onMissedEvents() {
+    // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
+    guard.invalidate(() -> {
+      redisStore.forget(redisKey -> true);
+      known.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
+    });
+  }
+}
