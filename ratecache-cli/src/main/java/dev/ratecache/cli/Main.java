@@ -44,6 +44,10 @@ import picocli.CommandLine;
  *
  * <p>Exit codes: 0 success (healthy); 1 unhealthy or the operation failed; 2 bad usage or
  * configuration; 3 Redis (or the application) unreachable.
+ *
+ * <p>(Longer than most files here for a reason: picocli wants each command as a nested class of
+ * the one it belongs to; output formatting is {@code Format}, connection options
+ * {@code Connection}.)
  */
 @Command(name = "ratecache", mixinStandardHelpOptions = true, version = "ratecache 0.1.0",
     description = "Operate ratecache's Redis data: health, live monitor, clearing, warm-up and"

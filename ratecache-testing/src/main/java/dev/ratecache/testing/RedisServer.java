@@ -27,6 +27,9 @@ import redis.clients.jedis.Jedis;
  * connections but never answers), {@link #pauseClients(Duration)} ({@code CLIENT PAUSE}) and
  * {@link #debugSleep(Duration)}. Every process started is killed by a JVM shutdown hook
  * ({@link ProcessReaper}) if a test leaves it running.
+ *
+ * <p>(Longer than most files here for a reason: one process's life and every fault it can be
+ * put in; its nested Builder is API.)
  */
 public final class RedisServer extends RedisFixture {
   private final int port;

@@ -27,6 +27,10 @@ import redis.clients.jedis.JedisPubSub;
  *
  * <p>Nothing runs until the first {@link #subscribe}; one daemon thread then holds one dedicated
  * connection. Publishing is best effort and never throws. Thread-safe.
+ *
+ * <p>(Longer than most files here for a reason: the subscription's life (start, watchdog,
+ * resubscription with backoff, epochs) is one state machine on one thread and reads best whole.
+ * The wire form is {@code EventCodec}.)
  */
 public final class RedisEvents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisEvents.class);
