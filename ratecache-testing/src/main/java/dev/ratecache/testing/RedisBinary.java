@@ -13,7 +13,7 @@ import java.util.Locale;
  * {@code org.signal:embedded-redis} artifact (Redis 7.0 for Linux and macOS), extracted once per
  * JVM.
  */
-public final class RedisBinary {
+final class RedisBinary {
   private static Path cached;
 
   private RedisBinary() {}
@@ -23,7 +23,7 @@ public final class RedisBinary {
    *
    * @throws IllegalStateException with instructions if none can be found
    */
-  public static synchronized Path path() {
+  static synchronized Path path() {
     if (cached == null) {
       cached = locate();
     }
