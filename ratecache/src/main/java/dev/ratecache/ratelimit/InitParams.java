@@ -66,6 +66,16 @@ final class InitParams {
    * @throws ConfigurationException naming the init-param that is unknown or malformed
    */
   static RateLimiter limiter(Map<String, String> params, Function<String, String> environment) {
+    return apply(RateLimiter.builder().environment(environment), params).build();
+  }
+
+  /**
+   * Applies the init-params to {@code b}: profiles, identity, headers and the rest; Redis
+   * settings among them override the builder's environment.
+   *
+   * @throws ConfigurationException naming the init-param that is unknown or malformed
+   */
+  static RateLimiter.Builder apply(RateLimiter.Builder b, Map<String, String> params) {
     Map<String, Map<String, String>> perProfile = new LinkedHashMap<>();
     Map<String, String> redis = new LinkedHashMap<>();
     for (Map.Entry<String, String> e : params.entrySet()) {
@@ -83,7 +93,6 @@ final class InitParams {
       }
     }
 
-    RateLimiter.Builder b = RateLimiter.builder();
     Map<String, RateLimitProfile> defaults = new LinkedHashMap<>();
     RateLimitProfile.defaults().forEach(p -> defaults.put(p.name(), p));
 
@@ -163,11 +172,8 @@ final class InitParams {
         SettingValues.choice("redis-buckets", v, RedisBucketProtocol.class)));
     ifPresent(params, "problem-type", v -> b.problemType(v.trim()));
 
-    b.redis(RedisSettings.fromLookup(name -> {
-      String v = redis.get(name);
-      return v != null ? v : environment.apply(name);
-    }));
-    return b.build();
+    b.redisOverrides(redis);
+    return b;
   }
 
   /** Instantiates the named {@link ApiKeyVerifier} from the application's class loader. */

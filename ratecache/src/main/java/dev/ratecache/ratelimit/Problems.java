@@ -1,5 +1,8 @@
 package dev.ratecache.ratelimit;
 
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /** {@code application/problem+json} bodies (RFC 9457) for refused requests. */
@@ -7,6 +10,27 @@ final class Problems {
   static final String CONTENT_TYPE = "application/problem+json";
 
   private Problems() {}
+
+  /**
+   * Answers a refused servlet request: {@code Connection: close} where keeping it would invite
+   * more of the same, then {@code handler}'s response, or by default the status and problem+json
+   * body. The rate-limit headers are already set.
+   */
+  static void respond(HttpServletRequest request, HttpServletResponse response, RequestView view,
+      RateLimitDecision decision, RejectionHandler handler, String type) throws IOException {
+    if (closesConnection(view)) {
+      response.setHeader("Connection", "close");
+    }
+    if (handler != null) {
+      handler.reject(request, response, decision);
+      return;
+    }
+    byte[] body = body(decision, type);
+    response.setStatus(status(decision));
+    response.setContentType(CONTENT_TYPE);
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
 
   /**
    * Whether a refusal must close the connection. A refused request's body is never read (an

@@ -128,14 +128,7 @@ public final class RateLimitFilter implements Filter {
       chain.doFilter(req, res);
       return;
     }
-    if (Problems.closesConnection(view)) {
-      response.setHeader("Connection", "close");
-    }
-    if (rejectionHandler != null) {
-      rejectionHandler.reject(request, response, decision);
-    } else {
-      writeProblem(response, decision, l.problemType());
-    }
+    Problems.respond(request, response, view, decision, rejectionHandler, l.problemType());
   }
 
   /** The limiter in use (after {@link #init} for web.xml filters). */
@@ -148,15 +141,5 @@ public final class RateLimitFilter implements Filter {
     if (ownsLimiter && limiter != null) {
       limiter.close();
     }
-  }
-
-  /** The default rejection: status and problem+json body. */
-  private static void writeProblem(HttpServletResponse response, RateLimitDecision decision,
-      String type) throws IOException {
-    byte[] body = Problems.body(decision, type);
-    response.setStatus(Problems.status(decision));
-    response.setContentType(Problems.CONTENT_TYPE);
-    response.setContentLength(body.length);
-    response.getOutputStream().write(body);
   }
 }

@@ -86,7 +86,10 @@ public final class RateLimiter implements AutoCloseable {
     this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
-        b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
+        b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(name -> {
+          String v = b.redisOverrides.get(name);
+          return v != null ? v : b.env.apply(name);
+        }));
     this.redisStore = connector.settings().enabled()
         ? b.redisStoreDecorator.apply(
             new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets))
@@ -341,6 +344,7 @@ public final class RateLimiter implements AutoCloseable {
     private RedisConnector connector;
     private RedisSettings redisSettings;
     private java.util.function.Function<String, String> env = System::getenv;
+    private Map<String, String> redisOverrides = Map.of();
     private Clock clock = Clock.systemUTC();
     private HeaderStyle headerStyle = HeaderStyle.DRAFT;
     private long localMaxBuckets = 100_000;
@@ -392,6 +396,24 @@ public final class RateLimiter implements AutoCloseable {
      */
     public Builder environment(java.util.function.Function<String, String> env) {
       this.env = Objects.requireNonNull(env, "env");
+      return this;
+    }
+
+    /**
+     * Applies settings named as {@link RateLimitFilter}'s init-params ({@code profiles}, {@code
+     * profile.<name>.limit}, {@code headers}, {@code trusted-proxies}, {@code REDIS_*}...), with
+     * the same validation: for frameworks that read such names from their own configuration
+     * (the Spring Boot starter reads them under {@code ratecache.ratelimit.}). Redis settings
+     * among them override the {@link #environment} unless a {@link #connector} is given.
+     *
+     * @throws ConfigurationException naming the setting that is unknown or malformed
+     */
+    public Builder params(Map<String, String> params) {
+      return InitParams.apply(this, Objects.requireNonNull(params, "params"));
+    }
+
+    Builder redisOverrides(Map<String, String> redis) {
+      this.redisOverrides = Map.copyOf(redis);
       return this;
     }
 

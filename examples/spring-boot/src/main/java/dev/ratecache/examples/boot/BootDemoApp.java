@@ -1,0 +1,71 @@
+package dev.ratecache.examples.boot;
+
+import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.RateLimited;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * The Spring Boot demo: the starter configures everything from application.properties; the
+ * controllers only say which profile guards them and what to cache.
+ */
+@SpringBootApplication
+public class BootDemoApp {
+  public static void main(String[] args) {
+    SpringApplication.run(BootDemoApp.class, args);
+  }
+
+  /** Guarded by the filter: /api/chat is the chat profile's prefix. */
+  @RestController
+  static class Chat {
+    @PostMapping("/api/chat")
+    Map<String, String> send() {
+      return Map.of("reply", "hello");
+    }
+
+    /** Guarded twice (prefix and annotation), charged once. */
+    @RateLimited("chat")
+    @PostMapping("/api/chat/annotated")
+    Map<String, String> annotated() {
+      return Map.of("reply", "hello again");
+    }
+  }
+
+  /** Guarded by the annotation alone: no profile's prefix covers /reports. */
+  @RestController
+  @RateLimited("search")
+  static class Reports {
+    @GetMapping("/reports/{name}")
+    Map<String, String> report(@PathVariable String name) {
+      return Map.of("report", name);
+    }
+  }
+
+  /** Cached through the auto-configured QueryCache. */
+  @RestController
+  static class Users {
+    static final AtomicInteger LOADS = new AtomicInteger();
+    private final QueryCache cache;
+
+    Users(QueryCache cache) {
+      this.cache = cache;
+    }
+
+    @GetMapping("/users/{id}")
+    Map<?, ?> user(@PathVariable String id) {
+      return cache.getOrLoad("query:user:id:" + CacheKeys.escape(id), Duration.ofMinutes(5),
+          Map.class, () -> {
+        LOADS.incrementAndGet();
+        return Map.of("id", id, "name", "User " + id);
+      });
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package dev.ratecache.examples.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
+import dev.ratecache.testing.RedisServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The Spring Boot demo under Boot's own dependency management (no version pinned), on its
+ * embedded Tomcat, against a real redis-server: every part the starter configures.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "ratecache.ratelimit.profile.chat.limit=3/1m",
+    "ratecache.ratelimit.profile.search.limit=2/1m",
+    "ratecache.redis.connect-timeout-ms=250",
+    "ratecache.redis.socket-timeout-ms=250",
+    "ratecache.redis.probe-initial-ms=20",
+    "ratecache.redis.probe-max-ms=200"})
+class BootDemoIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  @LocalServerPort
+  int port;
+
+  @Autowired
+  RedisConnector connector;
+
+  /**
+   * Every test starts with no buckets. Cleared as an operator would (a sweep announced to every
+   * instance), not by FLUSHALL behind the limiter's back: it remembers rejected clients.
+   */
+  @BeforeEach
+  void resetBuckets() {
+    if (!redis.isRunning()) {
+      redis.start();
+    }
+    connector.unlinkMatching("rate_limit:*", scanned -> { });
+    redis.flushAll();
+  }
+
+  @DynamicPropertySource
+  static void redisPort(DynamicPropertyRegistry registry) {
+    registry.add("ratecache.redis.port", () -> {
+      if (!redis.isRunning()) {
+        redis.start();
+      }
+      return redis.port();
+    });
+  }
+
+  private HttpResponse<String> send(String method, String path)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody());
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@link #send} for use inside an {@link Await} condition. */
+  private HttpResponse<String> get(String path) {
+    try {
+      return send("GET", path);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void theFilterLimitsByPrefixWithHeadersAndAnUntouchedProblemBody() throws Exception {
+    for (int i = 3; i > 0; i--) {
+      HttpResponse<String> ok = send("POST", "/api/chat");
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(ok.headers().firstValue("X-RateLimit-Remaining")).contains(String.valueOf(i - 1));
+      assertThat(ok.headers().firstValue("X-RateLimit-Limit")).contains("3");
+      assertThat(ok.headers().firstValue("RateLimit-Policy")).isPresent(); // and the draft's
+    }
+    HttpResponse<String> refused = send("POST", "/api/chat");
+    assertThat(refused.statusCode()).isEqualTo(429);
+    assertThat(refused.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("application/problem+json"));
+    assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+    assertThat(refused.body()).contains("\"status\":429").doesNotContain("\"path\"")
+        .as("Spring's error page would add path and timestamp").doesNotContain("timestamp");
+    java.util.Set<String> buckets = redis.withClient(j -> j.keys("rate_limit:chat:*"));
+    assertThat(buckets).as("the bucket is in Redis").hasSize(1);
+  }
+
+  @Test
+  void rateLimitedOnAControllerIsHonouredAndChargedOnceWithTheFilter() throws Exception {
+    assertThat(send("GET", "/reports/q1").statusCode()).isEqualTo(200);
+    HttpResponse<String> second = send("GET", "/reports/q2");
+    assertThat(second.statusCode()).isEqualTo(200);
+    assertThat(second.headers().firstValue("X-RateLimit-Remaining")).contains("0");
+    HttpResponse<String> third = send("GET", "/reports/q3");
+    assertThat(third.statusCode()).as("@RateLimited(\"search\") alone, 2/min").isEqualTo(429);
+    assertThat(third.body()).contains("\"status\":429");
+
+    // Under the chat prefix and annotated with chat too: one token per request, not two.
+    for (int left = 2; left >= 0; left--) {
+      HttpResponse<String> r = send("POST", "/api/chat/annotated");
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.headers().firstValue("X-RateLimit-Remaining")).contains(String.valueOf(left));
+    }
+    assertThat(send("POST", "/api/chat/annotated").statusCode()).isEqualTo(429);
+  }
+
+  @Test
+  void theQueryCacheServesRepeatsWithoutLoading() throws Exception {
+    int before = BootDemoApp.Users.LOADS.get();
+    assertThat(send("GET", "/users/7").body()).contains("User 7");
+    assertThat(send("GET", "/users/7").body()).contains("User 7");
+    assertThat(BootDemoApp.Users.LOADS.get() - before).isEqualTo(1);
+    boolean stored = redis.withClient(j -> j.exists("query:user:id:7"));
+    assertThat(stored).as("the entry is in Redis").isTrue();
+  }
+
+  @Test
+  void actuatorHealthGoesDownWithRedisAndUpAgainAndMetricsAreBound() throws Exception {
+    assertThat(send("GET", "/actuator/metrics/ratecache.redis.up").statusCode())
+        .isEqualTo(200);
+    assertThat(send("GET", "/actuator/metrics/ratecache.ratelimit.decisions")
+        .statusCode()).isEqualTo(200);
+    HttpResponse<String> up = send("GET", "/actuator/health/ratecache");
+    assertThat(up.statusCode()).isEqualTo(200);
+    assertThat(up.body()).contains("\"status\":\"UP\"").contains("\"backend\":\"redis\"");
+    redis.stop();
+    try {
+      // The first call that meets the dead server switches to the fallback; it is still served.
+      assertThat(send("GET", "/users/8").statusCode()).isEqualTo(200);
+      Await.until("health DOWN", () -> {
+        HttpResponse<String> h = get("/actuator/health/ratecache");
+        return h.statusCode() == 503 && h.body().contains("\"backend\":\"memory\"");
+      });
+      assertThat(send("GET", "/actuator/health").body()).contains("\"status\":\"DOWN\"");
+    } finally {
+      redis.start();
+    }
+    Await.until("health UP again", () -> get("/actuator/health/ratecache").statusCode() == 200);
+  }
+}

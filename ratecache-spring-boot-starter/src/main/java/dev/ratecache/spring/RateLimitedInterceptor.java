@@ -1,0 +1,82 @@
+package dev.ratecache.spring;
+
+import dev.ratecache.ratelimit.RateLimited;
+import dev.ratecache.ratelimit.ServletGuard;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.lang.reflect.Method;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.ListableBeanFactory;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.core.annotation.AnnotatedElementUtils;
+import org.springframework.web.method.HandlerMethod;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
+
+/**
+ * Honours {@link RateLimited @RateLimited} on Spring MVC controllers (on the method, else on the
+ * class): charges the request against the profile before the handler runs, once per request
+ * however many of the filter and the interceptor see it, and answers a refusal with 429 (or 503)
+ * and problem+json itself, so Spring's error handling never rewrites it. Every annotated
+ * handler's profile is checked when the application starts.
+ */
+public final class RateLimitedInterceptor implements HandlerInterceptor, SmartInitializingSingleton,
+    BeanFactoryAware {
+  private static final String NONE = "";
+  private final ServletGuard guard;
+  private final Map<Method, String> profiles = new ConcurrentHashMap<>();
+  private BeanFactory beanFactory;
+
+  public RateLimitedInterceptor(ServletGuard guard) {
+    this.guard = guard;
+  }
+
+  @Override
+  public void setBeanFactory(BeanFactory beanFactory) {
+    this.beanFactory = beanFactory;
+  }
+
+  /** Fails the start-up if a handler names a profile that is not configured. */
+  @Override
+  public void afterSingletonsInstantiated() {
+    if (!(beanFactory instanceof ListableBeanFactory factory)) {
+      return;
+    }
+    for (RequestMappingHandlerMapping mapping
+        : factory.getBeansOfType(RequestMappingHandlerMapping.class).values()) {
+      for (HandlerMethod handler : mapping.getHandlerMethods().values()) {
+        String profile = profileOf(handler);
+        if (profile != null) {
+          guard.requireProfile(profile,
+              handler.getBeanType().getName() + "." + handler.getMethod().getName());
+        }
+      }
+    }
+  }
+
+  @Override
+  public boolean preHandle(HttpServletRequest request, HttpServletResponse response,
+      Object handler) throws Exception {
+    if (handler instanceof HandlerMethod method) {
+      String profile = profileOf(method);
+      if (profile != null) {
+        return guard.enforce(profile, request, response);
+      }
+    }
+    return true;
+  }
+
+  private String profileOf(HandlerMethod handler) {
+    String p = profiles.computeIfAbsent(handler.getMethod(), m -> {
+      RateLimited a = AnnotatedElementUtils.findMergedAnnotation(m, RateLimited.class);
+      if (a == null) {
+        a = AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), RateLimited.class);
+      }
+      return a == null ? NONE : a.value();
+    });
+    return p.isEmpty() ? null : p;
+  }
+}

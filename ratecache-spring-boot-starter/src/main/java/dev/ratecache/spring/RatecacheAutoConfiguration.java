@@ -1,0 +1,134 @@
+package dev.ratecache.spring;
+
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ops.RatecacheMetrics;
+import dev.ratecache.ratelimit.RateLimitFilter;
+import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.ratelimit.ServletGuard;
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.web.servlet.HandlerInterceptor;
+import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
+import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
+
+/**
+ * Spring Boot auto-configuration of ratecache from {@code ratecache.*} properties: one {@link
+ * RedisConnector}, a {@link RateLimiter} with its {@link RateLimitFilter} (URL prefixes) and an
+ * MVC interceptor ({@code @RateLimited} on controllers), a {@link QueryCache}, an Actuator health
+ * indicator named {@code ratecache} and Micrometer metrics. Every bean backs off when the
+ * application defines its own; {@code ratecache.enabled=false} switches all of it off, and
+ * {@code ratecache.filter.enabled}, {@code ratecache.interceptor.enabled}, {@code
+ * ratecache.cache.enabled} each part. Settings are read and validated at start-up: a wrong one
+ * fails the application, naming it.
+ */
+@AutoConfiguration
+@ConditionalOnProperty(prefix = "ratecache", name = "enabled", matchIfMissing = true)
+public class RatecacheAutoConfiguration {
+
+  /** The shared connector for the settings under {@code ratecache.redis.} (or REDIS_*). */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  public RedisConnector ratecacheRedisConnector(Environment env) {
+    return RedisConnector.shared(
+        RedisSettings.fromLookup(SpringSettings.lookup(env, "REDIS_", "ratecache.redis.")));
+  }
+
+  /** The limiter, from {@code ratecache.ratelimit.*} named as the filter's init-params. */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  public RateLimiter ratecacheRateLimiter(RedisConnector connector, Environment env) {
+    return RateLimiter.builder().connector(connector)
+        .params(SpringSettings.rateLimitParams(env)).build();
+  }
+
+  /** The query cache; TTLs and the rest from {@code ratecache.cache.*} (or CACHE_*). */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  @ConditionalOnProperty(prefix = "ratecache.cache", name = "enabled", matchIfMissing = true)
+  public QueryCache ratecacheQueryCache(RedisConnector connector, Environment env) {
+    return QueryCache.builder().connector(connector)
+        .environment(SpringSettings.lookup(env, "CACHE_", "ratecache.cache.")).build();
+  }
+
+  /** The servlet parts: the filter on URL prefixes, and {@code @RateLimited} on controllers. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  static class Web {
+    /**
+     * The filter on every path (it charges only the profiles' prefixes), after Spring Security's
+     * chain (order -100) so that principals are known; {@code ratecache.filter.order} moves it.
+     */
+    @Bean
+    @ConditionalOnMissingBean(name = "ratecacheRateLimitFilter")
+    @ConditionalOnProperty(prefix = "ratecache.filter", name = "enabled", matchIfMissing = true)
+    public FilterRegistrationBean<RateLimitFilter> ratecacheRateLimitFilter(RateLimiter limiter,
+        Environment env) {
+      FilterRegistrationBean<RateLimitFilter> r =
+          new FilterRegistrationBean<>(new RateLimitFilter(limiter));
+      r.setName("ratecacheRateLimitFilter");
+      r.addUrlPatterns("/*");
+      r.setOrder(env.getProperty("ratecache.filter.order", Integer.class, -90));
+      return r;
+    }
+
+    /** {@code @RateLimited} on Spring MVC controllers and their methods. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HandlerInterceptor.class)
+    @ConditionalOnProperty(prefix = "ratecache.interceptor", name = "enabled",
+        matchIfMissing = true)
+    static class Mvc {
+      @Bean
+      @ConditionalOnMissingBean
+      public RateLimitedInterceptor ratecacheRateLimitedInterceptor(RateLimiter limiter) {
+        return new RateLimitedInterceptor(new ServletGuard(limiter));
+      }
+
+      @Bean
+      public WebMvcConfigurer ratecacheInterceptorRegistration(
+          RateLimitedInterceptor interceptor) {
+        return new WebMvcConfigurer() {
+          @Override
+          public void addInterceptors(InterceptorRegistry registry) {
+            registry.addInterceptor(interceptor);
+          }
+        };
+      }
+    }
+  }
+
+  /** The Actuator health indicator {@code ratecache}. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(HealthIndicator.class)
+  static class Health {
+    @Bean
+    @ConditionalOnMissingBean(name = "ratecacheHealthIndicator")
+    public HealthIndicator ratecacheHealthIndicator(RedisConnector connector, Environment env) {
+      return new RatecacheHealthIndicator(connector,
+          env.getProperty("ratecache.health.fallback-status", "DOWN"));
+    }
+  }
+
+  /** Micrometer: bound to the application's registry by Boot, as every MeterBinder bean. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(MeterRegistry.class)
+  static class Metrics {
+    @Bean
+    @ConditionalOnMissingBean
+    public RatecacheMetrics ratecacheMetrics(RedisConnector connector,
+        ObjectProvider<RateLimiter> limiter, ObjectProvider<QueryCache> cache) {
+      return new RatecacheMetrics(connector, limiter.getIfAvailable(), cache.getIfAvailable());
+    }
+  }
+}
