@@ -3,6 +3,7 @@ package dev.ratecache.redis;
 import dev.ratecache.redis.RedisSettings.Endpoint;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.commons.pool2.impl.GenericObjectPool;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -23,7 +24,58 @@ import redis.clients.jedis.providers.SentineledConnectionProvider;
  * bad certificate or key file fails the deployment, naming the setting.
  */
 final class JedisClients {
+  /** Jedis classes the library uses that older versions lack (ClientSetInfoConfig: 5.0). */
+  static final List<String> REQUIRED_CLASSES = List.of(
+      "redis.clients.jedis.ClientSetInfoConfig",
+      "redis.clients.jedis.ClusterCommandObjects",
+      "redis.clients.jedis.providers.SentineledConnectionProvider");
+
   private JedisClients() {}
+
+  /**
+   * Fails at start-up, naming the version found and the property to set, when the Jedis on the
+   * classpath is too old (a framework's dependency management may have chosen it), instead of a
+   * {@code NoClassDefFoundError} on the first request.
+   *
+   * @throws dev.ratecache.ConfigurationException naming {@code jedis.version}
+   */
+  static void checkJedis() {
+    String missing = firstMissing(REQUIRED_CLASSES, JedisClients.class.getClassLoader());
+    if (missing != null) {
+      throw new dev.ratecache.ConfigurationException("jedis.version", "Jedis "
+          + jedisVersion() + " is on the classpath and lacks " + missing + "; ratecache needs"
+          + " Jedis 5.0 or newer (tested with 6.0.0 and 7.5.3): set the Maven property"
+          + " jedis.version (Spring Boot's dependency management reads it) or declare"
+          + " redis.clients:jedis yourself");
+    }
+  }
+
+  /** The first of {@code classes} that {@code loader} cannot load, or {@code null}. */
+  static String firstMissing(List<String> classes, ClassLoader loader) {
+    for (String name : classes) {
+      try {
+        Class.forName(name, false, loader);
+      } catch (ClassNotFoundException | LinkageError e) {
+        return name;
+      }
+    }
+    return null;
+  }
+
+  /** The Jedis version on the classpath, from its jar's Maven metadata, or "unknown". */
+  static String jedisVersion() {
+    try (java.io.InputStream in = UnifiedJedis.class.getResourceAsStream(
+        "/META-INF/maven/redis.clients/jedis/pom.properties")) {
+      if (in != null) {
+        java.util.Properties p = new java.util.Properties();
+        p.load(in);
+        return p.getProperty("version", "unknown");
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // fall through
+    }
+    return "unknown";
+  }
 
   /**
    * The socket factory for the settings' CA and client certificate files, or {@code null} for

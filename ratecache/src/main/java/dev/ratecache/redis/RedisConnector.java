@@ -104,6 +104,7 @@ public final class RedisConnector implements AutoCloseable {
     this.clock = Objects.requireNonNull(clock, "clock");
     this.sharedInstance = sharedInstance;
     this.name = settings.describe();
+    JedisClients.checkJedis();
     this.tlsSocketFactory = JedisClients.tlsSocketFactory(settings);
     this.slowCallNanos = settings.slowCallThreshold().toNanos();
     this.downException = new RedisUnavailableException(
