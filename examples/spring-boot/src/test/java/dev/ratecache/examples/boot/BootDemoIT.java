@@ -26,6 +26,7 @@ import org.springframework.test.context.DynamicPropertySource;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "ratecache.ratelimit.profile.chat.limit=3/1m",
     "ratecache.ratelimit.profile.search.limit=2/1m",
+    "ratecache.ratelimit.profile.auth.fallback=closed",
     "ratecache.redis.connect-timeout-ms=250",
     "ratecache.redis.socket-timeout-ms=250",
     "ratecache.redis.probe-initial-ms=20",
@@ -132,7 +133,7 @@ class BootDemoIT {
   }
 
   @Test
-  void actuatorHealthGoesDownWithRedisAndUpAgainAndMetricsAreBound() throws Exception {
+  void actuatorHealthGoesDownWithRedisAndUpAgainAndMetricsAreBoundAndClosedProfilesAnswer503() throws Exception {
     assertThat(send("GET", "/actuator/metrics/ratecache.redis.up").statusCode())
         .isEqualTo(200);
     assertThat(send("GET", "/actuator/metrics/ratecache.ratelimit.decisions")
@@ -149,6 +150,13 @@ class BootDemoIT {
         return h.statusCode() == 503 && h.body().contains("\"backend\":\"memory\"");
       });
       assertThat(send("GET", "/actuator/health").body()).contains("\"status\":\"DOWN\"");
+      // A profile that fails closed answers 503 while Redis is down, in the library's words.
+      HttpResponse<String> closed = send("POST", "/api/auth/login");
+      assertThat(closed.statusCode()).isEqualTo(503);
+      assertThat(closed.headers().firstValue("Retry-After")).isPresent();
+      assertThat(closed.headers().firstValue("Content-Type")).hasValueSatisfying(
+          t -> assertThat(t).startsWith("application/problem+json"));
+      assertThat(closed.body()).contains("\"status\":503").doesNotContain("timestamp");
     } finally {
       redis.start();
     }
