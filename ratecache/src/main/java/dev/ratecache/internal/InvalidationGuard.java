@@ -1,50 +1,50 @@
 package dev.ratecache.internal;
 
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Keeps a copy taken before an invalidation from being stored after it. A reader takes a
- * {@link #mark()} before it reads the source (Redis), and stores what it read with {@link
- * #storeIfUnchanged}; an invalidation forgets what it makes stale inside {@link #invalidate},
- * which advances the mark. A store runs only if no invalidation began since the mark, and never
- * concurrently with one, so nothing read before an invalidation outlives it. Used by the near
- * cache and by the rate limiter's memory of rejected clients. Thread-safe.
+ * Keeps a copy read before an invalidation from standing after it. A reader takes a {@link
+ * #mark()} before it reads the source (Redis) and stores what it read with {@link
+ * #storeIfUnchanged}; an invalidation forgets what it makes stale inside {@link #invalidate}. A
+ * store that began before an invalidation is either forgotten by it or, if it landed after the
+ * forgetting, undone by itself, so nothing read before an invalidation outlives it. Lock-free: a
+ * store costs two volatile reads, so it sits on the hot path of every decision. Used by the near
+ * cache, the rate limiter's memory of rejected clients and its remembered bucket states.
+ * Thread-safe.
  */
 public final class InvalidationGuard {
-  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-  private volatile long invalidations;
+  private final AtomicLong invalidations = new AtomicLong();
 
   /** The position to hand to {@link #storeIfUnchanged}: take it before reading the source. */
   public long mark() {
-    return invalidations;
-  }
-
-  /** Runs {@code forget} as one invalidation: no store interleaves with it or follows unseen. */
-  public void invalidate(Runnable forget) {
-    lock.writeLock().lock();
-    try {
-      forget.run();
-      invalidations++;
-    } finally {
-      lock.writeLock().unlock();
-    }
+    return invalidations.get();
   }
 
   /**
-   * Runs {@code store} unless an invalidation happened since {@code mark}.
-   *
-   * @return whether it ran
+   * Runs {@code forget} as one invalidation. The count advances first, so a store running
+   * concurrently either sees it and undoes itself, or is done before {@code forget} runs.
    */
-  public boolean storeIfUnchanged(long mark, Runnable store) {
-    lock.readLock().lock();
-    try {
-      if (invalidations != mark) {
-        return false;
-      }
-      store.run();
-      return true;
-    } finally {
-      lock.readLock().unlock();
+  public void invalidate(Runnable forget) {
+    invalidations.incrementAndGet();
+    forget.run();
+  }
+
+  /**
+   * Runs {@code store} unless an invalidation began since {@code mark}; runs {@code undo} if one
+   * began while it stored (undoing may drop a newer copy too: that costs a read, never a stale
+   * answer).
+   *
+   * @return whether what was stored stands
+   */
+  public boolean storeIfUnchanged(long mark, Runnable store, Runnable undo) {
+    if (invalidations.get() != mark) {
+      return false;
     }
+    store.run();
+    if (invalidations.get() != mark) {
+      undo.run();
+      return false;
+    }
+    return true;
   }
 }

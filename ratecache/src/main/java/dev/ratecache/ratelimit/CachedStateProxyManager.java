@@ -2,6 +2,7 @@ package dev.ratecache.ratelimit;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.ratecache.internal.InvalidationGuard;
 import dev.ratecache.redis.AutoPipeline;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
 import io.github.bucket4j.distributed.proxy.ClientSideConfig;
@@ -17,7 +18,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
@@ -66,10 +66,10 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   private final ExpirationAfterWriteStrategy expiration;
   private final Cache<String, byte[]> states;
   /**
-   * Advances before every {@link #forget}: a state read from Redis by an operation that began
-   * before a forget may predate the reset, so it is not kept (NearCache's guard).
+   * A state read from Redis by an operation that began before a {@link #forget} may predate the
+   * reset, so it is not kept (the guard NearCache and the rejection memory use too).
    */
-  private final AtomicLong forgets = new AtomicLong();
+  private final InvalidationGuard guard = new InvalidationGuard();
 
   CachedStateProxyManager(AutoPipeline pipeline, String keyPrefix, ClientSideConfig config,
       ExpirationAfterWriteStrategy expiration, long maxStates, Duration rememberFor,
@@ -100,28 +100,23 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
 
   /** Drops remembered states whose Redis key matches (after an operator reset them). */
   void forget(Predicate<String> redisKey) {
-    forgets.incrementAndGet();
-    states.asMap().keySet().removeIf(k -> redisKey.test(keyPrefix + k));
+    guard.invalidate(() -> states.asMap().keySet().removeIf(k -> redisKey.test(keyPrefix + k)));
   }
 
   /** Drops the remembered state of one bucket, so the next read goes to Redis. */
   void forget(String key) {
-    forgets.incrementAndGet();
-    states.invalidate(key);
+    guard.invalidate(() -> states.invalidate(key));
   }
 
   /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
   private void remember(String key, byte[] state, long mark) {
-    states.put(key, state);
-    if (forgets.get() != mark) {
-      states.invalidate(key); // a reset slipped in: what Redis answered may predate it
-    }
+    guard.storeIfUnchanged(mark, () -> states.put(key, state), () -> states.invalidate(key));
   }
 
   @Override
   protected CompareAndSwapOperation beginCompareAndSwapOperation(String key) {
     byte[] redisKey = (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
-    long mark = forgets.get();
+    long mark = guard.mark();
     byte[] remembered = states.getIfPresent(key);
     return new CompareAndSwapOperation() {
       /**
