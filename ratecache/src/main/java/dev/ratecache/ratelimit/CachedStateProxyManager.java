@@ -19,6 +19,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -34,6 +39,12 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * is computed from the remembered state alone; remembered state can only be staler towards
  * <em>fewer</em> tokens after a reset, which is why a clear must {@link #forget} and why states are
  * remembered for at most {@code rememberFor}.
+ *
+ * <p>A bucket this instance does not remember is assumed new: it is created with one plain
+ * {@code SET key state PX ttl NX GET} (Redis 7.0+), which also answers what the bucket held if
+ * another instance had created it, so that Bucket4j recomputes from that; no script runs for the
+ * cold keys of a public API's long tail. (Before Redis 7.0 the form is refused once and the swap
+ * script takes its place.)
  *
  * <p>Its commands go through the connector's {@link AutoPipeline}, so the swaps of concurrent
  * requests share round trips (each swap is still its own script, so exactness is unchanged).
@@ -58,6 +69,11 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
   private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
   private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
   private static final byte[] ONE = {'1'};
+  private static final byte[] PX = {'P', 'X'};
+  private static final byte[] NX = {'N', 'X'};
+  private static final byte[] GET = {'G', 'E', 'T'};
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(CachedStateProxyManager.class);
   private static final byte[] ZERO = {'0'};
   private static final byte[] EMPTY = new byte[0];
 
@@ -70,6 +86,8 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
    * reset, so it is not kept (the guard NearCache and the rejection memory use too).
    */
   private final InvalidationGuard guard = new InvalidationGuard();
+  /** False once the server refused {@code SET ... NX GET} (Redis before 7.0). */
+  private volatile boolean setIfAbsentWorks = true;
 
   CachedStateProxyManager(AutoPipeline pipeline, String keyPrefix, ClientSideConfig config,
       ExpirationAfterWriteStrategy expiration, long maxStates, Duration rememberFor,
@@ -144,6 +162,20 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
       public boolean compareAndSwap(byte[] original, byte[] replacement, RemoteBucketState state,
           Optional<Long> timeoutNanos) {
         long ttl = Math.max(1, expiration.calculateTimeToLiveMillis(state, currentTimeNanos()));
+        if (original == null && setIfAbsentWorks) {
+          // A bucket this instance does not know: SET NX GET creates it, or answers what another
+          // instance wrote, in one plain command and one round trip, without a script.
+          Optional<byte[]> found = setIfAbsent(redisKey, replacement, ttl);
+          if (found != null) {
+            if (found.isEmpty()) {
+              remember(key, replacement, mark);
+              return true;
+            }
+            remember(key, found.get(), mark);
+            next = found;
+            return false;
+          }
+        }
         List<byte[]> args = List.of(original == null ? EMPTY : original, replacement,
             Long.toString(ttl).getBytes(StandardCharsets.US_ASCII), original == null ? ONE : ZERO);
         Object reply = run(redisKey, args);
@@ -162,6 +194,28 @@ final class CachedStateProxyManager extends AbstractCompareAndSwapBasedProxyMana
         return false;
       }
     };
+  }
+
+  /**
+   * {@code SET key value PX ttl NX GET}: empty if the bucket was created, what it held if it
+   * existed, or {@code null} if the server refuses the form (before Redis 7.0), after which the
+   * swap script does the job from then on.
+   */
+  private Optional<byte[]> setIfAbsent(byte[] redisKey, byte[] value, long ttlMillis) {
+    try {
+      byte[] old = pipeline.execute(redisKey, new CommandObject<>(
+          new CommandArguments(Protocol.Command.SET).key(redisKey).add(value).add(PX)
+              .add(ttlMillis).add(NX).add(GET), BuilderFactory.BINARY));
+      return Optional.ofNullable(old);
+    } catch (JedisDataException refused) {
+      if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
+        throw refused;
+      }
+      setIfAbsentWorks = false;
+      log.info("Redis refuses SET ... NX GET ({}); new buckets are created by a script", refused
+          .getMessage());
+      return null;
+    }
   }
 
   /** {@code EVALSHA}, loading the script with {@code EVAL} where the node does not have it. */
