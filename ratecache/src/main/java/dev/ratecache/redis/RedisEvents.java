@@ -51,7 +51,8 @@ public final class RedisEvents implements AutoCloseable {
     /**
      * The subscription has just been (re-)established, so events published before it, or while
      * it was lost, never arrived: drop whatever those events would have corrected. Called on the
-     * subscription thread before any event of the new subscription is delivered.
+     * subscription thread before any event of the new subscription is delivered, and before
+     * {@link RedisEvents#isLive()} says the subscription is live.
      */
     default void onMissedEvents() {}
   }
@@ -355,9 +356,11 @@ public final class RedisEvents implements AutoCloseable {
     public void onSubscribe(String channel, int subscribedChannels) {
       lastPongMillis = connector.clock().millis();
       epoch.incrementAndGet();
+      // Listeners forget what the gap may have made stale before anyone sees the subscription
+      // live: whoever observes isLive() and the new epoch also observes the forgetting.
+      tellListeners(Listener::onMissedEvents, () -> "after resubscribing");
       live = true;
       log.debug("Subscribed to {} on {}", CHANNEL, connector);
-      tellListeners(Listener::onMissedEvents, () -> "after resubscribing");
     }
 
     @Override

@@ -1,11 +1,11 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.support.BearerAuthFilter;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.RedisServer;
 import jakarta.servlet.DispatcherType;

@@ -1,9 +1,9 @@
 package dev.ratecache.cache;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.Await;
 import dev.ratecache.testing.RedisCluster;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.ratecache.ratelimit;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import io.github.bucket4j.BucketConfiguration;

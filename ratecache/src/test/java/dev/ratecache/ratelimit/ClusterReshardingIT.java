@@ -1,11 +1,11 @@
 package dev.ratecache.ratelimit;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.cache.CacheStats;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;

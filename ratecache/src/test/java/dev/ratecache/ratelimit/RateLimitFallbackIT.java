@@ -1,12 +1,12 @@
 package dev.ratecache.ratelimit;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
 import dev.ratecache.support.BearerAuthFilter;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.JettyApp;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;

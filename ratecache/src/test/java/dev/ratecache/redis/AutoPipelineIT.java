@@ -1,9 +1,9 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
 import java.nio.charset.StandardCharsets;

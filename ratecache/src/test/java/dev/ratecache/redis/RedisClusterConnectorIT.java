@@ -1,10 +1,10 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.redis.RedisHealth.State;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisSettings.TlsVerify;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.TestCertificates;
 import java.util.Map;

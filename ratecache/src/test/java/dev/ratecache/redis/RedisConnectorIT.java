@@ -1,12 +1,12 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.ratecache.redis.RedisHealth.State;
 import dev.ratecache.redis.RedisHealth.Transition;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.ManualScheduler;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
@@ -49,6 +49,35 @@ class RedisConnectorIT {
   private static long ratecacheClients(RedisServer server) {
     return server.withClient(j -> j.clientList().lines()
         .filter(l -> l.contains("name=ratecache")).count());
+  }
+
+  @Test
+  void aSubscriptionIsLiveOnlyOnceItsListenersHaveForgottenWhatTheGapMadeStale()
+      throws Exception {
+    connector = RedisConnector.create(TestRedis.settings(redis).build());
+    java.util.concurrent.CountDownLatch forgetting = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch forgotten = new java.util.concurrent.CountDownLatch(1);
+    try (AutoCloseable listening = connector.events().subscribe(new RedisEvents.Listener() {
+      @Override
+      public void onInvalidation(Invalidation event) {}
+
+      @Override
+      public void onMissedEvents() {
+        forgetting.countDown();
+        try {
+          forgotten.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    })) {
+      assertThat(forgetting.await(30, TimeUnit.SECONDS)).as("subscribed").isTrue();
+      assertThat(connector.events().isLive()).as("live while a listener still forgets")
+          .isFalse();
+      forgotten.countDown();
+      dev.ratecache.testing.Await.until("live once it has forgotten",
+          () -> connector.events().isLive());
+    }
   }
 
   @Test

@@ -1,10 +1,10 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.ratelimit.RateLimitDecision;
 import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisSentinel;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

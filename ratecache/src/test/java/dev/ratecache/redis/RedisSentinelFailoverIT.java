@@ -1,8 +1,8 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisSentinel;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,11 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ratelimit.RateLimitDecision;
 import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisSentinel;
 import dev.ratecache.testing.TestCertificates;
 import java.util.Map;

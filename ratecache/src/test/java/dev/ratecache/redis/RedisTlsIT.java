@@ -1,6 +1,5 @@
 package dev.ratecache.redis;
 
-import dev.ratecache.support.TestRedis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -8,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.redis.RedisSettings.Name;
 import dev.ratecache.redis.RedisSettings.TlsVerify;
+import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisServer;
 import dev.ratecache.testing.TestCertificates;
 import java.nio.file.Files;
