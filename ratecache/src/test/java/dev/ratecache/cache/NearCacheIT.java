@@ -68,15 +68,24 @@ class NearCacheIT {
   }
 
   /**
-   * Writes through A and waits until B has heard A's event for it (if A could publish it:
-   * publishing is best effort, and a PUBLISH that times out on a loaded machine is not resent).
+   * Writes through A and waits until B has heard A's event for that key, so that no event of the
+   * write can arrive after B has copied it. (Counting A's publishes is not enough: a PUBLISH whose
+   * reply times out on a loaded machine counts as failed and is still delivered.)
    */
   private void putOnA(String key, String value) {
-    long heard = connectorB.events().counts().received();
-    long published = connectorA.events().counts().published();
-    a.put(key, value, Duration.ofMinutes(3));
-    long sent = connectorA.events().counts().published() - published;
-    Await.until("B hears A's write", () -> connectorB.events().counts().received() >= heard + sent);
+    java.util.Set<String> heardKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    try (AutoCloseable listening = connectorB.events().subscribe(event -> {
+      if (event instanceof dev.ratecache.redis.Invalidation.Key k) {
+        heardKeys.add(k.key());
+      } else if (event instanceof dev.ratecache.redis.Invalidation.Keys ks) {
+        heardKeys.addAll(ks.keys());
+      }
+    })) {
+      a.put(key, value, Duration.ofMinutes(3));
+      Await.until("B hears A's write of " + key, () -> heardKeys.contains(key));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
