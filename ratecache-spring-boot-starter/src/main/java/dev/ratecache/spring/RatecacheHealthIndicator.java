@@ -25,12 +25,13 @@ final class RatecacheHealthIndicator implements HealthIndicator {
   @Override
   public Health health() {
     RedisHealth.Snapshot s = connector.health().snapshot();
-    Health.Builder b = connector.isAvailable() ? Health.up() : Health.status(fallbackStatus);
-    b.withDetail("backend", connector.isAvailable() ? "redis" : "memory")
+    boolean onRedis = connector.isAvailable(); // read once: status and details must agree
+    Health.Builder b = onRedis ? Health.up() : Health.status(fallbackStatus);
+    b.withDetail("backend", onRedis ? "redis" : "memory")
         .withDetail("redis", connector.settings().describe())
         .withDetail("since", String.valueOf(s.since()))
         .withDetail("events", connector.events().state());
-    if (!connector.isAvailable() && s.lastError() != null) {
+    if (!onRedis && s.lastError() != null) {
       b.withDetail("lastError", s.lastError());
     }
     return b.build();

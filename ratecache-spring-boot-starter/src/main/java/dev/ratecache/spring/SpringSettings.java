@@ -1,6 +1,5 @@
 package dev.ratecache.spring;
 
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -39,9 +38,8 @@ final class SpringSettings {
 
   /** Every property under {@code ratecache.ratelimit.}, named as the filter's init-params. */
   static Map<String, String> rateLimitParams(Environment env) {
-    Map<String, String> bound = Binder.get(env)
+    return Binder.get(env)
         .bind("ratecache.ratelimit", Bindable.mapOf(String.class, String.class))
         .orElse(Map.of());
-    return new LinkedHashMap<>(bound);
   }
 }

@@ -30,11 +30,6 @@ public final class OnFirstUse implements AutoCloseable {
     }
   }
 
-  /** Whether the resource has been opened (and not closed). */
-  public synchronized boolean isOpen() {
-    return resource != null;
-  }
-
   @Override
   public synchronized void close() throws Exception {
     settled = true;

@@ -36,11 +36,13 @@ public final class ServletGuard {
    * @throws ConfigurationException naming {@code where} and the configured profiles
    */
   public void requireProfile(String profileName, String where) {
-    if (limiter.profile(profileName).isEmpty()) {
-      throw new ConfigurationException("@RateLimited", "unknown profile '" + profileName
-          + "' on " + where + "; configured: "
-          + limiter.profiles().stream().map(RateLimitProfile::name).toList());
-    }
+    profile(profileName, " on " + where);
+  }
+
+  private RateLimitProfile profile(String profileName, String where) {
+    return limiter.profile(profileName).orElseThrow(() -> new ConfigurationException(
+        "@RateLimited", "unknown profile '" + profileName + "'" + where + "; configured: "
+            + limiter.profiles().stream().map(RateLimitProfile::name).toList()));
   }
 
   /**
@@ -53,10 +55,7 @@ public final class ServletGuard {
    */
   public boolean enforce(String profileName, HttpServletRequest request,
       HttpServletResponse response) throws IOException {
-    RateLimitProfile profile = limiter.profile(profileName).orElseThrow(
-        () -> new ConfigurationException("@RateLimited", "unknown profile '" + profileName
-            + "'; configured: " + limiter.profiles().stream().map(RateLimitProfile::name)
-                .toList()));
+    RateLimitProfile profile = profile(profileName, "");
     Object earlier = request.getAttribute(RateLimiter.DECISION_ATTRIBUTE + profileName);
     ServletRequestView view = new ServletRequestView(request);
     RateLimitDecision decision =
