@@ -11,7 +11,6 @@ import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.TimeMeter;
 import io.github.bucket4j.distributed.BucketProxy;
 import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
-import io.github.bucket4j.distributed.proxy.ClientSideConfig;
 import io.github.bucket4j.distributed.proxy.ProxyManager;
 import io.github.bucket4j.distributed.proxy.optimization.Optimizations;
 import io.github.bucket4j.distributed.serialization.Mapper;
@@ -22,16 +21,18 @@ import java.time.Duration;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * Token buckets in Redis through Bucket4j's Jedis proxy manager: one key per profile and client
- * under {@code rate_limit:}, updated by compare-and-swap so the limit holds exactly across every
+ * Token buckets in Redis: one key per profile and client under {@code rate_limit:} holding
+ * Bucket4j's own state, updated by compare-and-swap so the limit holds exactly across every
  * instance sharing the Redis (standalone, Sentinel or Cluster: one key per bucket, so no
  * cross-slot commands). Keys expire a little after the bucket would be full again, so idle
  * clients leave nothing behind.
  *
- * <p>Bucket proxies are reused (a bounded cache) with Bucket4j's batching optimisation: concurrent
- * requests for one hot key in this instance are combined into one compare-and-swap, which cuts
- * Redis round trips without loosening the limit. Every call goes through
- * {@link RedisConnector#execute}, so an unreachable Redis fails fast. Thread-safe.
+ * <p>Two protocols write the same state, so a fleet may mix them: {@link OneRoundTripBuckets}
+ * (the default: one round trip per decision, concurrent requests for a bucket sharing it), and
+ * Bucket4j's Jedis proxy manager as it ships ({@code bucket4j-jedis}: a {@code GET} and a swap;
+ * proxies reused from a bounded cache with Bucket4j's batching optimisation, so concurrent
+ * requests for one hot key are combined into one swap). Either fails fast while Redis is known
+ * down. Thread-safe.
  */
 final class RedisBucketStore implements BucketStore {
   /** The namespace of every rate-limit key. */
@@ -48,12 +49,23 @@ final class RedisBucketStore implements BucketStore {
     }
   };
 
+  /** Keys expire a little after their bucket would be full again. */
+  private static final ExpirationAfterWriteStrategy EXPIRY = ExpirationAfterWriteStrategy
+      .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10));
+  /** How long a bucket state this instance wrote is used without asking Redis. */
+  private static final Duration REMEMBER_FOR = Duration.ofSeconds(10);
+  /** Most bucket states remembered, whatever {@code local-max-buckets} says (the table is allocated whole). */
+  static final int MAX_REMEMBERED = 1 << 20;
+
   private final RedisConnector connector;
   private final TimeMeter time;
   private final Cache<String, BucketProxy> proxies;
   private final RedisBucketProtocol protocol;
   private final long maxStates;
+  /** Bucket4j's own proxy manager ({@code bucket4j-jedis}), made on first use. */
   private volatile ProxyManager<String> manager;
+  /** The {@code one-round-trip} protocol, made on first use. */
+  private volatile OneRoundTripBuckets oneRoundTrip;
 
   RedisBucketStore(RedisConnector connector, Clock clock, long maxCachedProxies,
       RedisBucketProtocol protocol) {
@@ -69,10 +81,10 @@ final class RedisBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP && manager != null) {
+    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
       // Its commands go through the connector's auto-pipeline, which fails fast while Redis is
       // down and counts each shared round trip once towards health.
-      return consume(proxy(null, key, config));
+      return oneRoundTrip().tryConsume(key, config);
     }
     return connector.execute(jedis -> consume(proxy(jedis, key, config)));
   }
@@ -86,24 +98,28 @@ final class RedisBucketStore implements BucketStore {
   /** Forgets remembered bucket states whose Redis key matches (after an operator's reset). */
   @Override
   public void forget(java.util.function.Predicate<String> redisKey) {
-    if (manager instanceof CachedStateProxyManager m) {
-      m.forget(redisKey);
+    OneRoundTripBuckets b = oneRoundTrip;
+    if (b != null) {
+      b.forget(redisKey);
     }
   }
 
   /** Forgets the remembered state of one bucket (its key without the prefix). */
   @Override
   public void forget(String key) {
-    if (manager instanceof CachedStateProxyManager m) {
-      m.forget(key);
+    OneRoundTripBuckets b = oneRoundTrip;
+    if (b != null) {
+      b.forget(key);
     }
   }
 
   @Override
   public Probe peek(String key, BucketConfiguration config) {
-    return connector.execute(jedis -> CachedStateProxyManager.readingFromRedis(() -> {
+    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
+      return oneRoundTrip().peek(key, config);
+    }
+    return connector.execute(jedis -> {
       ProxyManager<String> m = manager(jedis);
-      forget(key); // a status read reports what Redis holds, not what this instance last wrote
       if (m.getProxyConfiguration(key).isEmpty()) {
         return BucketStore.fullBucket(config);
       }
@@ -111,7 +127,27 @@ final class RedisBucketStore implements BucketStore {
       long remaining = p.getRemainingTokens();
       return new Probe(false, remaining, p.getNanosToWaitForRefill(),
           BucketStore.nanosToReset(config, remaining));
-    }));
+    });
+  }
+
+  /** Queued requests behind a decision in flight on {@code key} (one-round-trip; for tests). */
+  int queued(String key) {
+    return oneRoundTrip().queued(key);
+  }
+
+  private OneRoundTripBuckets oneRoundTrip() {
+    OneRoundTripBuckets b = oneRoundTrip;
+    if (b == null) {
+      synchronized (this) {
+        b = oneRoundTrip;
+        if (b == null) {
+          b = new OneRoundTripBuckets(connector.autoPipeline(), KeySpace.RATE_LIMIT, time, EXPIRY,
+              (int) Math.min(maxStates, MAX_REMEMBERED), REMEMBER_FOR);
+          oneRoundTrip = b;
+        }
+      }
+    }
+    return b;
   }
 
   private BucketProxy proxy(UnifiedJedis jedis, String key, BucketConfiguration config) {
@@ -126,19 +162,11 @@ final class RedisBucketStore implements BucketStore {
       synchronized (this) {
         m = manager;
         if (m == null) {
-          ExpirationAfterWriteStrategy expiry = ExpirationAfterWriteStrategy
-              .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10));
-          m = switch (protocol) {
-            case BUCKET4J_JEDIS -> Bucket4jJedis.casBasedBuilder(jedis)
-                .keyMapper(PREFIXED)
-                .clientClock(time)
-                .expirationAfterWrite(expiry)
-                .build();
-            case ONE_ROUND_TRIP -> new CachedStateProxyManager(connector.autoPipeline(),
-                KeySpace.RATE_LIMIT,
-                ClientSideConfig.getDefault().withClientClock(time), expiry, maxStates,
-                Duration.ofSeconds(10), time::currentTimeNanos);
-          };
+          m = Bucket4jJedis.casBasedBuilder(jedis)
+              .keyMapper(PREFIXED)
+              .clientClock(time)
+              .expirationAfterWrite(EXPIRY)
+              .build();
           manager = m;
         }
       }

@@ -11,6 +11,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -168,6 +172,51 @@ class BucketStoreContractIT {
       assertThat(store.tryConsume("c:ns", fivePerMinute).consumed()).isFalse();
       assertThat(calls("eval")).as("the script sent once, after NOSCRIPT").isEqualTo(1);
       assertThat(calls("evalsha")).as("then called by its hash").isEqualTo(4);
+    }
+
+    /**
+     * Eight requests for one bucket at once: one decision goes out, the other seven queue behind
+     * it (Redis is frozen, so it cannot come back before they have queued) and are then decided
+     * together in one swap, each with its own outcome, exactly as if they had come one by one.
+     */
+    @Test
+    void concurrentRequestsForOneBucketShareOneSwap() throws Exception {
+      RedisConnector patient = RedisConnector.create(TestRedis.settings(redis)
+          .socketTimeout(Duration.ofSeconds(60)).build());
+      connectors.add(patient);
+      RedisBucketStore hot = new RedisBucketStore(patient, clock, 1000, protocol());
+      assertThat(hot.tryConsume("c:hot", fivePerMinute).remaining()).isEqualTo(4);
+      redis.withClient(j -> j.configResetStat());
+      ExecutorService threads = Executors.newFixedThreadPool(8);
+      List<Future<BucketStore.Probe>> outcomes = new ArrayList<>();
+      redis.freeze();
+      try {
+        for (int i = 0; i < 8; i++) {
+          outcomes.add(threads.submit(() -> hot.tryConsume("c:hot", fivePerMinute)));
+        }
+        while (hot.queued("c:hot") < 7) {
+          Thread.sleep(1); // waiting for a state, not for time: all but one must queue
+        }
+      } finally {
+        redis.thaw();
+      }
+      List<Long> admitted = new ArrayList<>();
+      int rejected = 0;
+      for (Future<BucketStore.Probe> f : outcomes) {
+        BucketStore.Probe p = f.get(30, TimeUnit.SECONDS);
+        if (p.consumed()) {
+          admitted.add(p.remaining());
+        } else {
+          rejected++;
+        }
+      }
+      threads.shutdown();
+      assertThat(admitted).as("the four tokens left, each handed to one request")
+          .containsExactlyInAnyOrder(3L, 2L, 1L, 0L);
+      assertThat(rejected).isEqualTo(4);
+      assertThat(calls("evalsha")).as("one swap for the first, one for the seven queued")
+          .isEqualTo(2);
+      assertThat(hot.queued("c:hot")).isZero();
     }
 
     @Test

@@ -62,9 +62,34 @@ public final class LoadBenchmark {
     int connections = Integer.parseInt(opts.getOrDefault("connections", "16"));
     int threads = Integer.parseInt(opts.getOrDefault("threads", "2"));
     LoadDriver driver = LoadDriver.pick(threads, connections);
+    if (Boolean.parseBoolean(opts.getOrDefault("serve", "false"))) {
+      serve();
+      return;
+    }
     new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKL"))
         .run();
     System.exit(0);
+  }
+
+  /**
+   * Starts Redis and the benchmark app and keeps them up until the process is killed, for
+   * profiling one scenario at a time with outside tools (wrk, perf, JFR through jcmd).
+   */
+  private static void serve() throws Exception {
+    try (RedisServer redis = RedisServer.builder().build().start();
+        BenchApp app = BenchApp.start(settings(redis))) {
+      System.out.printf(Locale.ROOT, "serving http://127.0.0.1:%d (paths /plain /floor /guarded"
+          + " /guarded1 /tight /api/item/1 /near/item/1), redis-server on port %d, pid %d%n",
+          app.port, redis.port(), ProcessHandle.current().pid());
+      Thread.sleep(Long.MAX_VALUE);
+    }
+  }
+
+  private static RedisSettings settings(RedisServer redis) {
+    return RedisSettings.builder().host("127.0.0.1").port(redis.port())
+        .poolMaxWait(Duration.ofMillis(100)).socketTimeout(Duration.ofMillis(250))
+        .connectTimeout(Duration.ofMillis(250)).probeInitial(Duration.ofMillis(250))
+        .probeMax(Duration.ofSeconds(2)).build();
   }
 
   private void run() throws Exception {
@@ -76,9 +101,7 @@ public final class LoadBenchmark {
         System.getProperty("os.arch"));
     List<Row> rows = new ArrayList<>();
     try (RedisServer redis = RedisServer.builder().build().start();
-        BenchApp app = BenchApp.start(RedisSettings.builder().host("127.0.0.1").port(redis.port())
-            .poolMaxWait(Duration.ofMillis(100)).socketTimeout(Duration.ofMillis(250)).connectTimeout(Duration.ofMillis(250))
-            .probeInitial(Duration.ofMillis(250)).probeMax(Duration.ofSeconds(2)).build())) {
+        BenchApp app = BenchApp.start(settings(redis))) {
       String base = "http://127.0.0.1:" + app.port;
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
       // baseline is not measured on a colder JVM than the scenarios compared with it.

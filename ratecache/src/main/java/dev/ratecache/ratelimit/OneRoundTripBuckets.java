@@ -1,0 +1,384 @@
+package dev.ratecache.ratelimit;
+
+import dev.ratecache.internal.InvalidationGuard;
+import dev.ratecache.redis.AutoPipeline;
+import io.github.bucket4j.BucketConfiguration;
+import io.github.bucket4j.ConsumptionProbe;
+import io.github.bucket4j.EstimationProbe;
+import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.distributed.ExpirationAfterWriteStrategy;
+import io.github.bucket4j.distributed.proxy.ClientSideConfig;
+import io.github.bucket4j.distributed.remote.MutableBucketEntry;
+import io.github.bucket4j.distributed.remote.commands.CreateInitialStateAndExecuteCommand;
+import io.github.bucket4j.distributed.remote.commands.EstimateAbilityToConsumeCommand;
+import io.github.bucket4j.distributed.remote.commands.TryConsumeAndReturnRemainingTokensCommand;
+import io.github.bucket4j.distributed.versioning.Version;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+import redis.clients.jedis.BuilderFactory;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.CommandObject;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * Bucket4j's compare-and-swap protocol in one Redis round trip per decision, with concurrent
+ * requests for one bucket sharing it (the {@code one-round-trip} protocol, the default).
+ *
+ * <p><b>Decisions are Bucket4j's.</b> Each request is decided by Bucket4j's own commands ({@code
+ * CreateInitialStateAndExecuteCommand} around {@code TryConsumeAndReturnRemainingTokensCommand})
+ * on Bucket4j's own serialized state, exactly as its compare-and-swap proxy managers do, and the
+ * state is written back only if Redis still holds what the decision started from. So the limit is
+ * exact across every instance sharing the Redis, and this protocol and Bucket4j's Jedis proxy
+ * manager can share buckets (a fleet can change protocol one instance at a time).
+ *
+ * <p><b>One round trip.</b> Bucket4j's proxy manager reads a bucket ({@code GET}) and then swaps
+ * it ({@code EVAL}). This one starts from the state this instance last wrote ({@link
+ * RememberedStates}, at most {@code rememberFor} old), or, for a bucket it does not remember,
+ * from "absent": a new bucket is one plain {@code SET key state PX ttl NX GET} (Redis 7.0+), a
+ * remembered one one {@code EVALSHA} compare-and-swap. If Redis holds something else (another
+ * instance wrote, the key expired, an operator cleared it) the reply carries what it holds, and
+ * Bucket4j decides again from that; no {@code GET} is ever sent. A decision that changes nothing,
+ * a rejection computed from a remembered state, costs no round trip: a remembered state can only
+ * be staler towards <em>fewer</em> tokens, except after a reset, which is why a clear must {@link
+ * #forget} (the {@link InvalidationGuard} keeps a state read before a forget from outliving it).
+ *
+ * <p><b>Shared decisions.</b> While one decision on a bucket is on the wire, further requests for
+ * that bucket queue; when it is answered, the first of them decides for all of them at once
+ * (Bucket4j's commands applied one after another to one state, as if they had come one by one)
+ * with one swap, and hands each its own outcome. So a hot key costs one round trip per batch, not
+ * per request, with the exactness unchanged. The queues exist only while a decision is in flight,
+ * so their number is bounded by the requests in flight, not by the clients.
+ *
+ * <p>Commands go through the connector's {@link AutoPipeline}, so decisions on different buckets
+ * share round trips too. Thread-safe.
+ */
+final class OneRoundTripBuckets {
+  /**
+   * ARGV: expected state (ignored when ARGV[4] is 1), new state, TTL in ms, 1 if the bucket must
+   * not exist yet. Returns 1 on success, or {0, current state} ({0} when absent) on a mismatch.
+   */
+  static final String SCRIPT = """
+      local current = redis.call('get', KEYS[1])
+      local matches
+      if ARGV[4] == '1' then matches = (current == false) else matches = (current == ARGV[1]) end
+      if matches then
+        redis.call('set', KEYS[1], ARGV[2], 'px', ARGV[3])
+        return 1
+      end
+      if current == false then return {0} end
+      return {0, current}
+      """;
+
+  private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
+  private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
+  private static final byte[] ONE = {'1'};
+  private static final byte[] ZERO = {'0'};
+  private static final byte[] EMPTY = new byte[0];
+  private static final byte[] PX = {'P', 'X'};
+  private static final byte[] NX = {'N', 'X'};
+  private static final byte[] GET = {'G', 'E', 'T'};
+  private static final TryConsumeAndReturnRemainingTokensCommand CONSUME_ONE =
+      new TryConsumeAndReturnRemainingTokensCommand(1);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(OneRoundTripBuckets.class);
+
+  private final AutoPipeline pipeline;
+  private final String keyPrefix;
+  private final TimeMeter time;
+  private final ExpirationAfterWriteStrategy expiration;
+  private final Version version = ClientSideConfig.getDefault().getBackwardCompatibilityVersion();
+  private final RememberedStates states;
+  private final InvalidationGuard guard = new InvalidationGuard();
+  /** The buckets with a decision in flight, and the requests queued behind it. */
+  private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+  /** False once the server refused {@code SET ... NX GET} (Redis before 7.0). */
+  private volatile boolean setIfAbsentWorks = true;
+
+  /**
+   * @param keyPrefix put before each bucket key to make its Redis key
+   * @param maxStates most bucket states remembered
+   * @param rememberFor how long a remembered state is used
+   */
+  OneRoundTripBuckets(AutoPipeline pipeline, String keyPrefix, TimeMeter time,
+      ExpirationAfterWriteStrategy expiration, int maxStates, Duration rememberFor) {
+    this.pipeline = pipeline;
+    this.keyPrefix = keyPrefix;
+    this.time = time;
+    this.expiration = expiration;
+    this.states = new RememberedStates(maxStates, rememberFor.toNanos());
+  }
+
+  /**
+   * Takes one token from the bucket at {@code key}, creating it full from {@code config} if
+   * absent.
+   *
+   * @throws dev.ratecache.redis.RedisUnavailableException if Redis is known down or failed
+   */
+  BucketStore.Probe tryConsume(String key, BucketConfiguration config) {
+    Waiter me = new Waiter(config);
+    Lane lane = enter(key, me);
+    List<Waiter> batch = me.state == Waiter.LEAD ? List.of(me) : me.awaitTurn();
+    if (batch != null) {
+      try {
+        decide(key, batch);
+      } finally {
+        handOver(key, lane);
+      }
+    }
+    return me.outcome();
+  }
+
+  /** Reads the bucket at {@code key} from Redis without taking a token. */
+  BucketStore.Probe peek(String key, BucketConfiguration config) {
+    forget(key); // a status read reports what Redis holds, not what this instance last wrote
+    byte[] redisKey = redisKey(key);
+    byte[] state = pipeline.execute(redisKey, pipeline.commands().get(redisKey));
+    if (state == null) {
+      return BucketStore.fullBucket(config);
+    }
+    EstimationProbe p = new EstimateAbilityToConsumeCommand(1)
+        .execute(new MutableBucketEntry(state), time.currentTimeNanos()).getData();
+    long remaining = p.getRemainingTokens();
+    return new BucketStore.Probe(false, remaining, p.getNanosToWaitForRefill(),
+        BucketStore.nanosToReset(config, remaining));
+  }
+
+  /** Drops remembered states whose Redis key matches (after an operator reset them). */
+  void forget(Predicate<String> redisKey) {
+    guard.invalidate(() -> states.removeIf(k -> redisKey.test(keyPrefix + k)));
+  }
+
+  /** Drops the remembered state of one bucket, so the next decision asks Redis. */
+  void forget(String key) {
+    guard.invalidate(() -> states.remove(key));
+  }
+
+  /** Requests queued on {@code key} behind a decision in flight (for tests). */
+  int queued(String key) {
+    Lane lane = lanes.get(key);
+    if (lane == null) {
+      return 0;
+    }
+    synchronized (lane) {
+      return lane.queued.size();
+    }
+  }
+
+  /** Joins the lane of {@code key}: to lead at once if it is idle, else queued. */
+  private Lane enter(String key, Waiter me) {
+    while (true) {
+      Lane lane = lanes.computeIfAbsent(key, k -> new Lane());
+      synchronized (lane) {
+        if (lane.closed) {
+          continue; // emptied and removed since we looked it up
+        }
+        if (lane.busy) {
+          lane.queued.add(me);
+        } else {
+          lane.busy = true;
+          me.state = Waiter.LEAD;
+        }
+        return lane;
+      }
+    }
+  }
+
+  /** After a decision: the first queued request decides for everyone queued, or the lane closes. */
+  private void handOver(String key, Lane lane) {
+    List<Waiter> next;
+    synchronized (lane) {
+      if (lane.queued.isEmpty()) {
+        lane.busy = false;
+        lane.closed = true;
+        lanes.remove(key, lane);
+        return;
+      }
+      next = lane.queued;
+      lane.queued = new ArrayList<>();
+    }
+    next.get(0).lead(next);
+  }
+
+  /** Decides for every request in {@code batch} with one swap, and tells each its outcome. */
+  private void decide(String key, List<Waiter> batch) {
+    long mark = guard.mark();
+    long now = time.currentTimeNanos();
+    byte[] redisKey = redisKey(key);
+    byte[] state = states.get(key, now);
+    try {
+      while (true) {
+        MutableBucketEntry entry = new MutableBucketEntry(state);
+        for (Waiter w : batch) {
+          w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, CONSUME_ONE)
+              .execute(entry, now).getData();
+        }
+        if (!entry.isStateModified()) {
+          break; // every one rejected: nothing to write
+        }
+        byte[] replacement = entry.getStateBytes(version);
+        long ttl = Math.max(1, expiration.calculateTimeToLiveMillis(entry.get(), now));
+        Found found = swap(redisKey, state, replacement, ttl);
+        if (found == null) {
+          remember(key, replacement, mark, now);
+          break;
+        }
+        // Redis holds something else: decide again from what it holds.
+        state = found.state();
+        now = time.currentTimeNanos();
+        if (state == null) {
+          states.remove(key);
+        } else {
+          remember(key, state, mark, now);
+        }
+      }
+      for (Waiter w : batch) {
+        w.finish();
+      }
+    } catch (RuntimeException | Error e) {
+      RuntimeException failure = e instanceof RuntimeException r ? r
+          : new IllegalStateException("rate limit decision failed: " + e, e);
+      for (Waiter w : batch) {
+        w.failure = failure;
+        w.finish();
+      }
+      if (e instanceof Error error) {
+        throw error;
+      }
+    }
+  }
+
+  /** What Redis held instead of the expected state ({@code null}: absent). */
+  private record Found(byte[] state) {}
+
+  /**
+   * Writes {@code replacement} if Redis holds {@code original} ({@code null}: absent).
+   *
+   * @return {@code null} if written, else what Redis holds
+   */
+  private Found swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis) {
+    if (original == null && setIfAbsentWorks) {
+      // A bucket this instance does not know: SET NX GET creates it, or answers what another
+      // instance wrote, in one plain command, without a script.
+      try {
+        byte[] old = pipeline.execute(redisKey, new CommandObject<>(
+            new CommandArguments(Protocol.Command.SET).key(redisKey).add(replacement).add(PX)
+                .add(ttlMillis).add(NX).add(GET), BuilderFactory.BINARY));
+        return old == null ? null : new Found(old);
+      } catch (JedisDataException refused) {
+        if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
+          throw refused;
+        }
+        setIfAbsentWorks = false;
+        log.info("Redis refuses SET ... NX GET ({}); new buckets are created by a script",
+            refused.getMessage());
+      }
+    }
+    List<byte[]> args = List.of(original == null ? EMPTY : original, replacement,
+        Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII),
+        original == null ? ONE : ZERO);
+    Object reply;
+    try {
+      reply = pipeline.execute(redisKey,
+          pipeline.commands().evalsha(SCRIPT_SHA, List.of(redisKey), args));
+    } catch (JedisNoScriptException e) {
+      reply = pipeline.execute(redisKey,
+          pipeline.commands().eval(SCRIPT_BYTES, List.of(redisKey), args));
+    }
+    if (reply instanceof Long ok && ok == 1L) {
+      return null;
+    }
+    List<?> mismatch = (List<?>) reply;
+    return new Found(mismatch.size() > 1 ? (byte[]) mismatch.get(1) : null);
+  }
+
+  /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
+  private void remember(String key, byte[] state, long mark, long now) {
+    guard.storeIfUnchanged(mark, () -> states.put(key, state, now), () -> states.remove(key));
+  }
+
+  private byte[] redisKey(String key) {
+    return (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] sha1Hex(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes))
+          .getBytes(StandardCharsets.US_ASCII);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JDK", e);
+    }
+  }
+
+  /** One bucket's decision in flight and the requests queued behind it. Guarded by itself. */
+  private static final class Lane {
+    boolean busy;
+    boolean closed;
+    List<Waiter> queued = new ArrayList<>();
+  }
+
+  /** One request: its outcome, or the batch it was handed to decide. */
+  private static final class Waiter {
+    static final int WAITING = 0;
+    static final int LEAD = 1;
+    static final int DONE = 2;
+
+    final BucketConfiguration config;
+    final Thread thread = Thread.currentThread();
+    volatile int state = WAITING;
+    /** Written by whoever decides, before {@link #finish}; read by this request after. */
+    ConsumptionProbe probe;
+    RuntimeException failure;
+    List<Waiter> batch;
+
+    Waiter(BucketConfiguration config) {
+      this.config = config;
+    }
+
+    void lead(List<Waiter> batch) {
+      this.batch = batch;
+      state = LEAD; // the volatile write publishes the batch
+      LockSupport.unpark(thread);
+    }
+
+    void finish() {
+      state = DONE; // the volatile write publishes probe and failure
+      if (thread != Thread.currentThread()) {
+        LockSupport.unpark(thread);
+      }
+    }
+
+    /** Waits to be answered ({@code null}) or handed a batch to decide. */
+    List<Waiter> awaitTurn() {
+      boolean interrupted = false;
+      int s;
+      while ((s = state) == WAITING) {
+        LockSupport.park(this);
+        if (Thread.interrupted()) {
+          interrupted = true; // a decision in flight is not abandoned; the flag is kept
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      return s == LEAD ? batch : null;
+    }
+
+    BucketStore.Probe outcome() {
+      if (failure != null) {
+        throw failure;
+      }
+      return new BucketStore.Probe(probe.isConsumed(), probe.getRemainingTokens(),
+          probe.getNanosToWaitForRefill(), probe.getNanosToWaitForReset());
+    }
+  }
+}
