@@ -64,12 +64,16 @@ final class BenchApp implements AutoCloseable {
   final RedisConnector connector;
   final RateLimiter limiter;
   final RateLimiter oneTrip;
+  /** The second instance's limiter and connector, closed last. */
+  private final List<AutoCloseable> secondInstance;
   final QueryCache cache;
   final QueryCache nearCache;
   final int port;
 
   private BenchApp(Server server, RedisConnector connector, RateLimiter limiter,
-      RateLimiter oneTrip, QueryCache cache, QueryCache nearCache, int port) {
+      RateLimiter oneTrip, QueryCache cache, QueryCache nearCache, int port,
+      List<AutoCloseable> secondInstance) {
+    this.secondInstance = secondInstance;
     this.server = server;
     this.connector = connector;
     this.limiter = limiter;
@@ -94,14 +98,11 @@ final class BenchApp implements AutoCloseable {
         .build();
     // The same open profile through the one-round-trip bucket protocol (the default), on its own
     // path.
-    RateLimiter oneTrip = RateLimiter.builder()
-        .connector(connector)
-        .profiles(List.of(RateLimitProfile.builder("open1")
-            .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1))).prefix("/guarded1").build()))
-        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
-            .apiKeyVerifier(BENCH_KEYS).build())
-        .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
-        .build();
+    RateLimiter oneTrip = openOneRoundTrip(connector, "/guarded1");
+    // A second instance on the same buckets (its own connector, as another process would have),
+    // for the row where instances take turns on each client.
+    RedisConnector secondConnector = RedisConnector.create(settings);
+    RateLimiter secondInstance = openOneRoundTrip(secondConnector, "/guarded1b");
     QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();
     QueryCache nearCache = QueryCache.builder().connector(connector)
         .nearCache(Duration.ofSeconds(5)).build();
@@ -110,6 +111,8 @@ final class BenchApp implements AutoCloseable {
     context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
         EnumSet.of(DispatcherType.REQUEST));
     context.addFilter(new FilterHolder(new RateLimitFilter(oneTrip)), "/guarded1",
+        EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(new FilterHolder(new RateLimitFilter(secondInstance)), "/guarded1b",
         EnumSet.of(DispatcherType.REQUEST));
     HttpServlet ok = new HttpServlet() {
       @Override
@@ -122,6 +125,7 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(new ServletHolder(floor(connector)), "/floor");
     context.addServlet(new ServletHolder(ok), "/guarded");
     context.addServlet(new ServletHolder(ok), "/guarded1");
+    context.addServlet(new ServletHolder(ok), "/guarded1b");
     context.addServlet(new ServletHolder(ok), "/tight");
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
@@ -134,7 +138,19 @@ final class BenchApp implements AutoCloseable {
     server.setHandler(context);
     server.start();
     return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
-        http.getLocalPort());
+        http.getLocalPort(), List.of(secondInstance, secondConnector));
+  }
+
+  /** The open profile {@code open1} (one billion a second) on {@code prefix}, one-round-trip. */
+  private static RateLimiter openOneRoundTrip(RedisConnector connector, String prefix) {
+    return RateLimiter.builder()
+        .connector(connector)
+        .profiles(List.of(RateLimitProfile.builder("open1")
+            .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1))).prefix(prefix).build()))
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
+            .apiKeyVerifier(BENCH_KEYS).build())
+        .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
+        .build();
   }
 
   /** Jersey serving {@link Items}, cached through {@code cache}. */
@@ -183,6 +199,9 @@ final class BenchApp implements AutoCloseable {
     cache.close();
     nearCache.close();
     oneTrip.close();
+    for (AutoCloseable c : secondInstance) {
+      c.close();
+    }
     limiter.close();
     connector.close();
   }

@@ -45,7 +45,13 @@ interface LoadDriver {
      * Each request picks a key at random from 10,000,000: cold keys, as a public API sees them
      * (a bucket this instance has not touched lately, usually one that does not exist yet).
      */
-    COLD
+    COLD,
+    /**
+     * 10,000 keys as {@link #TEN_THOUSAND}, each pass over them sent to the other of two
+     * instances (the URL's path, then the path with {@code b} appended): every decision finds its
+     * bucket last written by the other instance, as behind a round-robin load balancer.
+     */
+    TAKING_TURNS
   }
 
   String name();
@@ -103,6 +109,18 @@ interface LoadDriver {
             math.randomseed(os.time() + math.floor(os.clock() * 1000000))
             request = function()
               return wrk.format(nil, nil, {["X-API-Key"] = "c" .. math.random(10000000)})
+            end
+            """);
+        cmd.addAll(List.of("-s", script.toString()));
+      } else if (keys == Keys.TAKING_TURNS) {
+        script = Files.createTempFile("wrk-keys", ".lua");
+        Files.writeString(script, """
+            local n = 0
+            request = function()
+              n = n + 1
+              local path = wrk.path
+              if math.floor(n / 10000) % 2 == 1 then path = path .. "b" end
+              return wrk.format(nil, path, {["X-API-Key"] = "k" .. (n % 10000)})
             end
             """);
         cmd.addAll(List.of("-s", script.toString()));
@@ -196,9 +214,13 @@ interface LoadDriver {
         counts.add(n);
         Thread thread = new Thread(() -> {
           while (System.nanoTime() < deadline && n[0] < latencies.length) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url))
+            long turn = keys == Keys.TAKING_TURNS ? counter.incrementAndGet() : 0;
+            String target = keys == Keys.TAKING_TURNS && (turn / 10_000) % 2 == 1 ? url + "b" : url;
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(target))
                 .timeout(Duration.ofSeconds(5));
-            if (keys == Keys.ONE) {
+            if (keys == Keys.TAKING_TURNS) {
+              b.header("X-API-Key", "k" + (turn % 10_000));
+            } else if (keys == Keys.ONE) {
               b.header("X-API-Key", "hot");
             } else if (keys == Keys.TEN_THOUSAND) {
               b.header("X-API-Key", "k" + (counter.incrementAndGet() % 10_000));
