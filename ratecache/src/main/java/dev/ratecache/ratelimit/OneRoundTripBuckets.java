@@ -18,9 +18,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import redis.clients.jedis.BuilderFactory;
@@ -63,21 +66,8 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * share round trips too. Thread-safe.
  */
 final class OneRoundTripBuckets {
-  /**
-   * ARGV: expected state (ignored when ARGV[4] is 1), new state, TTL in ms, 1 if the bucket must
-   * not exist yet. Returns 1 on success, or {0, current state} ({0} when absent) on a mismatch.
-   */
-  static final String SCRIPT = """
-      local current = redis.call('get', KEYS[1])
-      local matches
-      if ARGV[4] == '1' then matches = (current == false) else matches = (current == ARGV[1]) end
-      if matches then
-        redis.call('set', KEYS[1], ARGV[2], 'px', ARGV[3])
-        return 1
-      end
-      if current == false then return {0} end
-      return {0, current}
-      """;
+  /** The swap script ({@code bucket-swap.lua}: compare-and-swap, and deciding on a mismatch). */
+  static final String SCRIPT = loadScript();
 
   private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
   private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
@@ -87,6 +77,8 @@ final class OneRoundTripBuckets {
   private static final byte[] PX = {'P', 'X'};
   private static final byte[] NX = {'N', 'X'};
   private static final byte[] GET = {'G', 'E', 'T'};
+  /** Configurations whose state layout is kept (a limiter has one per profile). */
+  private static final int MAX_LAYOUTS = 256;
   private static final TryConsumeAndReturnRemainingTokensCommand CONSUME_ONE =
       new TryConsumeAndReturnRemainingTokensCommand(1);
   private static final org.slf4j.Logger log =
@@ -96,25 +88,35 @@ final class OneRoundTripBuckets {
   private final String keyPrefix;
   private final TimeMeter time;
   private final ExpirationAfterWriteStrategy expiration;
+  private final long keepAfterRefillMillis;
+  /** Where the numbers are in each profile's serialized state (few: one per configuration). */
+  private final ConcurrentHashMap<BucketConfiguration, Optional<StateLayout>> layouts =
+      new ConcurrentHashMap<>();
   private final Version version = ClientSideConfig.getDefault().getBackwardCompatibilityVersion();
   private final RememberedStates states;
   private final InvalidationGuard guard = new InvalidationGuard();
   /** The buckets with a decision in flight, and the requests queued behind it. */
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
+  /** Mismatches the script decided in Redis, and decisions of its that had to be corrected. */
+  private final LongAdder decidedByScript = new LongAdder();
+  private final LongAdder corrected = new LongAdder();
   /** False once the server refused {@code SET ... NX GET} (Redis before 7.0). */
   private volatile boolean setIfAbsentWorks = true;
 
   /**
    * @param keyPrefix put before each bucket key to make its Redis key
+   * @param keepAfterRefill how long a key outlives the moment its bucket is full again
    * @param maxStates most bucket states remembered
    * @param rememberFor how long a remembered state is used
    */
   OneRoundTripBuckets(AutoPipeline pipeline, String keyPrefix, TimeMeter time,
-      ExpirationAfterWriteStrategy expiration, int maxStates, Duration rememberFor) {
+      Duration keepAfterRefill, int maxStates, Duration rememberFor) {
     this.pipeline = pipeline;
     this.keyPrefix = keyPrefix;
     this.time = time;
-    this.expiration = expiration;
+    this.expiration = ExpirationAfterWriteStrategy
+        .basedOnTimeForRefillingBucketUpToMax(keepAfterRefill);
+    this.keepAfterRefillMillis = keepAfterRefill.toMillis();
     this.states = new RememberedStates(maxStates, rememberFor.toNanos());
   }
 
@@ -161,6 +163,16 @@ final class OneRoundTripBuckets {
   /** Drops the remembered state of one bucket, so the next decision asks Redis. */
   void forget(String key) {
     guard.invalidate(() -> states.remove(key));
+  }
+
+  /** Mismatches decided by the script in the same round trip (for tests and figures). */
+  long decidedByScript() {
+    return decidedByScript.sum();
+  }
+
+  /** Script decisions that disagreed with Bucket4j and were replaced (expected: none). */
+  long corrected() {
+    return corrected.sum();
   }
 
   /** Requests queued on {@code key} behind a decision in flight (for tests). */
@@ -217,23 +229,43 @@ final class OneRoundTripBuckets {
     byte[] state = states.get(key, now);
     try {
       while (true) {
-        MutableBucketEntry entry = new MutableBucketEntry(state);
-        for (Waiter w : batch) {
-          w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, CONSUME_ONE)
-              .execute(entry, now).getData();
-        }
+        MutableBucketEntry entry = run(batch, state, now);
         if (!entry.isStateModified()) {
           break; // every one rejected: nothing to write
         }
         byte[] replacement = entry.getStateBytes(version);
-        long ttl = Math.max(1, expiration.calculateTimeToLiveMillis(entry.get(), now));
-        Found found = swap(redisKey, state, replacement, ttl);
-        if (found == null) {
+        long ttl = ttlMillis(entry, now);
+        StateLayout layout = state == null ? null : layout(batch.get(0).config, entry, replacement);
+        Reply reply = swap(redisKey, state, replacement, ttl,
+            layout == null ? List.of() : layout.decideArgs(batch.size(), now, keepAfterRefillMillis));
+        if (reply.swapped()) {
           remember(key, replacement, mark, now);
           break;
         }
+        if (reply.decided() && agree(batch, reply, now)) {
+          // Redis decided as Bucket4j does, from what it held, in this same round trip.
+          decidedByScript.increment();
+          if (reply.written() != null) {
+            remember(key, reply.written(), mark, now);
+          } else {
+            remember(key, reply.current(), mark, now);
+          }
+          break;
+        }
+        if (reply.decided() && reply.written() != null) {
+          // Never expected (the differential test holds the script to Bucket4j): put Bucket4j's
+          // own decision in place of the script's, and tell.
+          log.warn("the swap script decided otherwise than Bucket4j for {}; correcting", key);
+          corrected.increment();
+          MutableBucketEntry own = run(batch, reply.current(), now);
+          if (swap(redisKey, reply.written(), own.getStateBytes(version), ttlMillis(own, now),
+              List.of()).swapped()) {
+            remember(key, own.getStateBytes(version), mark, now);
+            break;
+          }
+        }
         // Redis holds something else: decide again from what it holds.
-        state = found.state();
+        state = reply.current();
         now = time.currentTimeNanos();
         if (state == null) {
           states.remove(key);
@@ -257,15 +289,66 @@ final class OneRoundTripBuckets {
     }
   }
 
-  /** What Redis held instead of the expected state ({@code null}: absent). */
-  private record Found(byte[] state) {}
+  /** Bucket4j's decisions for {@code batch}, one after another, on {@code state} at {@code now}. */
+  private static MutableBucketEntry run(List<Waiter> batch, byte[] state, long now) {
+    MutableBucketEntry entry = new MutableBucketEntry(state);
+    for (Waiter w : batch) {
+      w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, CONSUME_ONE)
+          .execute(entry, now).getData();
+    }
+    return entry;
+  }
 
   /**
-   * Writes {@code replacement} if Redis holds {@code original} ({@code null}: absent).
-   *
-   * @return {@code null} if written, else what Redis holds
+   * Whether the script's decision is Bucket4j's: the same state written (or nothing, when Bucket4j
+   * writes nothing) and the same TTL. Leaves Bucket4j's outcomes in the batch either way.
    */
-  private Found swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis) {
+  private boolean agree(List<Waiter> batch, Reply reply, long now) {
+    MutableBucketEntry own = run(batch, reply.current(), now);
+    if (reply.written() == null) {
+      return !own.isStateModified();
+    }
+    return own.isStateModified()
+        && Arrays.equals(own.getStateBytes(version), reply.written())
+        && ttlMillis(own, now) == reply.ttl();
+  }
+
+  private long ttlMillis(MutableBucketEntry entry, long now) {
+    return Math.max(1, expiration.calculateTimeToLiveMillis(entry.get(), now));
+  }
+
+  /** The layout of {@code config}'s states, found once from the first state serialized. */
+  private StateLayout layout(BucketConfiguration config, MutableBucketEntry entry, byte[] bytes) {
+    Optional<StateLayout> known = layouts.get(config);
+    if (known == null) {
+      known = Optional.ofNullable(StateLayout.of(entry.get(), bytes, version));
+      if (layouts.size() < MAX_LAYOUTS) {
+        layouts.putIfAbsent(config, known);
+      }
+    }
+    return known.orElse(null);
+  }
+
+  /**
+   * What a swap found: {@code swapped}; or, on a mismatch, what Redis held ({@code current},
+   * {@code null} if absent) and, if the script decided there, what it wrote ({@code null}: every
+   * request rejected, nothing written) with its TTL.
+   */
+  private record Reply(boolean swapped, byte[] current, boolean decided, byte[] written,
+      long ttl) {
+    static final Reply SWAPPED = new Reply(true, null, false, null, 0);
+
+    static Reply mismatch(byte[] current) {
+      return new Reply(false, current, false, null, 0);
+    }
+  }
+
+  /**
+   * Writes {@code replacement} if Redis holds {@code original} ({@code null}: absent); with
+   * {@code decideArgs}, a mismatch is decided by the script from what Redis holds.
+   */
+  private Reply swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis,
+      List<byte[]> decideArgs) {
     if (original == null && setIfAbsentWorks) {
       // A bucket this instance does not know: SET NX GET creates it, or answers what another
       // instance wrote, in one plain command, without a script.
@@ -273,7 +356,7 @@ final class OneRoundTripBuckets {
         byte[] old = pipeline.execute(redisKey, new CommandObject<>(
             new CommandArguments(Protocol.Command.SET).key(redisKey).add(replacement).add(PX)
                 .add(ttlMillis).add(NX).add(GET), BuilderFactory.BINARY));
-        return old == null ? null : new Found(old);
+        return old == null ? Reply.SWAPPED : Reply.mismatch(old);
       } catch (JedisDataException refused) {
         if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
           throw refused;
@@ -283,9 +366,12 @@ final class OneRoundTripBuckets {
             refused.getMessage());
       }
     }
-    List<byte[]> args = List.of(original == null ? EMPTY : original, replacement,
-        Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII),
-        original == null ? ONE : ZERO);
+    List<byte[]> args = new ArrayList<>(4 + decideArgs.size());
+    args.add(original == null ? EMPTY : original);
+    args.add(replacement);
+    args.add(Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII));
+    args.add(original == null ? ONE : ZERO);
+    args.addAll(decideArgs);
     Object reply;
     try {
       reply = pipeline.execute(redisKey,
@@ -295,10 +381,18 @@ final class OneRoundTripBuckets {
           pipeline.commands().eval(SCRIPT_BYTES, List.of(redisKey), args));
     }
     if (reply instanceof Long ok && ok == 1L) {
-      return null;
+      return Reply.SWAPPED;
     }
-    List<?> mismatch = (List<?>) reply;
-    return new Found(mismatch.size() > 1 ? (byte[]) mismatch.get(1) : null);
+    List<?> r = (List<?>) reply;
+    long kind = (Long) r.get(0);
+    byte[] current = r.size() > 1 ? (byte[]) r.get(1) : null;
+    if (kind == 2L) {
+      return new Reply(false, current, true, (byte[]) r.get(2), (Long) r.get(4));
+    }
+    if (kind == 3L) {
+      return new Reply(false, current, true, null, 0);
+    }
+    return Reply.mismatch(current);
   }
 
   /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
@@ -308,6 +402,17 @@ final class OneRoundTripBuckets {
 
   private byte[] redisKey(String key) {
     return (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String loadScript() {
+    try (var in = OneRoundTripBuckets.class.getResourceAsStream("bucket-swap.lua")) {
+      if (in == null) {
+        throw new IllegalStateException("bucket-swap.lua is missing from the ratecache jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static byte[] sha1Hex(byte[] bytes) {

@@ -49,9 +49,10 @@ final class RedisBucketStore implements BucketStore {
     }
   };
 
-  /** Keys expire a little after their bucket would be full again. */
+  /** Keys expire this long after their bucket would be full again. */
+  private static final Duration KEEP_AFTER_REFILL = Duration.ofSeconds(10);
   private static final ExpirationAfterWriteStrategy EXPIRY = ExpirationAfterWriteStrategy
-      .basedOnTimeForRefillingBucketUpToMax(Duration.ofSeconds(10));
+      .basedOnTimeForRefillingBucketUpToMax(KEEP_AFTER_REFILL);
   /** How long a bucket state this instance wrote is used without asking Redis. */
   private static final Duration REMEMBER_FOR = Duration.ofSeconds(10);
   /** Most bucket states remembered, whatever {@code local-max-buckets} says (the table is allocated whole). */
@@ -135,13 +136,20 @@ final class RedisBucketStore implements BucketStore {
     return oneRoundTrip().queued(key);
   }
 
+  /** One-round-trip only: mismatches decided by the script, and its decisions corrected. */
+  long[] scriptDecisions() {
+    OneRoundTripBuckets b = oneRoundTrip;
+    return b == null ? new long[2] : new long[] {b.decidedByScript(), b.corrected()};
+  }
+
   private OneRoundTripBuckets oneRoundTrip() {
     OneRoundTripBuckets b = oneRoundTrip;
     if (b == null) {
       synchronized (this) {
         b = oneRoundTrip;
         if (b == null) {
-          b = new OneRoundTripBuckets(connector.autoPipeline(), KeySpace.RATE_LIMIT, time, EXPIRY,
+          b = new OneRoundTripBuckets(connector.autoPipeline(), KeySpace.RATE_LIMIT, time,
+              KEEP_AFTER_REFILL,
               (int) Math.min(maxStates, MAX_REMEMBERED), REMEMBER_FOR);
           oneRoundTrip = b;
         }

@@ -252,14 +252,33 @@ class BucketStoreContractIT {
     }
 
     @Test
-    void anotherInstancesWritesAreSeenThroughTheFailedSwapWithoutAGet() {
+    void anotherInstancesWriteIsDecidedInRedisInTheSameRoundTrip() {
       RedisBucketStore other = another(clock);
       store.tryConsume("c:t", fivePerMinute);
       other.tryConsume("c:t", fivePerMinute); // reads once: it has no remembered state
       redis.withClient(j -> j.configResetStat());
       assertThat(store.tryConsume("c:t", fivePerMinute).remaining()).isEqualTo(2);
-      assertThat(calls("evalsha")).as("a failed swap, then the swap that counts").isEqualTo(2);
-      assertThat(calls("get")).as("GETs, all inside the scripts").isEqualTo(2);
+      assertThat(calls("evalsha")).as("one swap: its script decides from the other's state")
+          .isEqualTo(1);
+      assertThat(calls("get")).as("GETs, all inside the script").isEqualTo(1);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L);
+    }
+
+    @Test
+    void aLimitWhoseNumbersLuaCannotHoldExactlyIsDecidedByTheCallerInstead() {
+      // A billion a second: tokens times nanoseconds since the last refill passes 2^53.
+      BucketConfiguration huge = BucketConfiguration.builder()
+          .addLimit(Limit.of(1_000_000_000L, Duration.ofSeconds(1)).toBandwidth()).build();
+      RedisBucketStore other = another(clock);
+      store.tryConsume("c:h", huge);
+      clock.advance(Duration.ofMillis(500));
+      other.tryConsume("c:h", huge);
+      clock.advance(Duration.ofMillis(300));
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:h", huge).consumed()).isTrue();
+      assertThat(calls("evalsha")).as("a swap the script could not decide, then the one that counts")
+          .isEqualTo(2);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(0L, 0L);
     }
 
     @Test

@@ -1,0 +1,177 @@
+-- Compare-and-swap of one Bucket4j bucket state (OneRoundTripBuckets).
+--
+-- KEYS[1]: the bucket. ARGV[1]: the state expected (ignored when ARGV[4] is 1), ARGV[2]: the new
+-- state, ARGV[3]: its TTL in ms, ARGV[4]: 1 if the bucket must not exist yet.
+-- Returns 1 if the new state was written, {0, current} ({0} when absent) on a mismatch.
+--
+-- With ARGV[5..], a mismatch is decided here, as Bucket4j decides it, from what the bucket holds:
+-- ARGV[5]: requests to decide, one token each; ARGV[6], ARGV[7]: the decision's time in
+-- nanoseconds as high and low 32 bits; ARGV[8]: offset of Bucket4j's state array (three longs per
+-- limit: last refill time, tokens, rounding error) in the serialized state; ARGV[9]: limits;
+-- ARGV[10]: offset of the consumed-tokens counter; ARGV[11]: ms kept after a full refill;
+-- then per limit: capacity, refill period ns, refill tokens, 1 if refilled by intervals.
+-- Returns {2, current, new state, admitted, ttl} when it wrote, {3, current} when every request
+-- was rejected (nothing written, as Bucket4j writes nothing), or {0, current} when the bucket's
+-- shape differs from the new state's or a number is too large to compute exactly with Lua's
+-- doubles (2^53): then the caller decides, as without these arguments. The caller checks every
+-- decision made here against Bucket4j's own before it uses it.
+local current = redis.call('get', KEYS[1])
+local matches
+if ARGV[4] == '1' then matches = (current == false) else matches = (current == ARGV[1]) end
+if matches then
+  redis.call('set', KEYS[1], ARGV[2], 'px', ARGV[3])
+  return 1
+end
+if current == false then return {0} end
+if ARGV[5] == nil then return {0, current} end
+
+local P32 = 4294967296
+local EXACT = 9007199254740992
+local n = tonumber(ARGV[5])
+local nowHi, nowLo = tonumber(ARGV[6]), tonumber(ARGV[7])
+local s0, k, c0 = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local keepMs = tonumber(ARGV[11])
+local mine = ARGV[2]
+local sEnd = s0 + 24 * k
+if #current ~= #mine or current:sub(1, s0) ~= mine:sub(1, s0)
+    or current:sub(sEnd + 1, c0) ~= mine:sub(sEnd + 1, c0)
+    or current:sub(c0 + 9) ~= mine:sub(c0 + 9) then
+  return {0, current}
+end
+
+local function pair(pos)
+  local hi, lo = struct.unpack('>i4I4', current, pos + 1)
+  return hi, lo
+end
+local function small(pos)
+  local hi, lo = pair(pos)
+  if hi >= 1048576 or hi < 0 then return nil end
+  return hi * P32 + lo
+end
+local function pack(hi, lo)
+  return struct.pack('>i4I4', hi, lo)
+end
+local function packSmall(v)
+  local hi = math.floor(v / P32)
+  return pack(hi, v - hi * P32)
+end
+-- a = q * p + r with 0 <= r < p, exactly (a, p < 2^53, a >= 0)
+local function divmod(a, p)
+  local q = math.floor(a / p)
+  local r = a - q * p
+  if r < 0 then q = q - 1; r = r + p elseif r >= p then q = q + 1; r = r - p end
+  return q, r
+end
+
+local limits = {}
+for j = 0, k - 1 do
+  local a = 12 + 4 * j
+  local lastHi, lastLo = pair(s0 + 24 * j)
+  local size, err = small(s0 + 24 * j + 8), small(s0 + 24 * j + 16)
+  if size == nil or err == nil then return {0, current} end
+  limits[j + 1] = {cap = tonumber(ARGV[a]), period = tonumber(ARGV[a + 1]),
+    tokens = tonumber(ARGV[a + 2]), interval = ARGV[a + 3] == '1',
+    lastHi = lastHi, lastLo = lastLo, size = size, err = err}
+end
+
+-- Bucket4j's BucketState64BitsInteger.refill, in exact integers; false if it cannot be exact.
+local function refill(x)
+  if math.abs(nowHi - x.lastHi) >= 1048576 then return false end
+  local d = (nowHi - x.lastHi) * P32 + (nowLo - x.lastLo)
+  if d <= 0 then return true end
+  local tHi, tLo = nowHi, nowLo
+  if x.interval then
+    local _, corr = divmod(d, x.period)
+    d = d - corr
+    if d <= 0 then return true end
+    local t = nowLo - corr
+    local carry = math.floor(t / P32)
+    tHi, tLo = nowHi + carry, t - carry * P32
+  end
+  x.lastHi, x.lastLo = tHi, tLo
+  if x.size >= x.cap then return true end
+  local newSize = x.size
+  if d > x.period then
+    local elapsed, rest = divmod(d, x.period)
+    local calc = elapsed * x.tokens
+    if calc >= EXACT or newSize + calc > x.cap then
+      x.size, x.err = x.cap, 0
+      return true
+    end
+    newSize = newSize + calc
+    d = rest
+  end
+  local divided = x.tokens * d + x.err
+  if divided >= EXACT then return false end
+  local calc, rem = divmod(divided, x.period)
+  local err = divided
+  if calc ~= 0 then
+    newSize = newSize + calc
+    err = rem
+  end
+  if newSize >= x.cap then
+    x.size, x.err = x.cap, 0
+  else
+    x.size, x.err = newSize, err
+  end
+  return true
+end
+
+-- Bucket4j's calculateFullRefillingTime for one limit; nil if it cannot be exact.
+local function fullRefill(x)
+  if x.size >= x.cap then return 0 end
+  local deficit = x.cap - x.size
+  if x.interval then
+    local wait = (x.lastHi - nowHi) * P32 + (x.lastLo - nowLo) + x.period
+    if deficit <= x.tokens then return wait end
+    deficit = deficit - x.tokens
+    if deficit < x.tokens then return wait + x.period end
+    local q, r = divmod(deficit, x.tokens)
+    if r ~= 0 then q = q + 1 end
+    if q * x.period >= EXACT then return nil end
+    return q * x.period + wait
+  end
+  local divided = x.period * deficit
+  if divided >= EXACT then return nil end
+  local q = divmod(divided - x.err, x.tokens)
+  return q
+end
+
+for _, x in ipairs(limits) do
+  if not refill(x) then return {0, current} end
+end
+local admitted = 0
+for _ = 1, n do
+  local available = limits[1].size
+  for j = 2, k do
+    if limits[j].size < available then available = limits[j].size end
+  end
+  if available >= 1 then
+    for j = 1, k do limits[j].size = limits[j].size - 1 end
+    admitted = admitted + 1
+  end
+end
+if admitted == 0 then return {3, current} end
+
+local full = 0
+for _, x in ipairs(limits) do
+  local f = fullRefill(x)
+  if f == nil then return {0, current} end
+  if f > full then full = f end
+end
+local ttl = divmod(full, 1000000) + keepMs
+if ttl <= 0 then ttl = 1 end
+
+local consumedHi, consumedLo = pair(c0)
+local sum = consumedLo + admitted
+local carry = math.floor(sum / P32)
+local parts = {current:sub(1, s0)}
+for _, x in ipairs(limits) do
+  parts[#parts + 1] = pack(x.lastHi, x.lastLo) .. packSmall(x.size) .. packSmall(x.err)
+end
+parts[#parts + 1] = current:sub(sEnd + 1, c0)
+parts[#parts + 1] = pack(consumedHi + carry, sum - carry * P32)
+parts[#parts + 1] = current:sub(c0 + 9)
+local written = table.concat(parts)
+redis.call('set', KEYS[1], written, 'px', ttl)
+return {2, current, written, admitted, ttl}
