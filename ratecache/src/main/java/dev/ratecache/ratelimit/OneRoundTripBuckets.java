@@ -14,24 +14,15 @@ import io.github.bucket4j.distributed.remote.commands.EstimateAbilityToConsumeCo
 import io.github.bucket4j.distributed.remote.commands.TryConsumeAndReturnRemainingTokensCommand;
 import io.github.bucket4j.distributed.versioning.Version;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-import redis.clients.jedis.BuilderFactory;
-import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.CommandObject;
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Bucket4j's compare-and-swap protocol in one Redis round trip per decision, with concurrent
@@ -47,13 +38,18 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * <p><b>One round trip.</b> Bucket4j's proxy manager reads a bucket ({@code GET}) and then swaps
  * it ({@code EVAL}). This one starts from the state this instance last wrote ({@link
  * RememberedStates}, at most {@code rememberFor} old), or, for a bucket it does not remember,
- * from "absent": a new bucket is one plain {@code SET key state PX ttl NX GET} (Redis 7.0+), a
- * remembered one one {@code EVALSHA} compare-and-swap. If Redis holds something else (another
- * instance wrote, the key expired, an operator cleared it) the reply carries what it holds, and
- * Bucket4j decides again from that; no {@code GET} is ever sent. A decision that changes nothing,
- * a rejection computed from a remembered state, costs no round trip: a remembered state can only
- * be staler towards <em>fewer</em> tokens, except after a reset, which is why a clear must {@link
- * #forget} (the {@link InvalidationGuard} keeps a state read before a forget from outliving it).
+ * from "absent" ({@link BucketSwaps}: a plain {@code SET ... NX GET} creates it, a script swaps
+ * a remembered one). If Redis holds something else (another instance wrote, the key expired, an
+ * operator cleared it), the script decides there, from what it holds, with Bucket4j's arithmetic
+ * ({@code bucket-swap.lua}, positions from {@link StateLayout}), and answers the outcome in the
+ * same round trip; every such decision is checked here against Bucket4j's own on the same state
+ * and time, and replaced if they differ. Where the script cannot compute exactly (numbers beyond
+ * 2^53 in Lua's doubles, another configuration) or the bucket was found by {@code SET NX GET},
+ * the reply carries what Redis holds and Bucket4j decides again from that: a second round trip,
+ * still no {@code GET}. A decision that changes nothing, a rejection computed from a remembered
+ * state, costs no round trip: a remembered state can only be staler towards <em>fewer</em>
+ * tokens, except after a reset, which is why a clear must {@link #forget} (the {@link
+ * InvalidationGuard} keeps a state read before a forget from outliving it).
  *
  * <p><b>Shared decisions.</b> While one decision on a bucket is on the wire, further requests for
  * that bucket queue; when it is answered, the first of them decides for all of them at once
@@ -63,20 +59,11 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  * so their number is bounded by the requests in flight, not by the clients.
  *
  * <p>Commands go through the connector's {@link AutoPipeline}, so decisions on different buckets
- * share round trips too. Thread-safe.
+ * share round trips too. Thread-safe. (Somewhat longer than most files here: the decision loop,
+ * the check of the script's decisions and the hand-over between queued requests are one
+ * protocol and read best together.)
  */
 final class OneRoundTripBuckets {
-  /** The swap script ({@code bucket-swap.lua}: compare-and-swap, and deciding on a mismatch). */
-  static final String SCRIPT = loadScript();
-
-  private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
-  private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
-  private static final byte[] ONE = {'1'};
-  private static final byte[] ZERO = {'0'};
-  private static final byte[] EMPTY = new byte[0];
-  private static final byte[] PX = {'P', 'X'};
-  private static final byte[] NX = {'N', 'X'};
-  private static final byte[] GET = {'G', 'E', 'T'};
   /** Configurations whose state layout is kept (a limiter has one per profile). */
   private static final int MAX_LAYOUTS = 256;
   private static final TryConsumeAndReturnRemainingTokensCommand CONSUME_ONE =
@@ -84,7 +71,7 @@ final class OneRoundTripBuckets {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(OneRoundTripBuckets.class);
 
-  private final AutoPipeline pipeline;
+  private final BucketSwaps swaps;
   private final String keyPrefix;
   private final TimeMeter time;
   private final ExpirationAfterWriteStrategy expiration;
@@ -100,8 +87,6 @@ final class OneRoundTripBuckets {
   /** Mismatches the script decided in Redis, and decisions of its that had to be corrected. */
   private final LongAdder decidedByScript = new LongAdder();
   private final LongAdder corrected = new LongAdder();
-  /** False once the server refused {@code SET ... NX GET} (Redis before 7.0). */
-  private volatile boolean setIfAbsentWorks = true;
 
   /**
    * @param keyPrefix put before each bucket key to make its Redis key
@@ -111,7 +96,7 @@ final class OneRoundTripBuckets {
    */
   OneRoundTripBuckets(AutoPipeline pipeline, String keyPrefix, TimeMeter time,
       Duration keepAfterRefill, int maxStates, Duration rememberFor) {
-    this.pipeline = pipeline;
+    this.swaps = new BucketSwaps(pipeline);
     this.keyPrefix = keyPrefix;
     this.time = time;
     this.expiration = ExpirationAfterWriteStrategy
@@ -144,7 +129,7 @@ final class OneRoundTripBuckets {
   BucketStore.Probe peek(String key, BucketConfiguration config) {
     forget(key); // a status read reports what Redis holds, not what this instance last wrote
     byte[] redisKey = redisKey(key);
-    byte[] state = pipeline.execute(redisKey, pipeline.commands().get(redisKey));
+    byte[] state = swaps.read(redisKey);
     if (state == null) {
       return BucketStore.fullBucket(config);
     }
@@ -236,8 +221,8 @@ final class OneRoundTripBuckets {
         byte[] replacement = entry.getStateBytes(version);
         long ttl = ttlMillis(entry, now);
         StateLayout layout = state == null ? null : layout(batch.get(0).config, entry, replacement);
-        Reply reply = swap(redisKey, state, replacement, ttl,
-            layout == null ? List.of() : layout.decideArgs(batch.size(), now, keepAfterRefillMillis));
+        BucketSwaps.Reply reply = swaps.swap(redisKey, state, replacement, ttl,
+            layout == null ? null : layout.decideArg(batch.size(), now));
         if (reply.swapped()) {
           remember(key, replacement, mark, now);
           break;
@@ -258,8 +243,8 @@ final class OneRoundTripBuckets {
           log.warn("the swap script decided otherwise than Bucket4j for {}; correcting", key);
           corrected.increment();
           MutableBucketEntry own = run(batch, reply.current(), now);
-          if (swap(redisKey, reply.written(), own.getStateBytes(version), ttlMillis(own, now),
-              List.of()).swapped()) {
+          if (swaps.swap(redisKey, reply.written(), own.getStateBytes(version), ttlMillis(own, now),
+              null).swapped()) {
             remember(key, own.getStateBytes(version), mark, now);
             break;
           }
@@ -303,7 +288,7 @@ final class OneRoundTripBuckets {
    * Whether the script's decision is Bucket4j's: the same state written (or nothing, when Bucket4j
    * writes nothing) and the same TTL. Leaves Bucket4j's outcomes in the batch either way.
    */
-  private boolean agree(List<Waiter> batch, Reply reply, long now) {
+  private boolean agree(List<Waiter> batch, BucketSwaps.Reply reply, long now) {
     MutableBucketEntry own = run(batch, reply.current(), now);
     if (reply.written() == null) {
       return !own.isStateModified();
@@ -321,78 +306,13 @@ final class OneRoundTripBuckets {
   private StateLayout layout(BucketConfiguration config, MutableBucketEntry entry, byte[] bytes) {
     Optional<StateLayout> known = layouts.get(config);
     if (known == null) {
-      known = Optional.ofNullable(StateLayout.of(entry.get(), bytes, version));
+      known = Optional.ofNullable(StateLayout.of(entry.get(), bytes, version,
+          keepAfterRefillMillis));
       if (layouts.size() < MAX_LAYOUTS) {
         layouts.putIfAbsent(config, known);
       }
     }
     return known.orElse(null);
-  }
-
-  /**
-   * What a swap found: {@code swapped}; or, on a mismatch, what Redis held ({@code current},
-   * {@code null} if absent) and, if the script decided there, what it wrote ({@code null}: every
-   * request rejected, nothing written) with its TTL.
-   */
-  private record Reply(boolean swapped, byte[] current, boolean decided, byte[] written,
-      long ttl) {
-    static final Reply SWAPPED = new Reply(true, null, false, null, 0);
-
-    static Reply mismatch(byte[] current) {
-      return new Reply(false, current, false, null, 0);
-    }
-  }
-
-  /**
-   * Writes {@code replacement} if Redis holds {@code original} ({@code null}: absent); with
-   * {@code decideArgs}, a mismatch is decided by the script from what Redis holds.
-   */
-  private Reply swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis,
-      List<byte[]> decideArgs) {
-    if (original == null && setIfAbsentWorks) {
-      // A bucket this instance does not know: SET NX GET creates it, or answers what another
-      // instance wrote, in one plain command, without a script.
-      try {
-        byte[] old = pipeline.execute(redisKey, new CommandObject<>(
-            new CommandArguments(Protocol.Command.SET).key(redisKey).add(replacement).add(PX)
-                .add(ttlMillis).add(NX).add(GET), BuilderFactory.BINARY));
-        return old == null ? Reply.SWAPPED : Reply.mismatch(old);
-      } catch (JedisDataException refused) {
-        if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
-          throw refused;
-        }
-        setIfAbsentWorks = false;
-        log.info("Redis refuses SET ... NX GET ({}); new buckets are created by a script",
-            refused.getMessage());
-      }
-    }
-    List<byte[]> args = new ArrayList<>(4 + decideArgs.size());
-    args.add(original == null ? EMPTY : original);
-    args.add(replacement);
-    args.add(Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII));
-    args.add(original == null ? ONE : ZERO);
-    args.addAll(decideArgs);
-    Object reply;
-    try {
-      reply = pipeline.execute(redisKey,
-          pipeline.commands().evalsha(SCRIPT_SHA, List.of(redisKey), args));
-    } catch (JedisNoScriptException e) {
-      reply = pipeline.execute(redisKey,
-          pipeline.commands().eval(SCRIPT_BYTES, List.of(redisKey), args));
-    }
-    if (reply instanceof Long ok && ok == 1L) {
-      return Reply.SWAPPED;
-    }
-    List<?> r = (List<?>) reply;
-    long kind = (Long) r.get(0);
-    byte[] current = r.size() > 1 ? (byte[]) r.get(1) : null;
-    if (kind == 2L) {
-      return new Reply(false, current, true, (byte[]) r.get(2), (Long) r.get(4));
-    }
-    if (kind == 3L) {
-      return new Reply(false, current, true, null, 0);
-    }
-    return Reply.mismatch(current);
   }
 
   /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
@@ -402,26 +322,6 @@ final class OneRoundTripBuckets {
 
   private byte[] redisKey(String key) {
     return (keyPrefix + key).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static String loadScript() {
-    try (var in = OneRoundTripBuckets.class.getResourceAsStream("bucket-swap.lua")) {
-      if (in == null) {
-        throw new IllegalStateException("bucket-swap.lua is missing from the ratecache jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static byte[] sha1Hex(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(bytes))
-          .getBytes(StandardCharsets.US_ASCII);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-1 is part of every JDK", e);
-    }
   }
 
   /** One bucket's decision in flight and the requests queued behind it. Guarded by itself. */

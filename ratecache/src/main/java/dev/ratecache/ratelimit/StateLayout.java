@@ -7,8 +7,6 @@ import io.github.bucket4j.distributed.serialization.InternalSerializationHelper;
 import io.github.bucket4j.distributed.versioning.Version;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Where, in Bucket4j's serialized bucket state, the numbers a decision changes are: the state
@@ -23,15 +21,18 @@ import java.util.List;
  * count and rounding error must be read back at the computed positions; if anything disagrees
  * (another Bucket4j format), there is no layout and decisions simply take the caller's path.
  */
-record StateLayout(int stateStart, int limits, int consumedOffset, List<byte[]> limitArgs) {
+record StateLayout(String fixedArgs) {
   /** Above this, Lua's doubles may not hold an integer exactly (2^52, with a margin). */
   private static final long EXACT = 1L << 52;
 
   /**
    * The layout of {@code bytes}, the serialization of {@code state} with {@code version}, or
    * {@code null} if it cannot be found or its numbers are too large to compute in Lua.
+   *
+   * @param keepAfterRefillMillis how long a key outlives the moment its bucket is full again
    */
-  static StateLayout of(RemoteBucketState state, byte[] bytes, Version version) {
+  static StateLayout of(RemoteBucketState state, byte[] bytes, Version version,
+      long keepAfterRefillMillis) {
     RemoteBucketState raised = state.copy();
     raised.getRemoteStat().addConsumedTokens(1);
     byte[] other = InternalSerializationHelper.serializeState(raised, version);
@@ -56,7 +57,9 @@ record StateLayout(int stateStart, int limits, int consumedOffset, List<byte[]> 
         || b.getLong(consumedOffset) != state.getRemoteStat().getConsumedTokens()) {
       return null;
     }
-    List<byte[]> args = new ArrayList<>();
+    StringBuilder args = new StringBuilder().append(stateStart).append(',')
+        .append(bandwidths.length).append(',').append(consumedOffset).append(',')
+        .append(keepAfterRefillMillis);
     for (int j = 0; j < bandwidths.length; j++) {
       Bandwidth bw = bandwidths[j];
       if (b.getLong(stateStart + 24 * j + 8) != s.getCurrentSize(j)
@@ -65,36 +68,23 @@ record StateLayout(int stateStart, int limits, int consumedOffset, List<byte[]> 
           || !exact(bw.getRefillTokens())) {
         return null;
       }
-      args.add(ascii(bw.getCapacity()));
-      args.add(ascii(bw.getRefillPeriodNanos()));
-      args.add(ascii(bw.getRefillTokens()));
-      args.add(ascii(bw.isRefillIntervally() ? 1 : 0));
+      args.append(',').append(bw.getCapacity()).append(',').append(bw.getRefillPeriodNanos())
+          .append(',').append(bw.getRefillTokens()).append(',')
+          .append(bw.isRefillIntervally() ? 1 : 0);
     }
-    return new StateLayout(stateStart, bandwidths.length, consumedOffset, List.copyOf(args));
+    return new StateLayout(args.toString());
   }
 
   /**
-   * The script's arguments after the four of the swap itself: decide {@code requests} at {@code
-   * nowNanos}, keeping a full bucket {@code keepAfterRefillMillis}.
+   * The script's fifth argument: decide {@code requests} at {@code nowNanos} (see {@code
+   * bucket-swap.lua}).
    */
-  List<byte[]> decideArgs(int requests, long nowNanos, long keepAfterRefillMillis) {
-    List<byte[]> args = new ArrayList<>(7 + limitArgs.size());
-    args.add(ascii(requests));
-    args.add(ascii(nowNanos >> 32));
-    args.add(ascii(nowNanos & 0xFFFF_FFFFL));
-    args.add(ascii(stateStart));
-    args.add(ascii(limits));
-    args.add(ascii(consumedOffset));
-    args.add(ascii(keepAfterRefillMillis));
-    args.addAll(limitArgs);
-    return args;
+  byte[] decideArg(int requests, long nowNanos) {
+    return (requests + "," + (nowNanos >> 32) + "," + (nowNanos & 0xFFFF_FFFFL) + "," + fixedArgs)
+        .getBytes(StandardCharsets.US_ASCII);
   }
 
   private static boolean exact(long v) {
     return v > 0 && v < EXACT;
-  }
-
-  private static byte[] ascii(long v) {
-    return Long.toString(v).getBytes(StandardCharsets.US_ASCII);
   }
 }

@@ -4,12 +4,13 @@
 -- state, ARGV[3]: its TTL in ms, ARGV[4]: 1 if the bucket must not exist yet.
 -- Returns 1 if the new state was written, {0, current} ({0} when absent) on a mismatch.
 --
--- With ARGV[5..], a mismatch is decided here, as Bucket4j decides it, from what the bucket holds:
--- ARGV[5]: requests to decide, one token each; ARGV[6], ARGV[7]: the decision's time in
--- nanoseconds as high and low 32 bits; ARGV[8]: offset of Bucket4j's state array (three longs per
--- limit: last refill time, tokens, rounding error) in the serialized state; ARGV[9]: limits;
--- ARGV[10]: offset of the consumed-tokens counter; ARGV[11]: ms kept after a full refill;
--- then per limit: capacity, refill period ns, refill tokens, 1 if refilled by intervals.
+-- With ARGV[5], a mismatch is decided here, as Bucket4j decides it, from what the bucket holds.
+-- ARGV[5] is one argument (read only on a mismatch, so a swap that matches pays nothing for it),
+-- comma-separated integers: requests to decide, one token each; the decision's time in
+-- nanoseconds as high and low 32 bits; the offset of Bucket4j's state array (three longs per
+-- limit: last refill time, tokens, rounding error) in the serialized state; the number of limits;
+-- the offset of the consumed-tokens counter; ms kept after a full refill; then per limit:
+-- capacity, refill period ns, refill tokens, 1 if refilled by intervals.
 -- Returns {2, current, new state, admitted, ttl} when it wrote, {3, current} when every request
 -- was rejected (nothing written, as Bucket4j writes nothing), or {0, current} when the bucket's
 -- shape differs from the new state's or a number is too large to compute exactly with Lua's
@@ -27,10 +28,9 @@ if ARGV[5] == nil then return {0, current} end
 
 local P32 = 4294967296
 local EXACT = 9007199254740992
-local n = tonumber(ARGV[5])
-local nowHi, nowLo = tonumber(ARGV[6]), tonumber(ARGV[7])
-local s0, k, c0 = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local keepMs = tonumber(ARGV[11])
+local v = {}
+for x in string.gmatch(ARGV[5], '[^,]+') do v[#v + 1] = tonumber(x) end
+local n, nowHi, nowLo, s0, k, c0, keepMs = v[1], v[2], v[3], v[4], v[5], v[6], v[7]
 local mine = ARGV[2]
 local sEnd = s0 + 24 * k
 if #current ~= #mine or current:sub(1, s0) ~= mine:sub(1, s0)
@@ -65,12 +65,11 @@ end
 
 local limits = {}
 for j = 0, k - 1 do
-  local a = 12 + 4 * j
+  local a = 8 + 4 * j
   local lastHi, lastLo = pair(s0 + 24 * j)
   local size, err = small(s0 + 24 * j + 8), small(s0 + 24 * j + 16)
   if size == nil or err == nil then return {0, current} end
-  limits[j + 1] = {cap = tonumber(ARGV[a]), period = tonumber(ARGV[a + 1]),
-    tokens = tonumber(ARGV[a + 2]), interval = ARGV[a + 3] == '1',
+  limits[j + 1] = {cap = v[a], period = v[a + 1], tokens = v[a + 2], interval = v[a + 3] == 1,
     lastHi = lastHi, lastLo = lastLo, size = size, err = err}
 end
 

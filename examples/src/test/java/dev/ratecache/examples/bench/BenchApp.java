@@ -64,7 +64,7 @@ final class BenchApp implements AutoCloseable {
   final RedisConnector connector;
   final RateLimiter limiter;
   final RateLimiter oneTrip;
-  /** The second instance's limiter and connector, closed last. */
+  /** The two fleet limiters and the second instance's connector, closed last. */
   private final List<AutoCloseable> secondInstance;
   final QueryCache cache;
   final QueryCache nearCache;
@@ -98,11 +98,16 @@ final class BenchApp implements AutoCloseable {
         .build();
     // The same open profile through the one-round-trip bucket protocol (the default), on its own
     // path.
-    RateLimiter oneTrip = openOneRoundTrip(connector, "/guarded1");
-    // A second instance on the same buckets (its own connector, as another process would have),
-    // for the row where instances take turns on each client.
+    RateLimiter oneTrip = oneRoundTrip(connector, "open1",
+        Limit.of(1_000_000_000L, Duration.ofSeconds(1)), "/guarded1");
+    // Two instances on the same buckets (the second with its own connector, as another process
+    // would have), for the row where instances take turns on each client: a limit a public API
+    // would set, 1,000 a minute, which the load never reaches.
+    RateLimiter fleetA = oneRoundTrip(connector, "fleet", Limit.of(1000, Duration.ofMinutes(1)),
+        "/fleet");
     RedisConnector secondConnector = RedisConnector.create(settings);
-    RateLimiter secondInstance = openOneRoundTrip(secondConnector, "/guarded1b");
+    RateLimiter fleetB = oneRoundTrip(secondConnector, "fleet",
+        Limit.of(1000, Duration.ofMinutes(1)), "/fleetb");
     QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();
     QueryCache nearCache = QueryCache.builder().connector(connector)
         .nearCache(Duration.ofSeconds(5)).build();
@@ -112,7 +117,9 @@ final class BenchApp implements AutoCloseable {
         EnumSet.of(DispatcherType.REQUEST));
     context.addFilter(new FilterHolder(new RateLimitFilter(oneTrip)), "/guarded1",
         EnumSet.of(DispatcherType.REQUEST));
-    context.addFilter(new FilterHolder(new RateLimitFilter(secondInstance)), "/guarded1b",
+    context.addFilter(new FilterHolder(new RateLimitFilter(fleetA)), "/fleet",
+        EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(new FilterHolder(new RateLimitFilter(fleetB)), "/fleetb",
         EnumSet.of(DispatcherType.REQUEST));
     HttpServlet ok = new HttpServlet() {
       @Override
@@ -125,7 +132,8 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(new ServletHolder(floor(connector)), "/floor");
     context.addServlet(new ServletHolder(ok), "/guarded");
     context.addServlet(new ServletHolder(ok), "/guarded1");
-    context.addServlet(new ServletHolder(ok), "/guarded1b");
+    context.addServlet(new ServletHolder(ok), "/fleet");
+    context.addServlet(new ServletHolder(ok), "/fleetb");
     context.addServlet(new ServletHolder(ok), "/tight");
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
@@ -138,15 +146,15 @@ final class BenchApp implements AutoCloseable {
     server.setHandler(context);
     server.start();
     return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
-        http.getLocalPort(), List.of(secondInstance, secondConnector));
+        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector));
   }
 
-  /** The open profile {@code open1} (one billion a second) on {@code prefix}, one-round-trip. */
-  private static RateLimiter openOneRoundTrip(RedisConnector connector, String prefix) {
+  /** One profile on {@code prefix}, one-round-trip. */
+  private static RateLimiter oneRoundTrip(RedisConnector connector, String profile, Limit limit,
+      String prefix) {
     return RateLimiter.builder()
         .connector(connector)
-        .profiles(List.of(RateLimitProfile.builder("open1")
-            .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1))).prefix(prefix).build()))
+        .profiles(List.of(RateLimitProfile.builder(profile).limit(limit).prefix(prefix).build()))
         .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
             .apiKeyVerifier(BENCH_KEYS).build())
         .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
@@ -191,6 +199,21 @@ final class BenchApp implements AutoCloseable {
       Thread.sleep(20);
       return Map.of("id", id, "title", "Item " + id, "tags", List.of("a", "b", "c"));
     }
+  }
+
+  /**
+   * Commands this process's connectors have sent through their auto-pipelines (each is one round
+   * trip for the request that sent it, shared or not): what a one-round-trip decision costs,
+   * counted at the client, where commandstats cannot tell a failed swap from a good one.
+   */
+  long pipelinedCommands() {
+    long n = connector.autoPipeline().counts().commands();
+    for (AutoCloseable c : secondInstance) {
+      if (c instanceof RedisConnector other) {
+        n += other.autoPipeline().counts().commands();
+      }
+    }
+    return n;
   }
 
   @Override
