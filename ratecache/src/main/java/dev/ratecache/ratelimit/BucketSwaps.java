@@ -69,7 +69,7 @@ final class BucketSwaps {
    */
   Reply swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis,
       byte[] decideArg) {
-    if (original == null && setIfAbsentWorks) {
+    if (original == null && setIfAbsentWorks && decideArg == null) {
       // A bucket this instance does not know: SET NX GET creates it, or answers what another
       // instance wrote, in one plain command, without a script.
       try {

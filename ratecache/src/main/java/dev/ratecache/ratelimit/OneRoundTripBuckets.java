@@ -82,6 +82,7 @@ final class OneRoundTripBuckets {
   private final Version version = ClientSideConfig.getDefault().getBackwardCompatibilityVersion();
   private final RememberedStates states;
   private final InvalidationGuard guard = new InvalidationGuard();
+  private final ColdBuckets coldBuckets = new ColdBuckets();
   /** The buckets with a decision in flight, and the requests queued behind it. */
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   /** Mismatches the script decided in Redis, and decisions of its that had to be corrected. */
@@ -212,6 +213,7 @@ final class OneRoundTripBuckets {
     long now = time.currentTimeNanos();
     byte[] redisKey = redisKey(key);
     byte[] state = states.get(key, now);
+    boolean coldDecided = false;
     try {
       while (true) {
         MutableBucketEntry entry = run(batch, state, now);
@@ -220,9 +222,18 @@ final class OneRoundTripBuckets {
         }
         byte[] replacement = entry.getStateBytes(version);
         long ttl = ttlMillis(entry, now);
-        StateLayout layout = state == null ? null : layout(batch.get(0).config, entry, replacement);
+        boolean cold = state == null && !coldDecided;
+        // A bucket this instance does not remember goes out as a plain SET NX GET, unless such
+        // buckets have lately mostly existed (a fleet taking turns): then as the script, which
+        // decides an existing one in Redis.
+        StateLayout layout = cold && !coldBuckets.expectExisting() ? null
+            : layout(batch.get(0).config, entry, replacement);
         BucketSwaps.Reply reply = swaps.swap(redisKey, state, replacement, ttl,
             layout == null ? null : layout.decideArg(batch.size(), now));
+        if (cold) {
+          coldDecided = true;
+          coldBuckets.record(!reply.swapped());
+        }
         if (reply.swapped()) {
           remember(key, replacement, mark, now);
           break;

@@ -265,6 +265,25 @@ class BucketStoreContractIT {
     }
 
     @Test
+    void bucketsThisInstanceDoesNotRememberAreDecidedInRedisOnceTheyMostlyExist() {
+      // Another instance created these; this one has never seen them (a fleet taking turns).
+      RedisBucketStore other = another(clock);
+      int n = ColdBuckets.WINDOW + 10;
+      for (int i = 0; i < n; i++) {
+        other.tryConsume("c:f" + i, fivePerMinute);
+      }
+      for (int i = 0; i < ColdBuckets.WINDOW; i++) {
+        assertThat(store.tryConsume("c:f" + i, fivePerMinute).remaining()).isEqualTo(3);
+      }
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:f" + ColdBuckets.WINDOW, fivePerMinute).remaining())
+          .isEqualTo(3);
+      assertThat(calls("evalsha")).as("one script, deciding in Redis").isEqualTo(1);
+      assertThat(calls("set")).as("the script's own SET, no SET NX GET before it").isEqualTo(1);
+      assertThat(((RedisBucketStore) store).scriptDecisions()[0]).isEqualTo(1);
+    }
+
+    @Test
     void aLimitWhoseNumbersLuaCannotHoldExactlyIsDecidedByTheCallerInstead() {
       // A billion a second: tokens times nanoseconds since the last refill passes 2^53.
       BucketConfiguration huge = BucketConfiguration.builder()
