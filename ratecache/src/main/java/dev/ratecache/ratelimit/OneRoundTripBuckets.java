@@ -126,6 +126,23 @@ final class OneRoundTripBuckets {
     return me.outcome();
   }
 
+  /**
+   * Decides {@code n} requests for one bucket as one batch, as a queue hands them over (for the
+   * differential test: a batch must decide as the same requests one by one).
+   */
+  List<BucketStore.Probe> tryConsumeTogether(String key, BucketConfiguration config, int n) {
+    List<Waiter> batch = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      batch.add(new Waiter(config));
+    }
+    decide(key, batch);
+    List<BucketStore.Probe> out = new ArrayList<>(n);
+    for (Waiter w : batch) {
+      out.add(w.outcome());
+    }
+    return out;
+  }
+
   /** Reads the bucket at {@code key} from Redis without taking a token. */
   BucketStore.Probe peek(String key, BucketConfiguration config) {
     forget(key); // a status read reports what Redis holds, not what this instance last wrote

@@ -136,6 +136,15 @@ final class RedisBucketStore implements BucketStore {
     return oneRoundTrip().queued(key);
   }
 
+  RedisBucketProtocol protocol() {
+    return protocol;
+  }
+
+  /** One-round-trip only: {@code n} requests decided as one batch (for the differential test). */
+  java.util.List<Probe> tryConsumeTogether(String key, BucketConfiguration config, int n) {
+    return oneRoundTrip().tryConsumeTogether(key, config, n);
+  }
+
   /** One-round-trip only: mismatches decided by the script, and its decisions corrected. */
   long[] scriptDecisions() {
     OneRoundTripBuckets b = oneRoundTrip;

@@ -71,6 +71,23 @@ class BucketDifferentialIT {
           clock.advance(Duration.ofNanos(gap));
           timeline.add("+" + gap + "ns");
           int burst = random.nextInt(10) == 0 ? 1 + random.nextInt(8) : 1;
+          int by = random.nextInt(4) == 0 ? 1 : 0;
+          if (burst > 1 && instances[by].protocol() == RedisBucketProtocol.ONE_ROUND_TRIP
+              && random.nextBoolean()) {
+            // The burst as one batch, as concurrent requests queued behind a decision are
+            // decided: the same outcomes, in order, as one by one.
+            List<BucketStore.Probe> expected = new ArrayList<>();
+            for (int i = 0; i < burst; i++) {
+              expected.add(local.tryConsume(key, config));
+            }
+            timeline.add("batch of " + burst);
+            assertThat(instances[by].tryConsumeTogether(key, config, burst))
+                .as("timeline %d (seed %d) %s, step %d: %s", t, 1000 + t, config, step,
+                    String.join(" ", timeline.subList(Math.max(0, timeline.size() - 12),
+                        timeline.size())))
+                .isEqualTo(expected);
+            continue;
+          }
           for (int i = 0; i < burst; i++) {
             BucketStore.Probe expected = local.tryConsume(key, config);
             BucketStore.Probe actual = instances[random.nextInt(4) == 0 ? 1 : 0]
