@@ -268,8 +268,13 @@ final class OneRoundTripBuckets {
         if (reply.decided() && reply.written() != null) {
           // Never expected (the differential test holds the script to Bucket4j): put Bucket4j's
           // own decision in place of the script's, and tell.
-          log.warn("the swap script decided otherwise than Bucket4j for {}; correcting", key);
           corrected.increment();
+          if (corrected.sum() == 1) { // the first one only: a systematic difference must not flood
+            log.warn("the swap script decided otherwise than Bucket4j for {}; correcting it (later"
+                + " corrections are logged at DEBUG and counted)", key);
+          } else {
+            log.debug("correcting the swap script's decision for {}", key);
+          }
           MutableBucketEntry own = run(batch, reply.current(), now);
           if (swaps.swap(redisKey, reply.written(), own.getStateBytes(version), ttlMillis(own, now),
               null).swapped()) {
