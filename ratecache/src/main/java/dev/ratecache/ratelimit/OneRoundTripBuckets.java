@@ -255,17 +255,15 @@ final class OneRoundTripBuckets {
           remember(key, replacement, mark, now);
           break;
         }
-        if (reply.decided() && agree(batch, reply, now)) {
+        // Bucket4j's own decision from what Redis held, to check the script's against.
+        MutableBucketEntry own = reply.decided() ? run(batch, reply.current(), now) : null;
+        if (own != null && agree(own, reply, now)) {
           // Redis decided as Bucket4j does, from what it held, in this same round trip.
           decidedByScript.increment();
-          if (reply.written() != null) {
-            remember(key, reply.written(), mark, now);
-          } else {
-            remember(key, reply.current(), mark, now);
-          }
+          remember(key, reply.written() != null ? reply.written() : reply.current(), mark, now);
           break;
         }
-        if (reply.decided() && reply.written() != null) {
+        if (own != null && reply.written() != null) {
           // Never expected (the differential test holds the script to Bucket4j): put Bucket4j's
           // own decision in place of the script's, and tell.
           corrected.increment();
@@ -275,10 +273,10 @@ final class OneRoundTripBuckets {
           } else {
             log.debug("correcting the swap script's decision for {}", key);
           }
-          MutableBucketEntry own = run(batch, reply.current(), now);
-          if (swaps.swap(redisKey, reply.written(), own.getStateBytes(version), ttlMillis(own, now),
-              null).swapped()) {
-            remember(key, own.getStateBytes(version), mark, now);
+          byte[] ownState = own.getStateBytes(version);
+          if (swaps.swap(redisKey, reply.written(), ownState, ttlMillis(own, now), null)
+              .swapped()) {
+            remember(key, ownState, mark, now);
             break;
           }
         }
@@ -318,11 +316,10 @@ final class OneRoundTripBuckets {
   }
 
   /**
-   * Whether the script's decision is Bucket4j's: the same state written (or nothing, when Bucket4j
-   * writes nothing) and the same TTL. Leaves Bucket4j's outcomes in the batch either way.
+   * Whether the script's decision is Bucket4j's ({@code own}, from the same state and time): the
+   * same state written (or nothing, when Bucket4j writes nothing) and the same TTL.
    */
-  private boolean agree(List<Waiter> batch, BucketSwaps.Reply reply, long now) {
-    MutableBucketEntry own = run(batch, reply.current(), now);
+  private boolean agree(MutableBucketEntry own, BucketSwaps.Reply reply, long now) {
     if (reply.written() == null) {
       return !own.isStateModified();
     }

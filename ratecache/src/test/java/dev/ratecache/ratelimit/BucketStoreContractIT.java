@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.Await;
 import dev.ratecache.testing.MutableClock;
 import dev.ratecache.testing.RedisServer;
 import io.github.bucket4j.BucketConfiguration;
@@ -194,9 +195,10 @@ class BucketStoreContractIT {
         for (int i = 0; i < 8; i++) {
           outcomes.add(threads.submit(() -> hot.tryConsume("c:hot", fivePerMinute)));
         }
-        while (hot.queued("c:hot") < 7) {
-          Thread.sleep(1); // waiting for a state, not for time: all but one must queue
-        }
+        // A state, not a time: all but one must queue behind the decision Redis holds up (the
+        // deadline only turns a hang into a named failure).
+        Await.until("seven requests queued", Duration.ofSeconds(30),
+            () -> hot.queued("c:hot") == 7);
       } finally {
         redis.thaw();
       }

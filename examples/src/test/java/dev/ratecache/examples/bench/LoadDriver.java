@@ -112,27 +112,20 @@ interface LoadDriver {
             end
             """);
         cmd.addAll(List.of("-s", script.toString()));
-      } else if (keys == Keys.TAKING_TURNS) {
+      } else if (keys == Keys.TEN_THOUSAND || keys == Keys.TAKING_TURNS) {
+        // 10,000 keys in turn; taking turns, every pass over them goes to the other instance.
+        String turn = keys == Keys.TAKING_TURNS
+            ? "if math.floor(n / 10000) % 2 == 1 then path = path .. \"b\" end" : "";
         script = Files.createTempFile("wrk-keys", ".lua");
         Files.writeString(script, """
             local n = 0
             request = function()
               n = n + 1
               local path = wrk.path
-              if math.floor(n / 10000) % 2 == 1 then path = path .. "b" end
-              return wrk.format(nil, path, {["X-API-Key"] = "k" .. (n % 10000)})
+              %s
+              return wrk.format(nil, path, {["X-API-Key"] = "k" .. (n %% 10000)})
             end
-            """);
-        cmd.addAll(List.of("-s", script.toString()));
-      } else if (keys == Keys.TEN_THOUSAND) {
-        script = Files.createTempFile("wrk-keys", ".lua");
-        Files.writeString(script, """
-            local n = 0
-            request = function()
-              n = n + 1
-              return wrk.format(nil, nil, {["X-API-Key"] = "k" .. (n % 10000)})
-            end
-            """);
+            """.formatted(turn));
         cmd.addAll(List.of("-s", script.toString()));
       }
       cmd.add(url);

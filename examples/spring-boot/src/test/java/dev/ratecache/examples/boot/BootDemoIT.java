@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.testing.Await;
 import dev.ratecache.testing.RedisServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,9 +31,6 @@ class BootDemoIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).build();
-
   @LocalServerPort
   int port;
 
@@ -59,19 +52,11 @@ class BootDemoIT {
 
   @DynamicPropertySource
   static void redisPort(DynamicPropertyRegistry registry) {
-    registry.add("ratecache.redis.port", () -> {
-      if (!redis.isRunning()) {
-        redis.start();
-      }
-      return redis.port();
-    });
+    BootTests.redisPort(registry, redis);
   }
 
-  private HttpResponse<String> send(String method, String path)
-      throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody());
-    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  private HttpResponse<String> send(String method, String path) throws Exception {
+    return BootTests.send(port, method, path);
   }
 
   /** {@link #send} for use inside an {@link Await} condition. */

@@ -3,11 +3,6 @@ package dev.ratecache.examples.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.testing.RedisServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -27,26 +22,16 @@ class ContextPathIT {
   @RegisterExtension
   static final RedisServer redis = RedisServer.builder().build();
 
-  private static final HttpClient HTTP = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).build();
-
   @LocalServerPort
   int port;
 
   @DynamicPropertySource
   static void redisPort(DynamicPropertyRegistry registry) {
-    registry.add("ratecache.redis.port", () -> {
-      if (!redis.isRunning()) {
-        redis.start();
-      }
-      return redis.port();
-    });
+    BootTests.redisPort(registry, redis);
   }
 
   private int send(String method, String rawPath) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + rawPath))
-        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody())
-        .build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    return BootTests.send(port, method, rawPath).statusCode();
   }
 
   @Test
