@@ -207,6 +207,7 @@ class RateLimitFallbackIT {
   void aServerThatRefusesWritesIsOneSteadyOutageNotAFlapping() throws Exception {
     List<RedisHealth.Transition> transitions = new java.util.concurrent.CopyOnWriteArrayList<>();
     connector.health().onTransition(transitions::add);
+    long outagesBefore = connector.health().snapshot().outages();
     java.util.concurrent.ConcurrentHashMap<Integer, java.util.concurrent.atomic.LongAdder>
         statuses = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
@@ -259,6 +260,13 @@ class RateLimitFallbackIT {
       }
       redis.withClient(j -> j.replicaofNoOne());
     }
+    // The state changes under the health lock; listeners hear of it afterwards, on the probe
+    // thread. So the count of outages is the exact record, and the listener is awaited.
+    assertThat(connector.health().snapshot().outages() - outagesBefore)
+        .as("one outage for the whole read-only period").isEqualTo(1);
+    assertThat(connector.isAvailable()).as("and it ended").isTrue();
+    dev.ratecache.testing.Await.until("the recovery announced to listeners",
+        () -> transitions.size() >= 2);
     assertThat(transitions).extracting(RedisHealth.Transition::to)
         .as("one outage, one recovery").containsExactly(RedisHealth.State.DOWN,
             RedisHealth.State.UP);

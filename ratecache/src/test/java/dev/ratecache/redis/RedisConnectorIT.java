@@ -317,11 +317,10 @@ class RedisConnectorIT {
     }
   }
 
+  /** Listeners hear of a transition after it happened, on the probe thread. */
   static void awaitListeners(List<?> heard, int count) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (heard.size() < count && System.nanoTime() < deadline) {
-      sleep(5);
-    }
+    dev.ratecache.testing.Await.until(count + " transitions announced to listeners",
+        () -> heard.size() >= count);
   }
 
   static void sleep(long ms) {
