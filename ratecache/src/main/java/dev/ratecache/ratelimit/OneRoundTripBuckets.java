@@ -87,6 +87,7 @@ final class OneRoundTripBuckets {
   private final ConcurrentHashMap<String, Lane> lanes = new ConcurrentHashMap<>();
   /** Mismatches the script decided in Redis, and decisions of its that had to be corrected. */
   private final LongAdder decidedByScript = new LongAdder();
+  private final LongAdder declinedByScript = new LongAdder();
   private final LongAdder corrected = new LongAdder();
 
   /**
@@ -173,6 +174,14 @@ final class OneRoundTripBuckets {
     return decidedByScript.sum();
   }
 
+  /**
+   * Mismatches the script left to this instance although it was asked to decide (another
+   * bucket shape, or numbers past what it computes): each cost a second round trip.
+   */
+  long declinedByScript() {
+    return declinedByScript.sum();
+  }
+
   /** Script decisions that disagreed with Bucket4j and were replaced (expected: none). */
   long corrected() {
     return corrected.sum();
@@ -254,6 +263,9 @@ final class OneRoundTripBuckets {
         if (reply.swapped()) {
           remember(key, replacement, mark, now);
           break;
+        }
+        if (layout != null && !reply.decided() && reply.current() != null) {
+          declinedByScript.increment(); // another shape, or numbers past what it computes
         }
         // Bucket4j's own decision from what Redis held, to check the script's against.
         MutableBucketEntry own = reply.decided() ? run(batch, reply.current(), now) : null;

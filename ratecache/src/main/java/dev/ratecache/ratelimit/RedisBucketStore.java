@@ -145,10 +145,14 @@ final class RedisBucketStore implements BucketStore {
     return oneRoundTrip().tryConsumeTogether(key, config, n);
   }
 
-  /** One-round-trip only: mismatches decided by the script, and its decisions corrected. */
+  /**
+   * One-round-trip only: mismatches decided by the script, its decisions corrected, and
+   * mismatches it declined to decide.
+   */
   long[] scriptDecisions() {
     OneRoundTripBuckets b = oneRoundTrip;
-    return b == null ? new long[2] : new long[] {b.decidedByScript(), b.corrected()};
+    return b == null ? new long[3]
+        : new long[] {b.decidedByScript(), b.corrected(), b.declinedByScript()};
   }
 
   private OneRoundTripBuckets oneRoundTrip() {

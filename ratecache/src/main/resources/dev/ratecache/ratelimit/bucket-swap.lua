@@ -13,9 +13,13 @@
 -- capacity, refill period ns, refill tokens, 1 if refilled by intervals.
 -- Returns {2, current, new state, admitted, ttl} when it wrote, {3, current} when every request
 -- was rejected (nothing written, as Bucket4j writes nothing), or {0, current} when the bucket's
--- shape differs from the new state's or a number is too large to compute exactly with Lua's
--- doubles (2^53): then the caller decides, as without these arguments. The caller checks every
--- decision made here against Bucket4j's own before it uses it.
+-- shape differs from the new state's or a number lies outside what is computed here (a bucket
+-- idle for 52 days or more, a wait of 104 days or more): then the caller decides, as without
+-- these arguments. Lua's numbers are doubles, exact to 2^53; the products Bucket4j computes in
+-- 64 bits (refill tokens x nanoseconds, refill period x missing tokens: a daily quota passes
+-- 2^53 after hours) are computed exactly on 24-bit limbs, and Bucket4j's own fallbacks past 2^63
+-- (in doubles) are followed as it follows them. The caller checks every decision made here
+-- against Bucket4j's own before it uses it.
 local current = redis.call('get', KEYS[1])
 local matches
 if ARGV[4] == '1' then matches = (current == false) else matches = (current == ARGV[1]) end
@@ -63,6 +67,66 @@ local function divmod(a, p)
   return q, r
 end
 
+-- Exact integers to 2^72 as three 24-bit limbs, least significant first (every step below stays
+-- under 2^53, so every double operation is exact).
+local B = 16777216
+local TOP = 9223372036854775808 -- 2^63: Java's long overflows here
+local function carry(l)
+  for i = 1, #l - 1 do
+    local c = math.floor(l[i] / B)
+    l[i] = l[i] - c * B
+    l[i + 1] = l[i + 1] + c
+  end
+  return l
+end
+local function limbs(a) -- a: an integer, 0 <= a < 2^72 (exact even past 2^53: powers of two)
+  local l = {}
+  for i = 1, 3 do
+    local q = math.floor(a / B)
+    l[i] = a - q * B
+    a = q
+  end
+  return l
+end
+-- a * b for integers 0 <= a, b < 2^53; nil when it reaches Java's Long.MAX_VALUE (2^63 - 1),
+-- where Bucket4j's multiplyExactOrReturnMaxValue gives up and computes in doubles instead.
+local function times(a, b)
+  local x, y, r = limbs(a), limbs(b), {0, 0, 0, 0, 0, 0}
+  for i = 1, 3 do
+    for j = 1, 3 do r[i + j - 1] = r[i + j - 1] + x[i] * y[j] end
+  end
+  carry(r)
+  if r[4] + r[5] + r[6] > 0 or r[3] >= 32768
+      or (r[3] == 32767 and r[2] == B - 1 and r[1] == B - 1) then
+    return nil
+  end
+  return {r[1], r[2], r[3]}
+end
+-- l + v (|v| < 2^52, the result >= 0); nil if it reaches 2^63 (Java's long turns negative).
+local function plus(l, v)
+  local r = carry({l[1] + v, l[2], l[3], 0})
+  if r[4] > 0 or r[3] >= 32768 then return nil end
+  return {r[1], r[2], r[3]}
+end
+-- l = q * p + r exactly, bit by bit (l < 2^63, 0 < p < 2^52, so 2r + 1 < 2^53); q is exact
+-- only below 2^53 (callers check).
+local BIT = {}
+for b = 0, 23 do BIT[b] = 2 ^ b end
+local function bigDivmod(l, p)
+  local q, r = 0, 0
+  for i = 3, 1, -1 do
+    local limb = l[i]
+    for b = 23, 0, -1 do
+      local bit = 0
+      if limb >= BIT[b] then bit = 1; limb = limb - BIT[b] end
+      r = r * 2 + bit
+      q = q * 2
+      if r >= p then r = r - p; q = q + 1 end
+    end
+  end
+  return q, r
+end
+
 local limits = {}
 for j = 0, k - 1 do
   local a = 8 + 4 * j
@@ -100,13 +164,27 @@ local function refill(x)
     newSize = newSize + calc
     d = rest
   end
+  -- As a double, this is below 2^53 exactly when the integer is (rounding is monotonic).
   local divided = x.tokens * d + x.err
-  if divided >= EXACT then return false end
-  local calc, rem = divmod(divided, x.period)
   local err = divided
-  if calc ~= 0 then
-    newSize = newSize + calc
-    err = rem
+  if divided < EXACT then
+    local calc, rem = divmod(divided, x.period)
+    if calc ~= 0 then
+      newSize = newSize + calc
+      err = rem
+    end
+  else
+    local product = times(x.tokens, d)
+    local exact = product and plus(product, x.err)
+    if exact == nil then
+      -- Bucket4j: past Long.MAX_VALUE it refills (long) (d / period * tokens), in doubles.
+      newSize = newSize + math.floor(d / x.period * x.tokens)
+      err = 0
+    else
+      local calc, rem = bigDivmod(exact, x.period) -- calc <= tokens: exact
+      newSize = newSize + calc
+      err = rem
+    end
   end
   if newSize >= x.cap then
     x.size, x.err = x.cap, 0
@@ -131,8 +209,16 @@ local function fullRefill(x)
     return q * x.period + wait
   end
   local divided = x.period * deficit
-  if divided >= EXACT then return nil end
-  local q = divmod(divided - x.err, x.tokens)
+  if divided < EXACT then
+    return (divmod(divided - x.err, x.tokens))
+  end
+  local product = times(x.period, deficit)
+  if product == nil then
+    -- Bucket4j: past Long.MAX_VALUE it waits (long) (deficit / tokens * period), in doubles.
+    return math.floor(deficit / x.tokens * x.period)
+  end
+  local q = bigDivmod(plus(product, -x.err), x.tokens)
+  if q >= EXACT then return nil end
   return q
 end
 
@@ -158,7 +244,15 @@ for _, x in ipairs(limits) do
   if f == nil then return {0, current} end
   if f > full then full = f end
 end
-local ttl = divmod(full, 1000000) + keepMs
+-- Bucket4j: full refill in ms (ns / 10^6, a long division), plus the time kept after it.
+local ttl
+if full >= TOP then
+  ttl = 9223372036854 + keepMs -- (long) saturates at Long.MAX_VALUE
+elseif full >= EXACT then
+  ttl = bigDivmod(limbs(full), 1000000) + keepMs
+else
+  ttl = divmod(full, 1000000) + keepMs
+end
 if ttl <= 0 then ttl = 1 end
 
 local consumedHi, consumedLo = pair(c0)

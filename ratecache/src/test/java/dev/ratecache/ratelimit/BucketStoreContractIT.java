@@ -263,20 +263,27 @@ class BucketStoreContractIT {
       assertThat(calls("evalsha")).as("one swap: its script decides from the other's state")
           .isEqualTo(1);
       assertThat(calls("get")).as("GETs, all inside the script").isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+    }
+
+    /**
+     * Lets {@code other} create a window's worth of buckets that this store then finds existing,
+     * so it sends the buckets it does not remember as the script (a fleet taking turns).
+     */
+    private void bucketsMostlyExist(RedisBucketStore other) {
+      for (int i = 0; i < ColdBuckets.WINDOW + 10; i++) {
+        other.tryConsume("c:f" + i, fivePerMinute);
+      }
+      for (int i = 0; i < ColdBuckets.WINDOW; i++) {
+        assertThat(store.tryConsume("c:f" + i, fivePerMinute).remaining()).isEqualTo(3);
+      }
     }
 
     @Test
     void bucketsThisInstanceDoesNotRememberAreDecidedInRedisOnceTheyMostlyExist() {
       // Another instance created these; this one has never seen them (a fleet taking turns).
       RedisBucketStore other = another(clock);
-      int n = ColdBuckets.WINDOW + 10;
-      for (int i = 0; i < n; i++) {
-        other.tryConsume("c:f" + i, fivePerMinute);
-      }
-      for (int i = 0; i < ColdBuckets.WINDOW; i++) {
-        assertThat(store.tryConsume("c:f" + i, fivePerMinute).remaining()).isEqualTo(3);
-      }
+      bucketsMostlyExist(other);
       redis.withClient(j -> j.configResetStat());
       assertThat(store.tryConsume("c:f" + ColdBuckets.WINDOW, fivePerMinute).remaining())
           .isEqualTo(3);
@@ -286,8 +293,25 @@ class BucketStoreContractIT {
     }
 
     @Test
-    void aLimitWhoseNumbersLuaCannotHoldExactlyIsDecidedByTheCallerInstead() {
-      // A billion a second: tokens times nanoseconds since the last refill passes 2^53.
+    void aDailyQuotaWhoseProductsPassLuasDoublesIsStillDecidedInRedis() {
+      // 1,000 a day: tokens x nanoseconds since the last refill (1,000 x 3 h) and refill period
+      // x missing tokens (86,400 s x 376) both pass 2^53, where Lua's doubles stop being exact.
+      BucketConfiguration daily = BucketConfiguration.builder()
+          .addLimit(Limit.of(1_000, Duration.ofDays(1)).toBandwidth()).build();
+      RedisBucketStore other = another(clock);
+      bucketsMostlyExist(other);
+      for (int i = 0; i < 500; i++) {
+        other.tryConsume("c:d", daily);
+      }
+      clock.advance(Duration.ofHours(3)); // refills 125 exactly
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:d", daily).remaining()).isEqualTo(1_000 - 500 + 125 - 1);
+      assertThat(calls("evalsha")).as("one swap: the script decides, exactly").isEqualTo(1);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+    }
+
+    @Test
+    void aBillionASecondIsDecidedInRedisToo() {
       BucketConfiguration huge = BucketConfiguration.builder()
           .addLimit(Limit.of(1_000_000_000L, Duration.ofSeconds(1)).toBandwidth()).build();
       RedisBucketStore other = another(clock);
@@ -297,9 +321,55 @@ class BucketStoreContractIT {
       clock.advance(Duration.ofMillis(300));
       redis.withClient(j -> j.configResetStat());
       assertThat(store.tryConsume("c:h", huge).consumed()).isTrue();
-      assertThat(calls("evalsha")).as("a swap the script could not decide, then the one that counts")
+      assertThat(calls("evalsha")).isEqualTo(1);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+    }
+
+    @Test
+    void pastLongMaxValueTheScriptFollowsBucket4jIntoDoubles() {
+      // About a token a nanosecond for 26 days: tokens x nanoseconds passes 2^63 after 4 us,
+      // where Bucket4j computes refill and refill time in doubles instead of longs.
+      long tokens = 1L << 51;
+      BucketConfiguration vast = BucketConfiguration.builder()
+          .addLimit(io.github.bucket4j.Bandwidth.builder().capacity(tokens)
+              .refillGreedy(tokens, Duration.ofNanos(tokens + (1L << 20))).build())
+          .build();
+      RedisBucketStore other = another(clock);
+      bucketsMostlyExist(other);
+      // A Bucket4j client elsewhere took a million tokens at once, a path this library never
+      // takes, to leave a deficit that 10 us of refill does not fill.
+      var entry = new io.github.bucket4j.distributed.remote.MutableBucketEntry((byte[]) null);
+      new io.github.bucket4j.distributed.remote.commands.CreateInitialStateAndExecuteCommand<>(
+          vast, io.github.bucket4j.distributed.remote.commands.TryConsumeCommand.create(1_000_000))
+          .execute(entry, dev.ratecache.internal.Time.epochNanos(clock));
+      byte[] state = entry.getStateBytes(io.github.bucket4j.distributed.proxy.ClientSideConfig
+          .getDefault().getBackwardCompatibilityVersion());
+      redis.withClient(j -> j.set("rate_limit:c:v".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          state));
+      clock.advance(Duration.ofNanos(10_000));
+      redis.withClient(j -> j.configResetStat());
+      // Bucket4j refills (long) (10,000.0 / (2^51 + 2^20) * 2^51) = 9,999 tokens.
+      assertThat(store.tryConsume("c:v", vast).remaining())
+          .isEqualTo(tokens - 1_000_000 + 9_999 - 1);
+      assertThat(calls("evalsha")).as("one swap: the script decides, in doubles").isEqualTo(1);
+      assertThat(((RedisBucketStore) store).scriptDecisions())
+          .as("decided in Redis, and as Bucket4j decides (the state and TTL checked)")
+          .containsExactly(1L, 0L, 0L);
+    }
+
+    @Test
+    void aBucketIdleForMoreThanFiftyTwoDaysIsDecidedByTheCallerInstead() {
+      // Its key would have expired in production; here Redis's clock is not the test's. Past
+      // 2^52 ns since the last refill the script declines, and this instance decides.
+      RedisBucketStore other = another(clock);
+      bucketsMostlyExist(other);
+      other.tryConsume("c:i", fivePerMinute);
+      clock.advance(Duration.ofDays(60));
+      redis.withClient(j -> j.configResetStat());
+      assertThat(store.tryConsume("c:i", fivePerMinute).remaining()).isEqualTo(4);
+      assertThat(calls("evalsha")).as("a swap the script declined, then the one that counts")
           .isEqualTo(2);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(0L, 0L);
+      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(0L, 0L, 1L);
     }
 
     @Test
