@@ -26,8 +26,6 @@ final class BucketSwaps {
   /** The swap script ({@code bucket-swap.lua}: compare-and-swap, and deciding on a mismatch). */
   static final String SCRIPT = loadScript();
 
-  private static final byte[] SCRIPT_BYTES = SCRIPT.getBytes(StandardCharsets.UTF_8);
-  private static final byte[] SCRIPT_SHA = sha1Hex(SCRIPT_BYTES);
   private static final byte[] ONE = {'1'};
   private static final byte[] ZERO = {'0'};
   private static final byte[] EMPTY = new byte[0];
@@ -37,11 +35,20 @@ final class BucketSwaps {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BucketSwaps.class);
 
   private final AutoPipeline pipeline;
+  private final byte[] scriptBytes;
+  private final byte[] scriptSha;
   /** False once the server refused {@code SET ... NX GET} (Redis before 7.0). */
   private volatile boolean setIfAbsentWorks = true;
 
   BucketSwaps(AutoPipeline pipeline) {
+    this(pipeline, SCRIPT);
+  }
+
+  /** With another script than {@link #SCRIPT}: tests prove the caller's checks with one. */
+  BucketSwaps(AutoPipeline pipeline, String script) {
     this.pipeline = pipeline;
+    this.scriptBytes = script.getBytes(StandardCharsets.UTF_8);
+    this.scriptSha = sha1Hex(scriptBytes);
   }
 
   /** What the bucket holds ({@code null}: absent), for a status read. */
@@ -97,10 +104,10 @@ final class BucketSwaps {
     Object reply;
     try {
       reply = pipeline.execute(redisKey,
-          pipeline.commands().evalsha(SCRIPT_SHA, List.of(redisKey), args));
+          pipeline.commands().evalsha(scriptSha, List.of(redisKey), args));
     } catch (JedisNoScriptException e) {
       reply = pipeline.execute(redisKey,
-          pipeline.commands().eval(SCRIPT_BYTES, List.of(redisKey), args));
+          pipeline.commands().eval(scriptBytes, List.of(redisKey), args));
     }
     if (reply instanceof Long ok && ok == 1L) {
       return Reply.SWAPPED;

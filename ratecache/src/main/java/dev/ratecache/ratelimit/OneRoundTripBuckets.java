@@ -98,7 +98,12 @@ final class OneRoundTripBuckets {
    */
   OneRoundTripBuckets(AutoPipeline pipeline, String keyPrefix, TimeMeter time,
       Duration keepAfterRefill, int maxStates, Duration rememberFor) {
-    this.swaps = new BucketSwaps(pipeline);
+    this(new BucketSwaps(pipeline), keyPrefix, time, keepAfterRefill, maxStates, rememberFor);
+  }
+
+  OneRoundTripBuckets(BucketSwaps swaps, String keyPrefix, TimeMeter time,
+      Duration keepAfterRefill, int maxStates, Duration rememberFor) {
+    this.swaps = swaps;
     this.keyPrefix = keyPrefix;
     this.time = time;
     this.expiration = ExpirationAfterWriteStrategy

@@ -358,6 +358,35 @@ class BucketStoreContractIT {
     }
 
     @Test
+    void aScriptDecisionThatDisagreesWithBucket4jIsReplacedByBucket4jsOwn() {
+      // A swap script that takes two tokens per admission where Bucket4j takes one.
+      String wrong = BucketSwaps.SCRIPT.replace("limits[j].size = limits[j].size - 1",
+          "limits[j].size = limits[j].size - 2");
+      assertThat(wrong).isNotEqualTo(BucketSwaps.SCRIPT);
+      RedisConnector connector = RedisConnector.create(TestRedis.settings(redis).build());
+      connectors.add(connector);
+      OneRoundTripBuckets misled = new OneRoundTripBuckets(
+          new BucketSwaps(connector.autoPipeline(), wrong), "rate_limit:",
+          dev.ratecache.internal.Time.timeMeter(clock), Duration.ofSeconds(10), 1000,
+          Duration.ofSeconds(10));
+      store.tryConsume("c:w", fivePerMinute); // 4 left, created by a sound instance
+      misled.tryConsume("c:w", fivePerMinute); // 3 left: plain swaps, no script decision yet
+      store.tryConsume("c:w", fivePerMinute); // 2 left: decided in Redis by the sound script
+      redis.withClient(j -> j.configResetStat());
+
+      // The misled instance's state is stale: its script decides, wrongly, in Redis (0 left);
+      // the instance sees that Bucket4j, from the same state and time, leaves 1, and puts that
+      // in place of the script's state with one more swap.
+      assertThat(misled.tryConsume("c:w", fivePerMinute).remaining()).isEqualTo(1);
+      assertThat(misled.corrected()).isEqualTo(1);
+      assertThat(misled.decidedByScript()).isZero();
+      assertThat(calls("evalsha")).as("the wrong decision, then its correction").isEqualTo(2);
+      assertThat(store.tryConsume("c:w", fivePerMinute).remaining())
+          .as("the bucket holds Bucket4j's decision: one token was left").isZero();
+      assertThat(store.tryConsume("c:w", fivePerMinute).consumed()).isFalse();
+    }
+
+    @Test
     void aBucketIdleForMoreThanFiftyTwoDaysIsDecidedByTheCallerInstead() {
       // Its key would have expired in production; here Redis's clock is not the test's. Past
       // 2^52 ns since the last refill the script declines, and this instance decides.
