@@ -94,9 +94,13 @@ public final class RedisEvents implements AutoCloseable {
     return () -> listeners.remove(listener);
   }
 
-  /** Whether this instance is subscribed right now, so that it hears every event. */
+  /**
+   * Whether this instance is subscribed right now, so that it hears every event: false from the
+   * moment Redis is known down (the subscription's own thread and the health listener that drop
+   * it act a moment later, and advance the epoch then).
+   */
   public boolean isLive() {
-    return live;
+    return live && connector.isAvailable();
   }
 
   /**
@@ -109,7 +113,7 @@ public final class RedisEvents implements AutoCloseable {
         return "unused";
       }
     }
-    return live ? "live" : "resubscribing";
+    return isLive() ? "live" : "resubscribing";
   }
 
   /**
