@@ -67,61 +67,72 @@ local function divmod(a, p)
   return q, r
 end
 
--- Exact integers to 2^72 as three 24-bit limbs, least significant first (every step below stays
--- under 2^53, so every double operation is exact).
+-- Exact integers to 2^72 as three 24-bit limbs, least significant first, passed as three
+-- values (no tables: nothing for the collector); every step below stays under 2^53, so every
+-- double operation is exact.
 local B = 16777216
 local TOP = 9223372036854775808 -- 2^63: Java's long overflows here
-local function carry(l)
-  for i = 1, #l - 1 do
-    local c = math.floor(l[i] / B)
-    l[i] = l[i] - c * B
-    l[i + 1] = l[i + 1] + c
-  end
-  return l
+local function split(a) -- 0 <= a < 2^72, an integer (exact even past 2^53: powers of two)
+  local hi = math.floor(a / 281474976710656) -- 2^48
+  a = a - hi * 281474976710656
+  local mid = math.floor(a / B)
+  return a - mid * B, mid, hi
 end
-local function limbs(a) -- a: an integer, 0 <= a < 2^72 (exact even past 2^53: powers of two)
-  local l = {}
-  for i = 1, 3 do
-    local q = math.floor(a / B)
-    l[i] = a - q * B
-    a = q
-  end
-  return l
+-- l1, l2, l3 with l1 of any sign (|l1| < 2^53), carried into limbs in [0, 2^24); nil when the
+-- value reaches 2^63, where Java's long turns negative.
+local function normal(l1, l2, l3)
+  local c = math.floor(l1 / B)
+  l1 = l1 - c * B
+  l2 = l2 + c
+  c = math.floor(l2 / B)
+  l2 = l2 - c * B
+  l3 = l3 + c
+  if l3 >= 32768 then return nil end
+  return l1, l2, l3
 end
 -- a * b for integers 0 <= a, b < 2^53; nil when it reaches Java's Long.MAX_VALUE (2^63 - 1),
 -- where Bucket4j's multiplyExactOrReturnMaxValue gives up and computes in doubles instead.
 local function times(a, b)
-  local x, y, r = limbs(a), limbs(b), {0, 0, 0, 0, 0, 0}
-  for i = 1, 3 do
-    for j = 1, 3 do r[i + j - 1] = r[i + j - 1] + x[i] * y[j] end
-  end
-  carry(r)
-  if r[4] + r[5] + r[6] > 0 or r[3] >= 32768
-      or (r[3] == 32767 and r[2] == B - 1 and r[1] == B - 1) then
-    return nil
-  end
-  return {r[1], r[2], r[3]}
+  local a1, a2, a3 = split(a)
+  local b1, b2, b3 = split(b)
+  if a3 * b2 + a2 * b3 + a3 * b3 > 0 then return nil end -- 2^72 or more
+  local r1, r2, r3 = a1 * b1, a1 * b2 + a2 * b1, a1 * b3 + a2 * b2 + a3 * b1
+  local l1, l2, l3 = normal(r1, r2, r3)
+  if l1 == nil or (l3 == 32767 and l2 == B - 1 and l1 == B - 1) then return nil end
+  return l1, l2, l3
 end
--- l + v (|v| < 2^52, the result >= 0); nil if it reaches 2^63 (Java's long turns negative).
-local function plus(l, v)
-  local r = carry({l[1] + v, l[2], l[3], 0})
-  if r[4] > 0 or r[3] >= 32768 then return nil end
-  return {r[1], r[2], r[3]}
+-- l + v (|v| < 2^52, the result >= 0); nil if it reaches 2^63.
+local function plus(l1, l2, l3, v)
+  return normal(l1 + v, l2, l3)
 end
--- l = q * p + r exactly, bit by bit (l < 2^63, 0 < p < 2^52, so 2r + 1 < 2^53); q is exact
--- only below 2^53 (callers check).
-local BIT = {}
-for b = 0, 23 do BIT[b] = 2 ^ b end
-local function bigDivmod(l, p)
+-- l = q * p + r exactly (l < 2^63, 0 < p < 2^52): long division in k-bit digits, k the widest
+-- of 24, 12, 8, 6, 4, 3, 2, 1 with p * 2^k <= 2^53, so that every partial remainder times 2^k
+-- plus a digit stays exact (three steps for a token count, twelve for a day in nanoseconds);
+-- q is exact only below 2^53 (callers check).
+local NARROWER = {[24] = 12, [12] = 8, [8] = 6, [6] = 4, [4] = 3, [3] = 2, [2] = 1}
+local SCALES = {} -- per k: the place value of each k-bit digit of a limb, highest first
+for _, k in ipairs({24, 12, 8, 6, 4, 3, 2, 1}) do
+  local scales = {}
+  for shift = 24 - k, 0, -k do scales[#scales + 1] = 2 ^ shift end
+  SCALES[k] = scales
+end
+local function bigDivmod(l1, l2, l3, p)
+  local k = 24
+  while k > 1 and p * 2 ^ k > EXACT do k = NARROWER[k] end
+  local base, scales = 2 ^ k, SCALES[k]
   local q, r = 0, 0
   for i = 3, 1, -1 do
-    local limb = l[i]
-    for b = 23, 0, -1 do
-      local bit = 0
-      if limb >= BIT[b] then bit = 1; limb = limb - BIT[b] end
-      r = r * 2 + bit
-      q = q * 2
-      if r >= p then r = r - p; q = q + 1 end
+    local limb = l1
+    if i == 3 then limb = l3 elseif i == 2 then limb = l2 end
+    for j = 1, #scales do
+      local scale = scales[j]
+      local digit = math.floor(limb / scale)
+      limb = limb - digit * scale
+      local x = r * base + digit -- < p * 2^k <= 2^53: exact
+      local d = math.floor(x / p)
+      r = x - d * p
+      if r < 0 then d = d - 1; r = r + p elseif r >= p then d = d + 1; r = r - p end
+      q = q * base + d
     end
   end
   return q, r
@@ -174,14 +185,14 @@ local function refill(x)
       err = rem
     end
   else
-    local product = times(x.tokens, d)
-    local exact = product and plus(product, x.err)
-    if exact == nil then
+    local l1, l2, l3 = times(x.tokens, d)
+    if l1 ~= nil then l1, l2, l3 = plus(l1, l2, l3, x.err) end
+    if l1 == nil then
       -- Bucket4j: past Long.MAX_VALUE it refills (long) (d / period * tokens), in doubles.
       newSize = newSize + math.floor(d / x.period * x.tokens)
       err = 0
     else
-      local calc, rem = bigDivmod(exact, x.period) -- calc <= tokens: exact
+      local calc, rem = bigDivmod(l1, l2, l3, x.period) -- calc <= tokens: exact
       newSize = newSize + calc
       err = rem
     end
@@ -212,12 +223,13 @@ local function fullRefill(x)
   if divided < EXACT then
     return (divmod(divided - x.err, x.tokens))
   end
-  local product = times(x.period, deficit)
-  if product == nil then
+  local l1, l2, l3 = times(x.period, deficit)
+  if l1 == nil then
     -- Bucket4j: past Long.MAX_VALUE it waits (long) (deficit / tokens * period), in doubles.
     return math.floor(deficit / x.tokens * x.period)
   end
-  local q = bigDivmod(plus(product, -x.err), x.tokens)
+  l1, l2, l3 = plus(l1, l2, l3, -x.err) -- never below 0: err < period <= the product
+  local q = bigDivmod(l1, l2, l3, x.tokens)
   if q >= EXACT then return nil end
   return q
 end
@@ -249,7 +261,8 @@ local ttl
 if full >= TOP then
   ttl = 9223372036854 + keepMs -- (long) saturates at Long.MAX_VALUE
 elseif full >= EXACT then
-  ttl = bigDivmod(limbs(full), 1000000) + keepMs
+  local l1, l2, l3 = split(full)
+  ttl = bigDivmod(l1, l2, l3, 1000000) + keepMs
 else
   ttl = divmod(full, 1000000) + keepMs
 end
