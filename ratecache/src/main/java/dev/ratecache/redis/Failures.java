@@ -22,6 +22,11 @@ final class Failures {
   /** Sorts a failure: could Redis not be used, did it answer with an error, or is it unrelated? */
   static Kind classify(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
+      if (isRefusal(t)) {
+        // One command this user may not run: Redis serves, and the probe would find it so;
+        // counting it as an outage would switch DOWN and UP again for as long as it lasts.
+        return Kind.REDIS_ERROR;
+      }
       if (t instanceof RedisUnavailableException
           || t instanceof JedisConnectionException
           || t instanceof JedisAccessControlException
@@ -45,6 +50,22 @@ final class Failures {
       }
     }
     return Kind.NOT_REDIS;
+  }
+
+  /** An ACL refusal of one command or key ({@code NOPERM}), not of the login itself. */
+  static boolean isRefusal(Throwable t) {
+    return t instanceof JedisAccessControlException
+        && String.valueOf(t.getMessage()).startsWith("NOPERM");
+  }
+
+  /** Whether {@code error} or one of its causes is an ACL refusal. */
+  static boolean refused(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (isRefusal(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -496,10 +496,12 @@ public final class RedisConnector implements AutoCloseable {
   /**
    * An error reply that one command of a shared pipeline received: if it says the server cannot
    * serve (READONLY, OOM, LOADING…), it counts towards health as a failed call would, and comes
-   * back as {@link RedisUnavailableException}; any other error reply is the caller's alone.
+   * back as {@link RedisUnavailableException}; an ACL refusal is logged and becomes the health
+   * report's last error; any other error reply is the caller's alone.
    */
   RuntimeException replyFailed(RuntimeException e) {
-    return Failures.classify(e) == Failures.Kind.UNAVAILABLE ? onFailure(e) : e;
+    return Failures.classify(e) == Failures.Kind.UNAVAILABLE || Failures.refused(e)
+        ? onFailure(e) : e;
   }
 
   private RuntimeException onFailure(RuntimeException e) {
@@ -513,8 +515,15 @@ public final class RedisConnector implements AutoCloseable {
             ? u : new RedisUnavailableException("Redis " + name + " call failed: " + reason, e);
       }
       case REDIS_ERROR -> {
-        health.recordSuccess(); // Redis answered
-        throttled.warn("Redis " + name + " returned an error: " + Failures.describe(e), e);
+        String reason = Failures.describe(e);
+        if (Failures.refused(e)) {
+          health.recordRefusal(reason); // the health report's last error names the command
+          throttled.warn("Redis " + name + " refused a command: " + reason + " (the ACL user"
+              + " lacks a permission ratecache needs; see 'Redis permissions' in the README)", e);
+        } else {
+          health.recordSuccess(); // Redis answered
+          throttled.warn("Redis " + name + " returned an error: " + reason, e);
+        }
         return e;
       }
       default -> {

@@ -184,6 +184,16 @@ public final class RedisHealth {
   }
 
   /**
+   * Records a command the server refused to this user (ACL): Redis serves, so nothing counts
+   * towards an outage, but the refusal is the last error a health report shows.
+   */
+  void recordRefusal(String reason) {
+    consecutiveFailures.set(0);
+    lastError = reason;
+    lastErrorAt = clock.instant();
+  }
+
+  /**
    * Records a failed (or too slow) call; the {@code failureThreshold}-th in a row switches to
    * DOWN.
    *
