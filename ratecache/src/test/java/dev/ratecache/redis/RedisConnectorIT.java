@@ -257,9 +257,11 @@ class RedisConnectorIT {
       redis.thaw();
     }
     awaitState(connector, State.UP, Duration.ofSeconds(5));
-    // The GET sent to the frozen server waited in its socket and ran on the thaw, before the
-    // probe's PING could succeed: one attempt, no retry, and nothing from the fast failures.
-    assertThat(redis.commandCalls("get") - gets).as("GETs that reached Redis").isEqualTo(1);
+    // A GET sent to the frozen server waits in its socket and runs on the thaw, before the
+    // probe's write can succeed (unless the client's reset dropped it first, which Jedis's
+    // zero-linger close may): one attempt at most, no retry, none from the fast failures.
+    assertThat(redis.commandCalls("get") - gets).as("GETs that reached Redis")
+        .isLessThanOrEqualTo(1);
   }
 
   @Test
