@@ -239,6 +239,9 @@ public final class Main implements Callable<Integer> {
             screen.append(Format.stats(FleetStats.instances(c), FleetStats.redis(c, 10_000)));
           } catch (RedisUnavailableException e) {
             screen.append("Redis unreachable: ").append(e.getMessage()).append('\n');
+          } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+            // An error reply, such as an ACL refusal of INFO: shown, and tried again next time.
+            screen.append("Redis refused: ").append(e.getMessage()).append('\n');
           }
           main.out.print(main.interactive ? "\033[H\033[2J" + screen : screen + "\n");
           main.out.flush();

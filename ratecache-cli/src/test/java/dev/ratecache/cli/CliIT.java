@@ -144,6 +144,21 @@ class CliIT {
   }
 
   @Test
+  void monitorShowsARefusalAndKeepsRefreshing() {
+    redis.withClient(j -> j.aclSetUser("noinfo", "on", ">noinfo-pw", "~*", "&*", "+@all",
+        "-info"));
+    try {
+      Run r = Run.of("monitor", "--count", "2", "--interval", "0.05", "--url",
+          "redis://noinfo:noinfo-pw@127.0.0.1:" + redis.port());
+      assertThat(r.exit()).as(r.err()).isZero();
+      assertThat(r.out().split("Redis refused: NOPERM", -1)).as(r.out()).hasSize(3);
+      assertThat(r.out()).contains("'info'");
+    } finally {
+      redis.withClient(j -> j.aclDelUser("noinfo"));
+    }
+  }
+
+  @Test
   void warmRunsTheApplicationsWarmersThroughItsAdminEndpoint() throws Exception {
     try (RedisConnector c = RedisConnector.create(RedisSettings.builder().url(redis.url()).build());
         QueryCache cache = QueryCache.builder().connector(c).build();
