@@ -205,7 +205,6 @@ public final class ClientKeyResolver {
     return prefix + "h:" + hash(value);
   }
 
-  /** One digest per thread: looking a provider up on every request showed in profiles. */
   /** 128 bits of SHA-256, base64url: short, and collisions are not a practical concern. */
   static String hash(String value) {
     return Hashing.sha256Short(value);
