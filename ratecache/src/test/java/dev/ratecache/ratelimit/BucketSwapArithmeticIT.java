@@ -33,6 +33,7 @@ class BucketSwapArithmeticIT {
     assertThat(from).as("the helpers' first line").isPositive();
     assertThat(to).as("the line after them").isGreaterThan(from);
     return "local EXACT = 9007199254740992\n" + script.substring(from, to) + """
+        exactIntegers()
         local out = {}
         for i = 1, #ARGV, 4 do
           local a, b, e, p = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]),
