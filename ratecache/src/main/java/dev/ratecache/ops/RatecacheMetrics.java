@@ -5,6 +5,7 @@ import dev.ratecache.cache.QueryCache;
 import dev.ratecache.ratelimit.RateLimitProfile;
 import dev.ratecache.ratelimit.RateLimitStats;
 import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.ratelimit.RedisBucketStats;
 import dev.ratecache.redis.RedisConnector;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -48,6 +49,9 @@ public final class RatecacheMetrics implements MeterBinder {
         decision(registry, p.name(), "fallback", RateLimitStats.ProfileStats::fallback);
         decision(registry, p.name(), "unavailable", RateLimitStats.ProfileStats::unavailable);
       }
+      swap(registry, "made", RedisBucketStats::decidedInRedis);
+      swap(registry, "declined", RedisBucketStats::declined);
+      swap(registry, "corrected", RedisBucketStats::corrected);
     }
     if (cache != null) {
       for (String category : cache.ttls().asMap().keySet()) {
@@ -65,6 +69,15 @@ public final class RatecacheMetrics implements MeterBinder {
       RateLimitStats.ProfileStats s = l.stats().profiles().get(profile);
       return s == null ? 0 : read.applyAsLong(s);
     }).tag("profile", profile).tag("outcome", outcome).register(registry);
+  }
+
+  private void swap(MeterRegistry registry, String outcome,
+      ToLongFunction<RedisBucketStats> read) {
+    FunctionCounter.builder("ratecache.ratelimit.script.decisions", limiter,
+            l -> read.applyAsLong(l.redisBucketStats()))
+        .description("decisions on buckets another instance wrote last: made by the swap script"
+            + " in Redis, declined by it (a second round trip), or corrected to Bucket4j's")
+        .tag("outcome", outcome).register(registry);
   }
 
   private void request(MeterRegistry registry, String category, String result,

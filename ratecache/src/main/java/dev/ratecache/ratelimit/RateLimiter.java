@@ -50,6 +50,8 @@ public final class RateLimiter implements AutoCloseable {
   private final RedisConnector connector;
   private final boolean ownsConnector;
   private final BucketStore redisStore;
+  /** The Redis store itself, for its counters ({@code redisStore} may wrap it, in tests). */
+  private final RedisBucketStore redisBuckets;
   private final LocalBucketStore localStore;
   private final RejectionMemory rejections;
   private final OnFirstUse eventSubscription;
@@ -90,10 +92,9 @@ public final class RateLimiter implements AutoCloseable {
           String v = b.redisOverrides.get(name);
           return v != null ? v : b.env.apply(name);
         }));
-    this.redisStore = connector.settings().enabled()
-        ? b.redisStoreDecorator.apply(
-            new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets))
-        : null;
+    this.redisBuckets = connector.settings().enabled()
+        ? new RedisBucketStore(connector, clock, b.localMaxBuckets, b.redisBuckets) : null;
+    this.redisStore = redisBuckets == null ? null : b.redisStoreDecorator.apply(redisBuckets);
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
@@ -160,6 +161,14 @@ public final class RateLimiter implements AutoCloseable {
           e.rejected().sum(), e.fallback().sum(), e.unavailable().sum()));
     }
     return new RateLimitStats(out);
+  }
+
+  /**
+   * How decisions on buckets another instance wrote last were made (the swap script's
+   * decisions in Redis, those it declined, those corrected); zeros without Redis.
+   */
+  public RedisBucketStats redisBucketStats() {
+    return redisBuckets == null ? RedisBucketStats.NONE : redisBuckets.stats();
   }
 
   /** The profile with this name, if configured. */

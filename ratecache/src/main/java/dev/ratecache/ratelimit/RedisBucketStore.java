@@ -145,14 +145,11 @@ final class RedisBucketStore implements BucketStore {
     return oneRoundTrip().tryConsumeTogether(key, config, n);
   }
 
-  /**
-   * One-round-trip only: mismatches decided by the script, its decisions corrected, and
-   * mismatches it declined to decide.
-   */
-  long[] scriptDecisions() {
+  /** How buckets another instance wrote last were decided (one-round-trip only). */
+  RedisBucketStats stats() {
     OneRoundTripBuckets b = oneRoundTrip;
-    return b == null ? new long[3]
-        : new long[] {b.decidedByScript(), b.corrected(), b.declinedByScript()};
+    return b == null ? RedisBucketStats.NONE
+        : new RedisBucketStats(b.decidedByScript(), b.declinedByScript(), b.corrected());
   }
 
   private OneRoundTripBuckets oneRoundTrip() {

@@ -281,6 +281,22 @@ class OperationsIT {
       assertThat(registry.get("ratecache.cache.requests").tag("category", "user")
           .tag("result", "miss").functionCounter().count()).isEqualTo(1);
       assertThat(registry.get("ratecache.redis.up").gauge().value()).isEqualTo(1);
+
+      // Another instance writes between two of this one's decisions on a bucket: the second is
+      // made by the swap script in Redis, from the other's state.
+      try (RedisConnector otherConnector = RedisConnector.create(TestRedis.settings(redis)
+          .build());
+          RateLimiter other = RateLimiter.builder().connector(otherConnector).build()) {
+        limiter.tryAcquire("chat", "f");
+        other.tryAcquire("chat", "f");
+        limiter.tryAcquire("chat", "f");
+      }
+      assertThat(registry.get("ratecache.ratelimit.script.decisions").tag("outcome", "made")
+          .functionCounter().count()).isEqualTo(1);
+      assertThat(registry.get("ratecache.ratelimit.script.decisions").tag("outcome", "declined")
+          .functionCounter().count()).isZero();
+      assertThat(registry.get("ratecache.ratelimit.script.decisions").tag("outcome", "corrected")
+          .functionCounter().count()).isZero();
     }
   }
 }

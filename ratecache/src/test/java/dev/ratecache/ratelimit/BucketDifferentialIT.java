@@ -102,9 +102,9 @@ class BucketDifferentialIT {
       if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
         // The swaps that found the other instance's state were decided by the script in Redis
         // (those whose numbers Lua holds exactly), and every one of those agreed with Bucket4j.
-        long decided = instances[0].scriptDecisions()[0] + instances[1].scriptDecisions()[0];
-        long corrected = instances[0].scriptDecisions()[1] + instances[1].scriptDecisions()[1];
-        long declined = instances[0].scriptDecisions()[2] + instances[1].scriptDecisions()[2];
+        long decided = instances[0].stats().decidedInRedis() + instances[1].stats().decidedInRedis();
+        long corrected = instances[0].stats().corrected() + instances[1].stats().corrected();
+        long declined = instances[0].stats().declined() + instances[1].stats().declined();
         assertThat(decided).as("mismatches decided in Redis").isGreaterThan(100);
         assertThat(corrected).as("script decisions that disagreed with Bucket4j").isZero();
         assertThat(declined).as("mismatches the script left to the caller (every number here is"

@@ -263,7 +263,8 @@ class BucketStoreContractIT {
       assertThat(calls("evalsha")).as("one swap: its script decides from the other's state")
           .isEqualTo(1);
       assertThat(calls("get")).as("GETs, all inside the script").isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+      assertThat(((RedisBucketStore) store).stats())
+          .isEqualTo(new RedisBucketStats(1, 0, 0));
     }
 
     /**
@@ -289,7 +290,7 @@ class BucketStoreContractIT {
           .isEqualTo(3);
       assertThat(calls("evalsha")).as("one script, deciding in Redis").isEqualTo(1);
       assertThat(calls("set")).as("the script's own SET, no SET NX GET before it").isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions()[0]).isEqualTo(1);
+      assertThat(((RedisBucketStore) store).stats().decidedInRedis()).isEqualTo(1);
     }
 
     @Test
@@ -307,7 +308,8 @@ class BucketStoreContractIT {
       redis.withClient(j -> j.configResetStat());
       assertThat(store.tryConsume("c:d", daily).remaining()).isEqualTo(1_000 - 500 + 125 - 1);
       assertThat(calls("evalsha")).as("one swap: the script decides, exactly").isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+      assertThat(((RedisBucketStore) store).stats())
+          .isEqualTo(new RedisBucketStats(1, 0, 0));
     }
 
     @Test
@@ -322,7 +324,8 @@ class BucketStoreContractIT {
       redis.withClient(j -> j.configResetStat());
       assertThat(store.tryConsume("c:h", huge).consumed()).isTrue();
       assertThat(calls("evalsha")).isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(1L, 0L, 0L);
+      assertThat(((RedisBucketStore) store).stats())
+          .isEqualTo(new RedisBucketStats(1, 0, 0));
     }
 
     @Test
@@ -352,9 +355,9 @@ class BucketStoreContractIT {
       assertThat(store.tryConsume("c:v", vast).remaining())
           .isEqualTo(tokens - 1_000_000 + 9_999 - 1);
       assertThat(calls("evalsha")).as("one swap: the script decides, in doubles").isEqualTo(1);
-      assertThat(((RedisBucketStore) store).scriptDecisions())
+      assertThat(((RedisBucketStore) store).stats())
           .as("decided in Redis, and as Bucket4j decides (the state and TTL checked)")
-          .containsExactly(1L, 0L, 0L);
+          .isEqualTo(new RedisBucketStats(1, 0, 0));
     }
 
     @Test
@@ -398,7 +401,8 @@ class BucketStoreContractIT {
       assertThat(store.tryConsume("c:i", fivePerMinute).remaining()).isEqualTo(4);
       assertThat(calls("evalsha")).as("a swap the script declined, then the one that counts")
           .isEqualTo(2);
-      assertThat(((RedisBucketStore) store).scriptDecisions()).containsExactly(0L, 0L, 1L);
+      assertThat(((RedisBucketStore) store).stats())
+          .isEqualTo(new RedisBucketStats(0, 1, 0));
     }
 
     @Test

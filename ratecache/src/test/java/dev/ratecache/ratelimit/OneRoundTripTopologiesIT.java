@@ -88,12 +88,12 @@ class OneRoundTripTopologiesIT {
         }
       }
       assertThat(measured).isGreaterThan(1_000);
-      long decided = fleet[0].scriptDecisions()[0] + fleet[1].scriptDecisions()[0];
+      long decided = fleet[0].stats().decidedInRedis() + fleet[1].stats().decidedInRedis();
       assertThat(decided).as("decisions on the other instance's write, made in Redis")
           .isGreaterThan(2L * clients);
-      assertThat(fleet[0].scriptDecisions()[1] + fleet[1].scriptDecisions()[1])
+      assertThat(fleet[0].stats().corrected() + fleet[1].stats().corrected())
           .as("corrected").isZero();
-      assertThat(fleet[0].scriptDecisions()[2] + fleet[1].scriptDecisions()[2])
+      assertThat(fleet[0].stats().declined() + fleet[1].stats().declined())
           .as("declined").isZero();
     }
   }

@@ -18,6 +18,10 @@ class RedisSentinelFailoverIT {
     try (RedisConnector c = RedisConnector.create(TestRedis.settings(sentinel).failureThreshold(1)
         .build())) {
       c.run(j -> j.set("before-failover", "1"));
+      // Replication is asynchronous: a master killed before its replica has the write loses it
+      // (as in production); the test is about the failover, so it waits for the copy first.
+      dev.ratecache.testing.Await.until("the replica has the write", () -> "1".equals(
+          sentinel.replica().<String>withClient(j -> j.get("before-failover"))));
       String replicaAddress = "127.0.0.1:" + sentinel.replica().port();
       sentinel.master().kill();
       try {
