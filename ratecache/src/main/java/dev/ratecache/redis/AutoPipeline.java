@@ -134,6 +134,15 @@ public final class AutoPipeline {
     return new Counts(pipelines.sum(), commandCount.sum());
   }
 
+  /** Commands waiting for a pipeline, on every node (for tests: sent ones are in counts()). */
+  int queued() {
+    int n = single.queue.size();
+    for (Lane lane : lanes.values()) {
+      n += lane.queue.size();
+    }
+    return n;
+  }
+
   /** The commands queued for one node, and the pipelines on the wire to it. */
   private final class Lane {
     final HostAndPort node;

@@ -84,15 +84,22 @@ class AutoPipelineIT {
     @Test
     void callersQueuedWhileRedisIsBusyShareAFewPipelinesAndEachGetsItsOwnReply()
         throws Exception {
-      // Redis holds every command for 500 ms, long enough for every caller's thread to start
-      // even on a loaded machine, and well within these settings' timeouts: the callers queue up
-      // behind the pipelines already on the wire.
-      AutoPipeline pipeline = pipeline(TestRedis.settings(redis).socketTimeout(Duration.ofSeconds(3))
-          .slowCallThreshold(Duration.ofSeconds(3)));
+      // Redis holds every command until every caller's is queued or on the wire (however long
+      // their threads take to start), then answers: the callers queued up behind the
+      // pipelines already on the wire.
+      AutoPipeline pipeline = pipeline(TestRedis.settings(redis).socketTimeout(Duration.ofSeconds(30))
+          .slowCallThreshold(Duration.ofSeconds(30)));
       AutoPipeline.Counts before = pipeline.counts();
-      redis.pauseClients(Duration.ofMillis(500));
-      List<Future<Object>> replies = together(i -> pipeline.execute(key("n" + i),
-          pipeline.commands().incrBy(key("n" + i), i + 1)));
+      redis.freeze();
+      List<Future<Object>> replies;
+      try {
+        replies = together(i -> pipeline.execute(key("n" + i),
+            pipeline.commands().incrBy(key("n" + i), i + 1)));
+        dev.ratecache.testing.Await.until("every command queued or sent", Duration.ofSeconds(20),
+            () -> pipeline.counts().commands() - before.commands() + pipeline.queued() == CALLERS);
+      } finally {
+        redis.thaw();
+      }
       for (int i = 0; i < CALLERS; i++) {
         assertThat(replies.get(i).get()).as("reply to caller %d", i).isEqualTo((long) i + 1);
       }
