@@ -9,7 +9,6 @@ import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,7 +78,6 @@ class RedisClusterConnectorIT {
     victim.kill();
 
     // Find a key owned by the dead master: its call must give up within the retry budget.
-    long start = System.nanoTime();
     boolean sawUnavailable = false;
     for (int i = 0; i < 50 && !sawUnavailable; i++) {
       String key = "probe" + i;
@@ -89,9 +87,11 @@ class RedisClusterConnectorIT {
         sawUnavailable = true;
       }
     }
-    long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertThat(sawUnavailable).isTrue();
-    assertThat(tookMs).as("ms until the dead master was noticed").isLessThan(3_000);
+    // Ended by the client's own bounds (REDIS_CLUSTER_MAX_ATTEMPTS, REDIS_CLUSTER_MAX_RETRY_MS),
+    // not by a socket timeout or a hang: read from the reason, which a slow machine cannot blur.
+    assertThat(connector.health().snapshot().lastError()).as("why the call gave up")
+        .containsAnyOf("No more cluster attempts left", "Cluster retry deadline exceeded");
     assertThat(connector.health().state()).isEqualTo(State.DOWN);
 
     victim.start();
