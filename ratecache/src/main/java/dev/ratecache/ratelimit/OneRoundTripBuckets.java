@@ -43,8 +43,9 @@ import java.util.function.Predicate;
  * operator cleared it), the script decides there, from what it holds, with Bucket4j's arithmetic
  * ({@code bucket-swap.lua}, positions from {@link StateLayout}), and answers the outcome in the
  * same round trip; every such decision is checked here against Bucket4j's own on the same state
- * and time, and replaced if they differ. Where the script cannot compute exactly (numbers beyond
- * 2^53 in Lua's doubles, another configuration) or the bucket was found by {@code SET NX GET},
+ * and time, and replaced if they differ. Where the script does not decide (another
+ * configuration, a bucket last refilled 52 days or more ago, a wait of 104 days or more: counted
+ * as declined) or the bucket was found by {@code SET NX GET},
  * the reply carries what Redis holds and Bucket4j decides again from that: a second round trip,
  * still no {@code GET}. A decision that changes nothing, a rejection computed from a remembered
  * state, costs no round trip: a remembered state can only be staler towards <em>fewer</em>

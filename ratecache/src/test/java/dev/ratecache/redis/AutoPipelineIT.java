@@ -141,6 +141,7 @@ class AutoPipelineIT {
       // Nothing is answered from here until the kill, however long the callers take to start
       // (a pause of 200 ms could run out first on a loaded machine; the kill ends this one).
       redis.pauseClients(Duration.ofMinutes(1));
+      long sentBefore = pipeline.counts().commands();
       List<Future<Object>> replies = together(i -> {
         try {
           return pipeline.execute(key("k" + i), pipeline.commands().incr(key("k" + i)));
@@ -148,7 +149,8 @@ class AutoPipelineIT {
           return e;
         }
       });
-      Thread.sleep(50); // most queued or on the wire; any later one meets a dead Redis
+      dev.ratecache.testing.Await.until("every command queued or on the wire",
+          () -> pipeline.counts().commands() - sentBefore + pipeline.queued() == CALLERS);
       redis.kill();
       for (Future<Object> f : replies) {
         assertThat(f.get()).isInstanceOf(RedisUnavailableException.class);
