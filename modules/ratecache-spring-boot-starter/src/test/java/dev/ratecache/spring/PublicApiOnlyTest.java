@@ -1,0 +1,19 @@
+package dev.ratecache.spring;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The Spring Boot starter is a client of the library's public API: nothing of {@code dev.ratecache.internal}. */
+class PublicApiOnlyTest {
+
+  @Test
+  void theStarterUsesNoInternalType() {
+    noClasses().should().dependOnClassesThat().resideInAPackage("dev.ratecache.internal..")
+        .check(new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.ratecache.spring"));
+  }
+}
