@@ -43,8 +43,14 @@ import java.util.regex.Pattern;
  * unknown template variable, an unknown TTL category or {@code @CachedQuery} on a method that is
  * not {@code GET} fails the deployment with the method's name.
  *
- * <p>Cache lookups run after authentication and rate limiting, so a cached response is still
- * rate-limited and per-user keys see the principal. Thread-safe.
+ * <p>Cache lookups run after every other request filter of the application (at priority {@link
+ * #LOOKUP_PRIORITY}, the last), so a cached response is still authenticated, authorized and
+ * rate-limited, and per-user keys see the principal whatever priority the application's
+ * authentication filter has (none, {@code AUTHENTICATION}, {@code @PreMatching}, or a servlet
+ * filter). The store re-checks it: a response whose request has another principal than its
+ * lookup had (a filter at the very same priority, or the resource itself, changed it) is not
+ * stored, so no ordering of filters can put one user's response where another reads it.
+ * Thread-safe.
  *
  * <p>(Longer than most files here for a reason: the feature and its two JAX-RS filters (request:
  * serve or lead the load; response: store, replay headers, invalidate) share the method
@@ -55,7 +61,16 @@ public final class CachedQueryFeature implements DynamicFeature {
   /** The default largest response body that is stored. */
   public static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+  /**
+   * The priority of the lookup: the largest a request filter can have, so that it runs after the
+   * application's authentication and authorization filters (JAX-RS runs request filters in
+   * ascending priority; a filter without {@code @Priority} has {@code Priorities.USER}).
+   */
+  public static final int LOOKUP_PRIORITY = Integer.MAX_VALUE;
+
   static final String KEY_PROPERTY = "dev.ratecache.cache.key";
+  /** The principal the lookup keyed on ("" for none), re-checked before storing. */
+  static final String PRINCIPAL_PROPERTY = "dev.ratecache.cache.principal";
   static final String STORE_PROPERTY = "dev.ratecache.cache.store";
   /** The {@link SingleFlight.Leader} ticket of a request that loads a cold key for others. */
   static final String FLIGHT_PROPERTY = "dev.ratecache.cache.flight";
@@ -104,7 +119,7 @@ public final class CachedQueryFeature implements DynamicFeature {
         anyUserScoped = true;
       }
       context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method)),
-          Priorities.AUTHORIZATION + 500);
+          LOOKUP_PRIORITY);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
@@ -226,6 +241,7 @@ public final class CachedQueryFeature implements DynamicFeature {
         return; // the method cannot take this request (404/400 follows): nothing to cache
       }
       String user = principal(request);
+      request.setProperty(PRINCIPAL_PROPERTY, user == null ? "" : user);
       if (!shared && user != null) {
         request.setProperty(BASE_PROPERTY, key);
         key = ResponseStore.userVariant(key, user);
@@ -240,7 +256,13 @@ public final class CachedQueryFeature implements DynamicFeature {
           request.setProperty(FLIGHT_PROPERTY, leader);
           return;
         }
-        if (awaited((SingleFlight.Follower) ticket)) {
+        Object outcome = awaited((SingleFlight.Follower) ticket);
+        if (outcome instanceof LoadFailed failed) {
+          // The leader's load failed: the same status, without running the method again.
+          request.abortWith(Response.status(failed.status()).build());
+          return;
+        }
+        if (outcome == LANDED) {
           json = cache.responses().getJson(key);
         }
         if (json == null) {
@@ -277,7 +299,10 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
       response.getHeaders().putSingle("X-Cache", "MISS");
       boolean sharedEntry = request.getProperty(BASE_PROPERTY) == null; // not one user's
-      boolean storable = response.getStatus() == 200
+      String user = principal(request);
+      boolean samePrincipal = (shared && sharedEntry)
+          || Objects.equals(user == null ? "" : user, request.getProperty(PRINCIPAL_PROPERTY));
+      boolean storable = samePrincipal && response.getStatus() == 200
           && HttpMethod.GET.equals(request.getMethod())
           && response.hasEntity()
           && isJson(response.getMediaType())
@@ -285,6 +310,8 @@ public final class CachedQueryFeature implements DynamicFeature {
           && StoredResponse.refusal(response.getStringHeaders(), sharedEntry) == null;
       if (storable) {
         request.setProperty(STORE_PROPERTY, Boolean.TRUE); // the writer stores, then lands
+      } else if (response.getStatus() >= 500) {
+        fail(request.getProperty(FLIGHT_PROPERTY), response.getStatus());
       } else {
         land(request.getProperty(FLIGHT_PROPERTY));
       }
@@ -334,15 +361,21 @@ public final class CachedQueryFeature implements DynamicFeature {
     }
   }
 
-  /** Waits for the request loading the same key; true if it finished (stored or not). */
-  private static boolean awaited(SingleFlight.Follower follower) {
+  private static final Object LANDED = new Object();
+
+  /**
+   * Waits for the request loading the same key: {@link #LANDED} if it finished (stored or not),
+   * its {@link LoadFailed} if it failed, {@code null} if it is still loading at the end of the
+   * wait (load for yourself).
+   */
+  private static Object awaited(SingleFlight.Follower follower) {
     try {
       follower.await();
-      return true;
+      return LANDED;
     } catch (java.util.concurrent.TimeoutException slow) {
-      return false;
+      return null;
     } catch (java.util.concurrent.ExecutionException failed) {
-      return true;
+      return failed.getCause() instanceof LoadFailed f ? f : new LoadFailed(500);
     }
   }
 
@@ -350,6 +383,27 @@ public final class CachedQueryFeature implements DynamicFeature {
   private static void land(Object ticket) {
     if (ticket instanceof SingleFlight.Leader leader) {
       leader.complete(null);
+    }
+  }
+
+  /** Ends a leader's flight with a failure: the requests waiting on it answer {@code status}. */
+  private static void fail(Object ticket, int status) {
+    if (ticket instanceof SingleFlight.Leader leader) {
+      leader.fail(new LoadFailed(status));
+    }
+  }
+
+  /** A cold request's load failed with {@code status}; shared with the requests that waited. */
+  static final class LoadFailed extends RuntimeException {
+    private final int status;
+
+    LoadFailed(int status) {
+      super("the load answered " + status, null, false, false);
+      this.status = status;
+    }
+
+    int status() {
+      return status;
     }
   }
 

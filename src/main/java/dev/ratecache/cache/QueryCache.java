@@ -84,7 +84,9 @@ public final class QueryCache implements AutoCloseable {
     Duration loadWait = b.loadWait != null ? b.loadWait
         : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
     Clock clock = b.clock;
-    this.flights = new SingleFlight(loadWait, 100_000, Time.ticker(clock));
+    Duration failureMemory = b.failureMemory != null ? b.failureMemory
+        : Duration.ofMillis(numberFromEnv(FAILURE_MEMORY_SETTING, b.env, 0, 0));
+    this.flights = new SingleFlight(loadWait, failureMemory, 100_000, Time.ticker(clock));
     NearCache near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.stores = new CacheStores(connector, redis,
@@ -97,6 +99,12 @@ public final class QueryCache implements AutoCloseable {
    * (default 5000); after it, the caller loads for itself.
    */
   public static final String LOAD_WAIT_SETTING = "CACHE_LOAD_WAIT_MS";
+
+  /**
+   * How long a failed load of a key is remembered, in milliseconds (default 0: only the callers
+   * already waiting for it share the failure); callers meanwhile get the failure without loading.
+   */
+  public static final String FAILURE_MEMORY_SETTING = "CACHE_FAILURE_MEMORY_MS";
 
   /** The setting that turns the near cache on: its TTL in milliseconds (0, the default, is off). */
   public static final String NEAR_TTL_SETTING = "CACHE_NEAR_TTL_MS";
@@ -389,8 +397,25 @@ public final class QueryCache implements AutoCloseable {
     private long nearMaxBytes;
     private Function<String, String> env = System::getenv;
     private Duration loadWait;
+    private Duration failureMemory;
 
     private Builder() {}
+
+    /**
+     * How long a failed load ({@code getOrLoad}'s loader threw, or a {@code @CachedQuery} method
+     * answered 5xx or threw) is remembered for its key: callers meanwhile receive the same
+     * failure without loading, so a stampede on a failing key costs one load per period. Callers
+     * already waiting for the failed load share its failure whatever this says. Default {@code
+     * CACHE_FAILURE_MEMORY_MS}, else zero (off).
+     */
+    public Builder failureMemory(Duration memory) {
+      if (memory == null || memory.isNegative()) {
+        throw new dev.ratecache.ConfigurationException(FAILURE_MEMORY_SETTING,
+            "must not be negative, got " + memory);
+      }
+      this.failureMemory = memory;
+      return this;
+    }
 
     /**
      * The longest a caller waits for another caller's load of the same key ({@code getOrLoad},

@@ -18,15 +18,29 @@ import java.util.concurrent.TimeoutException;
  * whose request died without a word (an exception no JAX-RS filter saw) delays only the callers
  * of its first {@code maxWait}, never those after.
  *
- * <p>At most {@code maxFlights} flights are tracked, each for at most twice {@code maxWait}, so
- * client input cannot grow this without bound. Time comes from {@code ticker}. Thread-safe.
+ * <p>A leader's failure reaches its followers, so a failing load runs once per flight, not once
+ * per caller. With a {@code failureMemory} above zero, a failed flight is kept that long after
+ * it failed, and callers arriving meanwhile receive the same failure without loading (a stampede
+ * on a failing key then costs one load per memory period).
+ *
+ * <p>At most {@code maxFlights} flights are tracked, each for at most twice {@code maxWait} (or
+ * {@code maxWait} plus the failure memory, if longer), so client input cannot grow this without
+ * bound. Time comes from {@code ticker}. Thread-safe.
  */
 final class SingleFlight {
   /** A caller's part in a flight. */
   sealed interface Ticket permits Leader, Follower {}
 
-  /** One load under way: its result, and when its leader started. */
-  private record Flight(CompletableFuture<Object> result, long startNanos) {}
+  /** One load under way: its result, when its leader started, and when it failed. */
+  private static final class Flight {
+    final CompletableFuture<Object> result = new CompletableFuture<>();
+    final long startNanos;
+    volatile long failedNanos;
+
+    Flight(long startNanos) {
+      this.startNanos = startNanos;
+    }
+  }
 
   /** This caller loads, then must call {@link #complete} or {@link #fail} whatever happens. */
   static final class Leader implements Ticket {
@@ -42,14 +56,20 @@ final class SingleFlight {
 
     /** The load is over with {@code value} (null if nothing was loaded or it was not kept). */
     void complete(Object value) {
-      flight.result().complete(value);
+      flight.result.complete(value);
       flights.flights.asMap().remove(key, flight);
     }
 
-    /** The load failed: followers receive the failure. */
+    /**
+     * The load failed: followers receive the failure, and so do callers arriving within the
+     * failure memory.
+     */
     void fail(Throwable failure) {
-      flight.result().completeExceptionally(failure);
-      flights.flights.asMap().remove(key, flight);
+      flight.failedNanos = flights.ticker.read();
+      flight.result.completeExceptionally(failure);
+      if (flights.failureMemoryNanos == 0) {
+        flights.flights.asMap().remove(key, flight);
+      }
     }
   }
 
@@ -87,14 +107,22 @@ final class SingleFlight {
 
   private final Cache<String, Flight> flights;
   private final long maxWaitNanos;
+  private final long failureMemoryNanos;
   private final Ticker ticker;
 
   SingleFlight(Duration maxWait, long maxFlights, Ticker ticker) {
+    this(maxWait, Duration.ZERO, maxFlights, ticker);
+  }
+
+  SingleFlight(Duration maxWait, Duration failureMemory, long maxFlights, Ticker ticker) {
     this.maxWaitNanos = maxWait.toNanos();
+    this.failureMemoryNanos = failureMemory.toNanos();
     this.ticker = ticker;
+    Duration kept = maxWait.plus(failureMemory);
     this.flights = Caffeine.newBuilder()
         .maximumSize(maxFlights)
-        .expireAfterWrite(maxWait.multipliedBy(2))
+        .expireAfterWrite(kept.compareTo(maxWait.multipliedBy(2)) > 0 ? kept
+            : maxWait.multipliedBy(2))
         .ticker(ticker)
         .build();
   }
@@ -106,18 +134,22 @@ final class SingleFlight {
   Ticket begin(String key) {
     while (true) {
       long now = ticker.read();
-      Flight mine = new Flight(new CompletableFuture<>(), now);
+      Flight mine = new Flight(now);
       Flight running = flights.asMap().putIfAbsent(key, mine);
       if (running == null) {
         return new Leader(this, key, mine);
       }
-      long left = running.startNanos() + maxWaitNanos - now;
-      if (left > 0 && !running.result().isDone()) {
-        return new Follower(running.result(), left);
+      long left = running.startNanos + maxWaitNanos - now;
+      if (left > 0 && !running.result.isDone()) {
+        return new Follower(running.result, left);
       }
-      if (running.result().isDone() || flights.asMap().replace(key, running, mine)) {
-        if (running.result().isDone()) {
-          flights.asMap().remove(key, running); // finished just now: try again
+      if (running.result.isCompletedExceptionally()
+          && now - running.failedNanos < failureMemoryNanos) {
+        return new Follower(running.result, 0); // a failure still remembered: no new load
+      }
+      if (running.result.isDone() || flights.asMap().replace(key, running, mine)) {
+        if (running.result.isDone()) {
+          flights.asMap().remove(key, running); // finished just now, or forgotten: try again
           continue;
         }
         return new Leader(this, key, mine); // the old leader overran its budget: lead anew

@@ -213,12 +213,20 @@ public final class RateLimiter implements AutoCloseable {
       return List.of();
     }
     RateLimitProfile actual = match(method, request);
-    String override = "POST".equals(method) ? request.methodOverride() : null;
-    RateLimitProfile overridden = override == null ? null : match(override, request);
-    if (overridden == null || overridden == actual) {
+    if (!"POST".equals(method)) {
       return actual == null ? List.of() : List.of(actual);
     }
-    return actual == null ? List.of(overridden) : List.of(actual, overridden);
+    java.util.Set<RateLimitProfile> profiles = new java.util.LinkedHashSet<>(4);
+    if (actual != null) {
+      profiles.add(actual);
+    }
+    for (String override : request.methodOverrides()) {
+      RateLimitProfile overridden = match(override, request);
+      if (overridden != null) {
+        profiles.add(overridden);
+      }
+    }
+    return List.copyOf(profiles);
   }
 
   private RateLimitProfile match(String method, RequestView request) {

@@ -33,28 +33,31 @@ interface RequestView {
   }
 
   /**
-   * The method a client asks the application to dispatch instead of this one, upper case, or
-   * {@code null}: the first of {@code X-HTTP-Method-Override}, {@code X-HTTP-Method}, {@code
-   * X-Method-Override} and a {@code _method} query parameter (what Jersey's
-   * {@code HttpMethodOverrideFilter}, Spring's {@code HiddenHttpMethodFilter} and others honour).
+   * The methods a client asks the application to dispatch instead of this one, upper case, at
+   * most four: the first value of each of {@code X-HTTP-Method-Override}, {@code X-HTTP-Method}
+   * and {@code X-Method-Override}, and the first value of the {@code _method} query parameter,
+   * read as Jersey's {@code HttpMethodOverrideFilter} and Spring's {@code HiddenHttpMethodFilter}
+   * read it: name and value percent-decoded ({@code _%6Dethod}, {@code %5Fmethod}), {@code +} a
+   * space, trimmed, the first occurrence winning even when blank. Every one is returned, not the
+   * one some framework prefers, so no combination of spellings makes the limiter charge a method
+   * other than the one the application runs.
    */
-  default String methodOverride() {
+  default java.util.Set<String> methodOverrides() {
+    java.util.Set<String> methods = new java.util.LinkedHashSet<>(4);
     for (String header : OVERRIDE_HEADERS) {
       List<String> values = headers(header);
-      if (!values.isEmpty() && !values.get(0).isBlank()) {
-        return values.get(0).trim().toUpperCase(java.util.Locale.ROOT);
+      if (!values.isEmpty()) {
+        addMethod(methods, values.get(0));
       }
     }
-    String q = query();
-    if (q != null) {
-      for (String pair : q.split("&")) {
-        if (pair.startsWith("_method=") && pair.length() > 8) {
-          return java.net.URLDecoder.decode(pair.substring(8),
-              java.nio.charset.StandardCharsets.UTF_8).trim().toUpperCase(java.util.Locale.ROOT);
-        }
-      }
+    addMethod(methods, QueryString.first(query(), "_method"));
+    return methods;
+  }
+
+  private static void addMethod(java.util.Set<String> methods, String value) {
+    if (value != null && !value.isBlank()) {
+      methods.add(value.trim().toUpperCase(java.util.Locale.ROOT));
     }
-    return null;
   }
 
   /** Headers that ask for another method. */

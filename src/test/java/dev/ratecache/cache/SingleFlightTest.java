@@ -74,4 +74,24 @@ class SingleFlightTest {
     }
     assertThat(flights.size()).isLessThanOrEqualTo(1_000);
   }
+
+  @Test
+  void aFailureIsRememberedForItsMemoryOnlyAndOnlyIfAsked() throws Exception {
+    SingleFlight remembering = new SingleFlight(Duration.ofSeconds(5), Duration.ofSeconds(2),
+        1_000, nanos::get);
+    ((SingleFlight.Leader) remembering.begin("k")).fail(new IllegalStateException("down"));
+    nanos.addAndGet(Duration.ofMillis(1_999).toNanos());
+    SingleFlight.Ticket within = remembering.begin("k");
+    assertThat(within).as("within the memory: the failure, no new load")
+        .isInstanceOf(SingleFlight.Follower.class);
+    assertThatThrownBy(((SingleFlight.Follower) within)::await)
+        .isInstanceOf(ExecutionException.class).hasRootCauseMessage("down");
+    nanos.addAndGet(Duration.ofMillis(1).toNanos());
+    assertThat(remembering.begin("k")).as("past it: a new load")
+        .isInstanceOf(SingleFlight.Leader.class);
+
+    ((SingleFlight.Leader) flights.begin("k")).fail(new IllegalStateException("down"));
+    assertThat(flights.begin("k")).as("no memory by default: the next caller loads")
+        .isInstanceOf(SingleFlight.Leader.class);
+  }
 }

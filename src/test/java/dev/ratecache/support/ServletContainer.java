@@ -37,6 +37,46 @@ public abstract class ServletContainer implements AutoCloseable {
         contextPath);
   }
 
+  /**
+   * Writes a {@code web.xml} whose {@code <web-app>} holds {@code elements} into {@code webapp}
+   * and starts {@code kind} serving it at {@code contextPath}.
+   */
+  public static ServletContainer deploy(Kind kind, Path webapp, String contextPath,
+      String elements) throws Exception {
+    String webXml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0"
+                 metadata-complete="true">
+        %s
+        </web-app>
+        """.formatted(elements);
+    java.nio.file.Files.createDirectories(webapp.resolve("WEB-INF"));
+    java.nio.file.Files.writeString(webapp.resolve("WEB-INF/web.xml"), webXml,
+        StandardCharsets.UTF_8);
+    return start(kind, webapp, contextPath);
+  }
+
+  /**
+   * A Jersey servlet mapped to {@code /api/*}, loaded at start-up, with these init-params
+   * (alternating names and values), as {@code web.xml} elements.
+   */
+  public static String jerseyAtApi(String... initParams) {
+    StringBuilder params = new StringBuilder();
+    for (int i = 0; i < initParams.length; i += 2) {
+      params.append("    <init-param><param-name>").append(initParams[i])
+          .append("</param-name><param-value>").append(initParams[i + 1])
+          .append("</param-value></init-param>\n");
+    }
+    return """
+          <servlet>
+            <servlet-name>jersey</servlet-name>
+            <servlet-class>org.glassfish.jersey.servlet.ServletContainer</servlet-class>
+        %s    <load-on-startup>1</load-on-startup>
+          </servlet>
+          <servlet-mapping><servlet-name>jersey</servlet-name><url-pattern>/api/*</url-pattern></servlet-mapping>
+        """.formatted(params);
+  }
+
   /** The port on 127.0.0.1. */
   public abstract int port();
 
@@ -52,12 +92,19 @@ public abstract class ServletContainer implements AutoCloseable {
    * {@code Connection: close}, the target written to the socket byte for byte.
    */
   public Response send(String method, String target, String... headers) throws IOException {
+    return sendBody(method, target, "", headers);
+  }
+
+  /** As {@link #send}, with {@code body} (ISO-8859-1 text) and its {@code Content-Length}. */
+  public Response sendBody(String method, String target, String body, String... headers)
+      throws IOException {
     StringBuilder request = new StringBuilder(method).append(' ').append(target)
         .append(" HTTP/1.1\r\nHost: 127.0.0.1:").append(port()).append("\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
     }
-    request.append("Content-Length: 0\r\nConnection: close\r\n\r\n");
+    request.append("Content-Length: ").append(body.length())
+        .append("\r\nConnection: close\r\n\r\n").append(body);
     try (Socket socket = new Socket("127.0.0.1", port())) {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
