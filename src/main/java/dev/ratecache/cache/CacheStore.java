@@ -9,8 +9,24 @@ import java.util.Map;
  * contract, tested against both.
  */
 interface CacheStore {
+  /**
+   * What a read saw at a key: the value, or {@code null} for a miss, and the store's token of
+   * what the key held, which a load started from this read passes to {@link #putIfUnchanged}.
+   */
+  record Seen(String value, Object token) {}
+
   /** The value at {@code key}, or {@code null}. */
   String get(String key);
+
+  /** The value at {@code key}, or {@code null}, with what the key held. */
+  Seen observe(String key);
+
+  /**
+   * Stores {@code value} at {@code key} for {@code ttl} only if nothing invalidated the key since
+   * {@code seen} was read in this store (so a load that an invalidation overtook is not stored);
+   * true if stored.
+   */
+  boolean putIfUnchanged(String key, String value, Duration ttl, Seen seen);
 
   /** Stores {@code value} at {@code key} for {@code ttl}. */
   void put(String key, String value, Duration ttl);
@@ -21,10 +37,13 @@ interface CacheStore {
   /** Stores every entry for {@code ttl}. */
   void putAll(Map<String, String> entries, Duration ttl);
 
-  /** Removes {@code key}; true if it was there. */
+  /**
+   * Invalidates {@code key}; true if a value was there. A load that read the key before this
+   * cannot store its value afterwards.
+   */
   boolean delete(String key);
 
-  /** Removes every key matching a Redis glob pattern; returns how many. */
+  /** Removes every key matching a Redis glob pattern; returns how many. (Memory: invalidates.) */
   long deleteMatching(String pattern);
 
   /** Milliseconds {@code key} has left to live, or -2 if absent (as {@code PTTL}). */

@@ -23,9 +23,6 @@ import org.slf4j.LoggerFactory;
 final class CacheStores {
   private static final Logger log = LoggerFactory.getLogger(CacheStores.class);
 
-  /** What a Redis read returns when Redis could not answer (distinct from a miss). */
-  private static final String UNANSWERED = new String("unanswered");
-
   /** One TTL category's counters. */
   static final class Counters {
     final LongAdder hits = new LongAdder();
@@ -77,40 +74,61 @@ final class CacheStores {
     return near;
   }
 
-  /** The raw JSON at {@code key}, counting a hit or a miss; for the response cache. */
-  String getJson(String key) {
+  /**
+   * What a read sees at {@code key} (the near copy, else Redis, else the memory store), counting
+   * a hit or a miss: the JSON or {@code null}, and what a load started from this read passes to
+   * {@link #putIfUnchanged}.
+   */
+  CacheStore.Seen observe(String key) {
     String category = CacheKeys.category(key);
-    String json = near != null ? nearOrRedis(category, key) : UNANSWERED;
-    if (json == UNANSWERED) {
-      json = withStore(category, s -> s.get(key));
+    CacheStore.Seen seen = near != null ? nearOrRedis(category, key) : null;
+    if (seen == null) {
+      seen = withStore(category, s -> s.observe(key));
     }
     Counters c = counters(category);
-    (json != null ? c.hits : c.misses).increment();
-    return json;
+    (seen.value() != null ? c.hits : c.misses).increment();
+    return seen;
   }
 
   /**
-   * The near copy, else Redis (keeping what it returns as a copy); {@link #UNANSWERED} when Redis
-   * is down or failed, so that the caller falls back to memory.
+   * The near copy, else Redis (keeping what it returns as a copy); {@code null} when Redis is
+   * down or failed, so that the caller falls back to memory.
    */
-  private String nearOrRedis(String category, String key) {
+  private CacheStore.Seen nearOrRedis(String category, String key) {
     if (!connector.isAvailable()) {
-      return UNANSWERED;
+      return null;
     }
     String copy = near.get(key);
     if (copy != null) {
-      return copy;
+      return new CacheStore.Seen(copy, null);
     }
     long mark = near.mark();
     long epoch = near.epoch();
-    String json = redisOnly(category, r -> r.get(key), UNANSWERED);
-    if (json != null && json != UNANSWERED) {
-      near.offer(key, json, mark, epoch);
+    CacheStore.Seen seen = redisOnly(category, r -> r.observe(key), null);
+    if (seen != null && seen.value() != null) {
+      near.offer(key, seen.value(), mark, epoch);
     }
-    return json;
+    return seen;
   }
 
-  /** Stores raw JSON; for the response cache. */
+  /**
+   * Stores a load's JSON if nothing invalidated the key since {@code seen} was read, in the store
+   * that read it (a read from Redis writes to Redis only, one from memory to memory only); true
+   * if stored, and then announced.
+   */
+  boolean putIfUnchanged(String key, String json, Duration ttl, CacheStore.Seen seen) {
+    String category = CacheKeys.category(key);
+    boolean stored = seen.token() instanceof RedisCacheStore.Token
+        ? Boolean.TRUE.equals(redisOnly(category, r -> r.putIfUnchanged(key, json, ttl, seen),
+            false))
+        : memory.putIfUnchanged(key, json, ttl, seen);
+    if (stored) {
+      announce(List.of(key));
+    }
+    return stored;
+  }
+
+  /** Stores JSON the caller knows to be current, unconditionally, and announces it. */
   void putJson(String key, String json, Duration ttl) {
     withStore(CacheKeys.category(key), s -> {
       s.put(key, json, ttl);

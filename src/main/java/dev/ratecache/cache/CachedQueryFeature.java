@@ -69,6 +69,10 @@ public final class CachedQueryFeature implements DynamicFeature {
   public static final int LOOKUP_PRIORITY = Integer.MAX_VALUE;
 
   static final String KEY_PROPERTY = "dev.ratecache.cache.key";
+  /** What the lookup saw at the key ({@code CacheStore.Seen}): a store writes only if unchanged. */
+  static final String SEEN_PROPERTY = "dev.ratecache.cache.seen";
+  /** When this request's own load (the resource method) began, on the cache's clock. */
+  static final String LOAD_START_PROPERTY = "dev.ratecache.cache.loadStart";
   /** The principal the lookup keyed on ("" for none), re-checked before storing. */
   static final String PRINCIPAL_PROPERTY = "dev.ratecache.cache.principal";
   static final String STORE_PROPERTY = "dev.ratecache.cache.store";
@@ -247,13 +251,15 @@ public final class CachedQueryFeature implements DynamicFeature {
         key = ResponseStore.userVariant(key, user);
       }
       request.setProperty(KEY_PROPERTY, key);
-      String json = cache.responses().getJson(key);
+      CacheStore.Seen seen = cache.responses().observe(key);
+      String json = seen.value();
       if (json == null) {
         // Cold: one request runs the method; those arriving meanwhile wait for it (bounded)
         // and are served what it stored, or run the method themselves if it is slow.
         SingleFlight.Ticket ticket = cache.responses().flights().begin(key);
         if (ticket instanceof SingleFlight.Leader leader) {
           request.setProperty(FLIGHT_PROPERTY, leader);
+          loading(request, seen);
           return;
         }
         Object outcome = awaited((SingleFlight.Follower) ticket);
@@ -263,9 +269,11 @@ public final class CachedQueryFeature implements DynamicFeature {
           return;
         }
         if (outcome == LANDED) {
-          json = cache.responses().getJson(key);
+          seen = cache.responses().observe(key); // what the leader stored, if still current
+          json = seen.value();
         }
         if (json == null) {
+          loading(request, seen);
           return;
         }
       }
@@ -353,15 +361,29 @@ public final class CachedQueryFeature implements DynamicFeature {
         sent.put("Content-Type", context.getMediaType().toString());
       }
       String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8));
+      if (!(context.getProperty(SEEN_PROPERTY) instanceof CacheStore.Seen seen)
+          || !(context.getProperty(LOAD_START_PROPERTY) instanceof Long start)
+          || cache.outlivedTombstones(start)) {
+        return;
+      }
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
-        cache.responses().putVariant(base, key, json, ttl);
+        cache.responses().putVariant(base, key, json, ttl, seen);
       } else {
-        cache.responses().putJson(key, json, ttl);
+        cache.responses().putJson(key, json, ttl, seen);
       }
     }
   }
 
   private static final Object LANDED = new Object();
+
+  /**
+   * Marks {@code request} as running the method for a key it found {@code seen}: its response is
+   * stored only if nothing invalidated the key since, and it took less than a tombstone lives.
+   */
+  private void loading(ContainerRequestContext request, CacheStore.Seen seen) {
+    request.setProperty(SEEN_PROPERTY, seen);
+    request.setProperty(LOAD_START_PROPERTY, cache.loadStart());
+  }
 
   /**
    * Waits for the request loading the same key: {@link #LANDED} if it finished (stored or not),

@@ -1,15 +1,17 @@
 package dev.ratecache.cache;
 
 import dev.ratecache.internal.KeySpace;
-import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisHealth;
+import dev.ratecache.redis.RedisUnavailableException;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,49 +19,78 @@ import org.slf4j.LoggerFactory;
  * Pattern invalidation in one Redis command, whatever the size of the keyspace: each namespace
  * (the literal start of an invalidation pattern, such as {@code query:user:}) has a generation
  * in the hash {@value #HASH}, and a pattern invalidation increments its namespace's generation
- * ({@code HINCRBY}) instead of scanning for keys. An entry written into Redis carries the sum of
- * the generations of the namespaces its key starts with (when that sum is not zero); a read
- * compares it with the current sum, so every entry written before the increment reads as a miss
- * at once, on every instance, and expires by its TTL. No request ever scans the keyspace.
+ * instead of scanning for keys. An entry written into Redis under a namespace that has been
+ * invalidated carries a stamp: the hash's epoch and the sum of the generations of the namespaces
+ * its key starts with, as they were before its value was loaded ({@code {"@ratecache.gen":"E.S",
+ * "value":…}}); other entries are stored as their plain JSON. A read compares the stamp with the
+ * current one, so an entry loaded before an increment reads as a miss, on every instance, and
+ * expires by its TTL.
  *
- * <p>Each instance keeps a copy of the hash, read once and kept current by {@link
- * Invalidation.Generation} events; it is trusted only while the event subscription is live and
- * has not been re-established since the copy was read, and otherwise read again (one {@code
- * HGETALL}) before use. The invalidating instance updates its copy before it returns, so its own
- * next read already misses; other instances miss once the event reaches them.
+ * <p>Exact under concurrency: an increment is one script ({@link #INCREMENT}) that adds exactly
+ * one to the namespace and to the hash's {@code @version}, and creates the hash's {@code @epoch}
+ * (a random token) if the hash is new. Every read fetches {@code @epoch} and {@code @version}
+ * with the entry, in the same round trip, and uses this instance's copy of the hash only if both
+ * match (else it reads the hash again), so a read that begins after an increment returned sees
+ * it, whatever events were lost. A removed hash (an operator's clear of {@code ratecache:*})
+ * comes back with a new epoch: every stamped entry reads as a miss, and no instance's memory of
+ * the old generations survives it (plain entries are valid again: remove the entries with a
+ * clear of their own pattern, not by removing this hash). No Redis error is taken for an outage
+ * here: only {@link RedisUnavailableException} defers an increment.
  *
  * <p>Bounded: at most {@value #MAX_NAMESPACES} namespaces; past that, a new one is folded into
  * its parent ({@code query:rag_documents:user:42:} into {@code query:rag_documents:user:}, and so
  * on to {@code ""}), which invalidates more than asked, never less. An increment that cannot
- * reach Redis is kept (bounded the same way) and made when Redis is back, so an invalidation
- * during an outage is not lost. Thread-safe.
+ * reach Redis is kept (bounded the same way) and made when Redis is back. Thread-safe.
  */
 final class Generations {
   private static final Logger log = LoggerFactory.getLogger(Generations.class);
 
   /** The hash of namespace generations. */
   static final String HASH = KeySpace.GENERATIONS;
+  static final String EPOCH = "@epoch";
+  static final String VERSION = "@version";
   static final int MAX_NAMESPACES = 256;
-  private static final String MARKER = "{\"@ratecache.gen\":";
+  static final String MARKER = "{\"@ratecache.gen\":\"";
+  private static final String VALUE = "\",\"value\":";
+
+  /**
+   * One increment, atomically: the epoch made if the hash is new, the namespace and the hash's
+   * version each plus one. KEYS[1] the hash; ARGV[1] the namespace, ARGV[2] a new epoch.
+   */
+  static final String INCREMENT = """
+      if not redis.call('HGET', KEYS[1], '@epoch') then
+        redis.call('HSET', KEYS[1], '@epoch', ARGV[2])
+      end
+      redis.call('HINCRBY', KEYS[1], '@version', 1)
+      return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+      """;
+
+  /** The hash as one instance last read it ({@code epoch} null when there is no hash). */
+  record Snapshot(String epoch, long version, Map<String, Long> namespaces) {
+    static final Snapshot EMPTY = new Snapshot(null, 0, Map.of());
+
+    /**
+     * The stamp of an entry at {@code key}: the epoch and the sum of its namespaces'
+     * generations, or {@code ""} (stored plain) when no namespace of it was ever invalidated.
+     */
+    String stamp(String key) {
+      long sum = 0;
+      for (Map.Entry<String, Long> e : namespaces.entrySet()) {
+        if (key.startsWith(e.getKey())) {
+          sum += e.getValue();
+        }
+      }
+      return sum == 0 ? "" : epoch + "." + sum;
+    }
+  }
 
   private final RedisConnector connector;
-  private final RedisEvents events;
-  private final Map<String, Long> copy = new ConcurrentHashMap<>();
+  private volatile Snapshot copy;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
-  private volatile long copyEpoch = -1;
-  private final OnFirstUse subscription;
   private final AutoCloseable healthRegistration;
 
   Generations(RedisConnector connector) {
     this.connector = connector;
-    this.events = connector.events();
-    // Subscribed on first use (building a cache starts no thread); until the subscription is
-    // live, the copy is not trusted and every read asks Redis.
-    this.subscription = new OnFirstUse(() -> events.subscribe(event -> {
-      if (event instanceof Invalidation.Generation g) {
-        copy.merge(g.namespace(), g.generation(), Math::max);
-      }
-    }));
     this.healthRegistration = connector.health().onTransition(t -> {
       if (t.to() == RedisHealth.State.UP) {
         flushPending();
@@ -86,11 +117,15 @@ final class Generations {
 
   /**
    * Invalidates every entry whose key starts with the namespace of {@code pattern}, for every
-   * instance. Never throws: if Redis cannot be reached the increment is made when it is back.
+   * instance: when this returns, every read that begins afterwards misses them. If Redis is
+   * unavailable the increment is made when it is back; any other Redis error is thrown.
    */
   void invalidate(String pattern) {
-    String ns = bounded(namespaceOf(pattern), current());
-    if (!increment(ns)) {
+    Snapshot known = copy;
+    String ns = bounded(namespaceOf(pattern), known == null ? Map.of() : known.namespaces());
+    try {
+      increment(ns);
+    } catch (RedisUnavailableException unavailable) {
       if (pending.size() >= MAX_NAMESPACES) {
         pending.add(""); // everything, once Redis is back: more than asked, never less
       } else {
@@ -99,51 +134,96 @@ final class Generations {
     }
   }
 
-  /** The value to store at {@code key}: stamped with its namespaces' generations if any. */
-  String wrap(String key, String json) {
-    long stamp = stamp(key, current());
-    return stamp == 0 ? json : MARKER + stamp + ",\"value\":" + json + "}";
+  /** {@code json} as stored with {@code stamp} (as it is for the empty stamp). */
+  static String wrap(String json, String stamp) {
+    return stamp.isEmpty() ? json : MARKER + stamp + VALUE + json + "}";
   }
 
-  /** The stored value's JSON, or {@code null} if it was written before an invalidation. */
-  String unwrap(String key, String stored) {
+  /** The stored value's JSON if it carries {@code stamp}, else {@code null}. */
+  static String unwrap(String stored, String stamp) {
     if (stored == null) {
       return null;
     }
-    long stamp = stamp(key, current());
+    if (stamp.isEmpty() || !stored.startsWith(MARKER)) {
+      return stamp.isEmpty() && !stored.startsWith(MARKER)
+          && !stored.startsWith(RedisCacheStore.TOMBSTONE) ? stored : null;
+    }
+    int end = MARKER.length() + stamp.length();
+    if (!stored.startsWith(stamp, MARKER.length()) || !stored.startsWith(VALUE, end)
+        || !stored.endsWith("}")) {
+      return null;
+    }
+    return stored.substring(end + VALUE.length(), stored.length() - 1);
+  }
+
+  /**
+   * The start of a stored value up to and including its stamp ({@code {"@ratecache.gen":"E.S",
+   * "value":}), or {@code ""} for a value without one: what a conditional write expects to find
+   * still there.
+   */
+  static String stampPrefix(String stored) {
     if (!stored.startsWith(MARKER)) {
-      return stamp == 0 ? stored : null;
+      return "";
     }
-    int comma = stored.indexOf(',', MARKER.length());
-    int valueStart = comma + ",\"value\":".length();
-    if (comma < 0 || !stored.startsWith(",\"value\":", comma) || !stored.endsWith("}")) {
-      return stamp == 0 ? stored : null; // not one of ours after all
+    int end = stored.indexOf(VALUE, MARKER.length());
+    return end < 0 ? "" : stored.substring(0, end + VALUE.length());
+  }
+
+  /**
+   * The generations as of a read that saw {@code epoch} and {@code version} in the hash (both
+   * {@code null} if it had none): this instance's copy if it matches, else the hash read again
+   * (made first if absent).
+   */
+  Snapshot current(String epoch, String version) {
+    if (epoch == null) {
+      copy = Snapshot.EMPTY;
+      return Snapshot.EMPTY; // no hash: nothing was ever invalidated, or it was removed
     }
-    long written;
-    try {
-      written = Long.parseLong(stored.substring(MARKER.length(), comma));
-    } catch (NumberFormatException e) {
-      return stamp == 0 ? stored : null;
+    Snapshot c = copy;
+    if (c != null && epoch.equals(c.epoch())
+        && String.valueOf(c.version()).equals(version == null ? "0" : version)) {
+      return c;
     }
-    return written == stamp ? stored.substring(valueStart, stored.length() - 1) : null;
+    return refresh();
+  }
+
+  /** This instance's copy, or the hash read if there is none yet (for unconditional writes). */
+  Snapshot known() {
+    Snapshot c = copy;
+    return c != null ? c : refresh();
   }
 
   /** Namespaces known now (a copy), for tests and reports. */
   Map<String, Long> namespaces() {
-    return Map.copyOf(current());
+    return known().namespaces();
   }
 
-  private static long stamp(String key, Map<String, Long> generations) {
-    if (generations.isEmpty()) {
-      return 0;
+  private Snapshot refresh() {
+    Map<String, String> all = connector.execute(j -> j.hgetAll(HASH));
+    if (!all.containsKey(EPOCH)) {
+      copy = Snapshot.EMPTY;
+      return Snapshot.EMPTY;
     }
-    long sum = 0;
-    for (Map.Entry<String, Long> e : generations.entrySet()) {
-      if (key.startsWith(e.getKey())) {
-        sum += e.getValue();
+    Map<String, Long> namespaces = new HashMap<>();
+    long version = 0;
+    for (Map.Entry<String, String> e : all.entrySet()) {
+      try {
+        if (e.getKey().equals(VERSION)) {
+          version = Long.parseLong(e.getValue());
+        } else if (!e.getKey().equals(EPOCH)) {
+          namespaces.put(e.getKey(), Long.parseLong(e.getValue()));
+        }
+      } catch (NumberFormatException notOurs) {
+        // a field written by something else: not a generation
       }
     }
-    return sum;
+    Snapshot s = new Snapshot(all.get(EPOCH), version, Map.copyOf(namespaces));
+    copy = s;
+    return s;
+  }
+
+  private static String newEpoch() {
+    return Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
   }
 
   /** A namespace that fits the bound: itself if known or if there is room, else a parent. */
@@ -155,72 +235,31 @@ final class Generations {
     return n;
   }
 
-  /**
-   * The generations, read again from Redis unless the copy is current: the subscription is live
-   * and has not been re-established since the copy was read.
-   */
-  private Map<String, Long> current() {
-    subscription.ensureOpen();
-    long epoch = events.epoch();
-    if (events.isLive() && copyEpoch == epoch) {
-      return copy;
-    }
-    try {
-      Map<String, String> all = connector.execute(j -> j.hgetAll(HASH));
-      all.forEach((ns, gen) -> {
-        try {
-          copy.merge(ns, Long.parseLong(gen), Math::max);
-        } catch (NumberFormatException ignored) {
-          // not ours
-        }
-      });
-      if (events.isLive()) {
-        copyEpoch = epoch;
-      }
-    } catch (RuntimeException unavailable) {
-      // Redis is down or failing: entries are not read from it either; the copy will do.
-    }
-    return copy;
-  }
-
-  private boolean increment(String ns) {
-    try {
-      long gen = connector.execute(j -> j.hincrBy(HASH, ns, 1));
-      long known = copy.getOrDefault(ns, 0L);
-      if (gen <= known) {
-        // The hash was removed (a clear of ratecache:*) and began again: step past what
-        // instances already know, so that the new generation is new everywhere.
-        long step = known - gen + 1;
-        gen = connector.execute(j -> j.hincrBy(HASH, ns, step));
-      }
-      copy.merge(ns, gen, Math::max);
-      events.publish(new Invalidation.Generation(ns, gen));
-      return true;
-    } catch (RuntimeException unavailable) {
-      return false;
-    }
+  private void increment(String ns) {
+    Object gen = connector.execute(j -> j.eval(INCREMENT, List.of(HASH), List.of(ns, newEpoch())));
+    copy = null; // read again on next use; every read checks the version anyway
+    // Older instances in a rolling upgrade keep their copies current from this event.
+    connector.events().publish(new Invalidation.Generation(ns, (Long) gen));
   }
 
   private void flushPending() {
     for (String ns : new LinkedHashSet<>(pending)) {
-      if (increment(ns)) {
+      try {
+        increment(ns);
         pending.remove(ns);
-      } else {
+      } catch (RuntimeException e) {
+        log.warn("A namespace invalidation made during the outage still waits for Redis: {}",
+            e.toString());
         return;
       }
-    }
-    if (!pending.isEmpty()) {
-      log.debug("{} namespace invalidations still wait for Redis", pending.size());
     }
   }
 
   void close() {
-    for (AutoCloseable c : new AutoCloseable[] {subscription, healthRegistration}) {
-      try {
-        c.close();
-      } catch (Exception e) {
-        log.debug("Closing a registration failed", e);
-      }
+    try {
+      healthRegistration.close();
+    } catch (Exception e) {
+      log.debug("Closing a registration failed", e);
     }
   }
 }

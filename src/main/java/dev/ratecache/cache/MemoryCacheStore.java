@@ -15,7 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Cached JSON in this instance's memory: a Caffeine cache in which each entry expires after its
  * own TTL and the total size is bounded in bytes (least recently used entries go first), with
- * Redis-compatible pattern invalidation. Thread-safe.
+ * Redis-compatible pattern invalidation. A load's write ({@link #putIfUnchanged}) is refused if
+ * anything was invalidated in this store since the load's read: one counter for all keys, coarse
+ * but exact (the store serves only while Redis is unavailable). Thread-safe.
  */
 final class MemoryCacheStore implements CacheStore {
   /** Rough bytes of bookkeeping per entry beyond its key and value. */
@@ -24,6 +26,8 @@ final class MemoryCacheStore implements CacheStore {
   private record Entry(String value, long ttlNanos) {}
 
   private final Cache<String, Entry> cache;
+  /** Invalidations so far; a write compares it under the lock with what its read saw. */
+  private long invalidations;
 
   MemoryCacheStore(long maxBytes, Clock clock) {
     this.cache = Caffeine.newBuilder()
@@ -39,6 +43,20 @@ final class MemoryCacheStore implements CacheStore {
   public String get(String key) {
     Entry e = cache.getIfPresent(key);
     return e == null ? null : e.value();
+  }
+
+  @Override
+  public synchronized Seen observe(String key) {
+    return new Seen(get(key), invalidations);
+  }
+
+  @Override
+  public synchronized boolean putIfUnchanged(String key, String value, Duration ttl, Seen seen) {
+    if (!(seen.token() instanceof Long count) || count != invalidations) {
+      return false;
+    }
+    put(key, value, ttl);
+    return true;
   }
 
   @Override
@@ -59,12 +77,14 @@ final class MemoryCacheStore implements CacheStore {
   }
 
   @Override
-  public boolean delete(String key) {
+  public synchronized boolean delete(String key) {
+    invalidations++;
     return cache.asMap().remove(key) != null;
   }
 
   @Override
-  public long deleteMatching(String pattern) {
+  public synchronized long deleteMatching(String pattern) {
+    invalidations++;
     long removed = 0;
     for (String key : cache.asMap().keySet()) {
       if (GlobPattern.matches(pattern, key) && cache.asMap().remove(key) != null) {
@@ -82,7 +102,8 @@ final class MemoryCacheStore implements CacheStore {
   }
 
   /** Drops everything (when Redis is back, so no stale entry outlives the outage). */
-  void clear() {
+  synchronized void clear() {
+    invalidations++;
     cache.invalidateAll();
   }
 

@@ -66,6 +66,8 @@ public final class QueryCache implements AutoCloseable {
   private final CacheTtl ttls;
   private final ThrottledLog throttled;
   private final SingleFlight flights;
+  private final com.github.benmanes.caffeine.cache.Ticker ticker;
+  private final Duration tombstoneTtl;
   private final CacheStores stores;
   private final ResponseStore responses;
 
@@ -75,7 +77,6 @@ public final class QueryCache implements AutoCloseable {
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
         b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
-    RedisCacheStore redis = connector.settings().enabled() ? new RedisCacheStore(connector) : null;
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
     Duration nearTtl = b.nearTtl != null ? b.nearTtl
         : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0, 0));
@@ -86,7 +87,18 @@ public final class QueryCache implements AutoCloseable {
     Clock clock = b.clock;
     Duration failureMemory = b.failureMemory != null ? b.failureMemory
         : Duration.ofMillis(numberFromEnv(FAILURE_MEMORY_SETTING, b.env, 0, 0));
-    this.flights = new SingleFlight(loadWait, failureMemory, 100_000, Time.ticker(clock));
+    this.ticker = Time.ticker(clock);
+    this.flights = new SingleFlight(loadWait, failureMemory, 100_000, ticker);
+    // An invalidated key stays a tombstone this long: longer than any entry lives, and than a
+    // load may take before its value is stored (a slower load is not stored at all).
+    Duration tombstone = Duration.ofSeconds(60);
+    for (Duration ttl : ttls.asMap().values()) {
+      tombstone = ttl.compareTo(tombstone) > 0 ? ttl : tombstone;
+    }
+    this.tombstoneTtl = loadWait.multipliedBy(2).compareTo(tombstone) > 0
+        ? loadWait.multipliedBy(2) : tombstone;
+    RedisCacheStore redis = connector.settings().enabled()
+        ? new RedisCacheStore(connector, tombstoneTtl) : null;
     NearCache near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.stores = new CacheStores(connector, redis,
@@ -285,7 +297,11 @@ public final class QueryCache implements AutoCloseable {
 
 
   private <T> T read(String key, JavaType type) {
-    String json = stores.getJson(key);
+    return decode(key, stores.observe(key).value(), type);
+  }
+
+  /** {@code json} as {@code type}; {@code null} (counted as a miss) if absent or undecodable. */
+  private <T> T decode(String key, String json, JavaType type) {
     if (json == null) {
       return null;
     }
@@ -300,6 +316,7 @@ public final class QueryCache implements AutoCloseable {
       return null;
     }
   }
+
 
   private <T> Map<String, T> readAll(Collection<String> keys, JavaType type) {
     List<String> list = List.copyOf(keys);
@@ -328,27 +345,39 @@ public final class QueryCache implements AutoCloseable {
     return out;
   }
 
-  @SuppressWarnings("unchecked")
+  /**
+   * A cached value, else one load per key at a time in this instance. The load's value is stored
+   * only if nothing invalidated the key between the read that missed and the store (see {@link
+   * CacheStores#putIfUnchanged}); callers that waited for another caller's load read the cache
+   * again instead of taking its value, so none of them returns a value that an invalidation
+   * which ended before it asked had removed.
+   */
   private <T> T load(String key, Duration ttl, JavaType type, Loader<? extends T> loader) {
     Objects.requireNonNull(loader, "loader");
-    T cached = read(key, type);
+    CacheStore.Seen seen = stores.observe(key);
+    T cached = decode(key, seen.value(), type);
     if (cached != null) {
       return cached;
     }
     SingleFlight.Ticket ticket = flights.begin(key);
     if (ticket instanceof SingleFlight.Follower follower) {
       try {
-        return (T) follower.await();
+        follower.await();
+        seen = stores.observe(key); // what the leader stored, if it is still current
+        cached = decode(key, seen.value(), type);
+        if (cached != null) {
+          return cached;
+        }
       } catch (java.util.concurrent.ExecutionException e) {
         throw e.getCause() instanceof RuntimeException r ? r : new LoadException(key, e.getCause());
       } catch (java.util.concurrent.TimeoutException slowLeader) {
         // The other load is slow or hung: load for ourselves rather than wait on it for ever.
-        return loadAndPut(key, ttl, loader);
       }
+      return loadAndPut(key, ttl, loader, seen);
     }
     SingleFlight.Leader leader = (SingleFlight.Leader) ticket;
     try {
-      T loaded = loadAndPut(key, ttl, loader);
+      T loaded = loadAndPut(key, ttl, loader, seen);
       leader.complete(loaded);
       return loaded;
     } catch (RuntimeException | Error e) {
@@ -357,7 +386,9 @@ public final class QueryCache implements AutoCloseable {
     }
   }
 
-  private <T> T loadAndPut(String key, Duration ttl, Loader<? extends T> loader) {
+  private <T> T loadAndPut(String key, Duration ttl, Loader<? extends T> loader,
+      CacheStore.Seen seen) {
+    long start = ticker.read();
     T loaded;
     try {
       loaded = loader.load();
@@ -366,10 +397,23 @@ public final class QueryCache implements AutoCloseable {
     } catch (Exception e) {
       throw new LoadException(key, e);
     }
-    if (loaded != null) {
-      put(key, loaded, ttl);
+    if (loaded != null && !outlivedTombstones(start)) {
+      stores.putIfUnchanged(key, codec.encode(loaded), ttl, seen);
     }
     return loaded;
+  }
+
+  /** Nanoseconds now, on this cache's clock: when a load starts. */
+  long loadStart() {
+    return ticker.read();
+  }
+
+  /**
+   * Whether a load that started at {@code loadStart} took longer than a tombstone lives: then an
+   * invalidation during it may have left no trace, and its value is not stored.
+   */
+  boolean outlivedTombstones(long loadStart) {
+    return ticker.read() - loadStart >= tombstoneTtl.toNanos();
   }
 
   /** Counters per TTL category since start. */

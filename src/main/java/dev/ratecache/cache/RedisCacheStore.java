@@ -1,28 +1,76 @@
 package dev.ratecache.cache;
 
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import redis.clients.jedis.Response;
 
 /**
- * Cached JSON in Redis: {@code SET … PX} with the entry's TTL, stamped with its namespaces'
- * {@link Generations} so that a pattern invalidation is one {@code HINCRBY}; batches pipelined in
- * one round trip per node (grouped by slot owner on a Cluster). {@link #deleteMatching} still
- * removes keys physically, by {@code SCAN MATCH COUNT} and {@code UNLINK} in batches on every
- * master, for operators' clears (never on a request). Thread-safe.
+ * Cached JSON in Redis, stamped with its namespaces' {@link Generations} so that a pattern
+ * invalidation is one increment. Every read fetches the hash's epoch and version with the entry
+ * (one round trip per node), so it validates the stamp against the generations as they are when
+ * it runs. Removing a key ({@link #delete}) leaves a short tombstone instead of nothing, and a
+ * load's write ({@link #putIfUnchanged}) is one script that stores only if the key still holds
+ * what the load's read saw: a load that an invalidation overtook is never stored as fresh. Batches
+ * are pipelined (grouped by slot owner on a Cluster). {@link #deleteMatching} still removes keys
+ * physically, by {@code SCAN} and {@code UNLINK} on every master, for operators' clears (never on
+ * a request). Thread-safe.
  */
 final class RedisCacheStore implements CacheStore {
+  /** What an invalidated key holds until its tombstone expires: never served. */
+  static final String TOMBSTONE = "{\"@ratecache.invalidated\":\"";
+
+  /**
+   * Stores ARGV[1] for ARGV[2] ms only if the key still holds what the load's read saw: ARGV[3]
+   * is {@code absent}, {@code exact} (ARGV[4] is the whole value, a tombstone) or {@code prefix}
+   * (the value starts with ARGV[4], its stamp; an empty ARGV[4] means an unstamped value).
+   */
+  static final String PUT_IF_UNCHANGED = """
+      local cur = redis.call('GET', KEYS[1])
+      local mode = ARGV[3]
+      if mode == 'absent' then
+        if cur then return 0 end
+      elseif mode == 'exact' then
+        if cur ~= ARGV[4] then return 0 end
+      else
+        if not cur then return 0 end
+        if ARGV[4] == '' then
+          if string.find(cur, '{"@ratecache.gen"', 1, true) == 1
+              or string.find(cur, '{"@ratecache.invalidated"', 1, true) == 1 then return 0 end
+        elseif string.find(cur, ARGV[4], 1, true) ~= 1 then return 0 end
+      end
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return 1
+      """;
+
+  /** Replaces the key with a tombstone (ARGV[1]) for ARGV[2] ms; 1 if a live value was there. */
+  static final String INVALIDATE = """
+      local cur = redis.call('GET', KEYS[1])
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      if cur and string.find(cur, ARGV[3], 1, true) ~= 1 then return 1 end
+      return 0
+      """;
+
+  /** What a read saw at a key in Redis: the stamp it computed, and what the key held. */
+  record Token(String stamp, String mode, String held) {}
+
   private final RedisConnector connector;
   private final Generations generations;
+  private final Duration tombstoneTtl;
+  private final boolean cluster;
 
-  RedisCacheStore(RedisConnector connector) {
+  /** @param tombstoneTtl how long an invalidated key stays a tombstone (a load's longest life) */
+  RedisCacheStore(RedisConnector connector, Duration tombstoneTtl) {
     this.connector = connector;
     this.generations = new Generations(connector);
+    this.tombstoneTtl = tombstoneTtl;
+    this.cluster = connector.settings().topology() == RedisSettings.Topology.CLUSTER;
   }
 
   /** The namespace generations stamped into and checked against every entry. */
@@ -30,14 +78,61 @@ final class RedisCacheStore implements CacheStore {
     return generations;
   }
 
+  Duration tombstoneTtl() {
+    return tombstoneTtl;
+  }
+
   @Override
   public String get(String key) {
-    return generations.unwrap(key, connector.execute(j -> j.get(key)));
+    return observe(key).value();
+  }
+
+  @Override
+  public Seen observe(String key) {
+    String raw;
+    List<String> hash;
+    if (cluster) {
+      // Two calls, each following redirections (a cluster pipeline does not follow ASK during a
+      // resharding). Either order is safe: both run after this read began.
+      raw = connector.execute(j -> j.get(key));
+      hash = connector.execute(j -> j.hmget(Generations.HASH, Generations.EPOCH,
+          Generations.VERSION));
+    } else {
+      List<Object> got = connector.pipelinedResults(p -> List.of(p.get(key),
+          p.hmget(Generations.HASH, Generations.EPOCH, Generations.VERSION)));
+      raw = (String) got.get(0);
+      hash = cast(got.get(1));
+    }
+    String stamp = generations.current(hash.get(0), hash.get(1)).stamp(key);
+    if (raw == null) {
+      return new Seen(null, new Token(stamp, "absent", ""));
+    }
+    if (raw.startsWith(TOMBSTONE)) {
+      return new Seen(null, new Token(stamp, "exact", raw));
+    }
+    return new Seen(Generations.unwrap(raw, stamp),
+        new Token(stamp, "prefix", Generations.stampPrefix(raw)));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T cast(Object o) {
+    return (T) o;
+  }
+
+  @Override
+  public boolean putIfUnchanged(String key, String value, Duration ttl, Seen seen) {
+    if (!(seen.token() instanceof Token t)) {
+      return false; // seen in memory, or near: nothing to compare with here
+    }
+    Object stored = connector.execute(j -> j.eval(PUT_IF_UNCHANGED, List.of(key),
+        List.of(Generations.wrap(value, t.stamp()), Long.toString(ttl.toMillis()), t.mode(),
+            t.held())));
+    return Long.valueOf(1).equals(stored);
   }
 
   @Override
   public void put(String key, String value, Duration ttl) {
-    String stored = generations.wrap(key, value);
+    String stored = Generations.wrap(value, generations.known().stamp(key));
     // PSETEX rather than SET … PX: SetParams.px changed its binary signature between Jedis 6
     // and 7, and an application on Spring Boot's managed Jedis 6 must work too.
     connector.run(j -> j.psetex(key, ttl.toMillis(), stored));
@@ -46,11 +141,16 @@ final class RedisCacheStore implements CacheStore {
   @Override
   public Map<String, String> getAll(Collection<String> keys) {
     List<String> ordered = new ArrayList<>(keys);
-    List<Response<String>> responses =
-        connector.pipelined(p -> ordered.stream().map(p::get).toList());
+    List<Object> got = connector.pipelinedResults(p -> {
+      List<Response<?>> out = new ArrayList<>(ordered.stream().map(p::get).toList());
+      out.add(p.hmget(Generations.HASH, Generations.EPOCH, Generations.VERSION));
+      return out;
+    });
+    List<String> hash = cast(got.get(ordered.size()));
+    Generations.Snapshot now = generations.current(hash.get(0), hash.get(1));
     Map<String, String> found = new LinkedHashMap<>();
     for (int i = 0; i < ordered.size(); i++) {
-      String v = generations.unwrap(ordered.get(i), responses.get(i).get());
+      String v = Generations.unwrap((String) got.get(i), now.stamp(ordered.get(i)));
       if (v != null) {
         found.put(ordered.get(i), v);
       }
@@ -61,8 +161,9 @@ final class RedisCacheStore implements CacheStore {
   @Override
   public void putAll(Map<String, String> entries, Duration ttl) {
     long ms = ttl.toMillis();
+    Generations.Snapshot now = generations.known();
     Map<String, String> stored = new LinkedHashMap<>();
-    entries.forEach((k, v) -> stored.put(k, generations.wrap(k, v)));
+    entries.forEach((k, v) -> stored.put(k, Generations.wrap(v, now.stamp(k))));
     connector.pipelined(p -> {
       stored.forEach((k, v) -> p.psetex(k, ms, v));
       return null;
@@ -70,23 +171,26 @@ final class RedisCacheStore implements CacheStore {
   }
 
   /**
-   * Stores one user's variant of a shared key and records it in the key's variant index (a set
-   * that outlives its newest member by a minute), in one round trip per node.
+   * Stores one user's variant of a shared key if unchanged since the load's read (as {@link
+   * #putIfUnchanged}) and records it in the key's variant index (a set that outlives its newest
+   * member by a minute), in one round trip per node.
    */
-  void putVariant(String index, String key, String value, Duration ttl) {
+  boolean putVariant(String index, String key, String value, Duration ttl, Seen seen) {
+    if (!(seen.token() instanceof Token t)) {
+      return false;
+    }
     long ms = ttl.toMillis();
-    String stored = generations.wrap(key, value);
-    connector.pipelined(p -> {
-      p.psetex(key, ms, stored);
-      p.sadd(index, key);
-      p.pexpire(index, ttl.toMillis() + 60_000);
-      return null;
-    });
+    List<Object> done = connector.pipelinedResults(p -> List.of(
+        p.eval(PUT_IF_UNCHANGED, List.of(key), List.of(Generations.wrap(value, t.stamp()),
+            Long.toString(ms), t.mode(), t.held())),
+        p.sadd(index, key),
+        p.pexpire(index, ms + 60_000)));
+    return Long.valueOf(1).equals(done.get(0));
   }
 
   /**
-   * Removes every variant recorded in {@code index} and takes exactly those out of it (a variant
-   * recorded meanwhile stays listed); returns the variants that were still there.
+   * Turns every variant recorded in {@code index} into a tombstone and takes exactly those out of
+   * it (a variant recorded meanwhile stays listed); returns the variants that were live.
    */
   java.util.Set<String> deleteVariants(String index) {
     java.util.Set<String> members = connector.execute(j -> j.smembers(index));
@@ -94,23 +198,31 @@ final class RedisCacheStore implements CacheStore {
       return members;
     }
     List<String> ordered = new ArrayList<>(members);
-    List<Response<Long>> removed = connector.pipelined(p -> {
-      List<Response<Long>> out = ordered.stream().map(p::unlink).toList();
-      p.srem(index, ordered.toArray(new String[0]));
+    List<Object> removed = connector.pipelinedResults(p -> {
+      List<Response<?>> out = new ArrayList<>(ordered.stream()
+          .map(k -> p.eval(INVALIDATE, List.of(k), invalidateArgs())).toList());
+      out.add(p.srem(index, ordered.toArray(new String[0])));
       return out;
     });
     java.util.Set<String> existed = new java.util.LinkedHashSet<>();
     for (int i = 0; i < ordered.size(); i++) {
-      if (removed.get(i).get() > 0) {
+      if (Long.valueOf(1).equals(removed.get(i))) {
         existed.add(ordered.get(i));
       }
     }
     return existed;
   }
 
+  /** Leaves a tombstone at {@code key}; true if a live value was there. */
   @Override
   public boolean delete(String key) {
-    return connector.<Long>execute(j -> j.unlink(key)) > 0;
+    return Long.valueOf(1).equals(connector.execute(j -> j.eval(INVALIDATE, List.of(key),
+        invalidateArgs())));
+  }
+
+  private List<String> invalidateArgs() {
+    return List.of(TOMBSTONE + Long.toString(ThreadLocalRandom.current().nextLong()
+        & Long.MAX_VALUE, 36) + "\"}", Long.toString(tombstoneTtl.toMillis()), TOMBSTONE);
   }
 
   @Override
@@ -118,8 +230,10 @@ final class RedisCacheStore implements CacheStore {
     return connector.unlinkMatching(pattern, scanned -> { });
   }
 
+  /** As {@code PTTL}, and -2 for a tombstone (an invalidated key holds no value). */
   @Override
   public long ttlMillis(String key) {
-    return connector.<Long>execute(j -> j.pttl(key));
+    String raw = connector.execute(j -> j.get(key));
+    return raw == null || raw.startsWith(TOMBSTONE) ? -2 : connector.<Long>execute(j -> j.pttl(key));
   }
 }

@@ -19,14 +19,14 @@ final class ResponseStore {
     this.flights = flights;
   }
 
-  /** The raw JSON at {@code key}, counting a hit or a miss. */
-  String getJson(String key) {
-    return stores.getJson(key);
+  /** What a read sees at {@code key}: its raw JSON or {@code null}, counting a hit or a miss. */
+  CacheStore.Seen observe(String key) {
+    return stores.observe(key);
   }
 
-  /** Stores raw JSON and announces the write. */
-  void putJson(String key, String json, Duration ttl) {
-    stores.putJson(key, json, ttl);
+  /** Stores a load's raw JSON unless the key was invalidated since {@code seen} was read. */
+  void putJson(String key, String json, Duration ttl, CacheStore.Seen seen) {
+    stores.putIfUnchanged(key, json, ttl, seen);
   }
 
   /** One load per key at a time, for cold requests. */
@@ -48,20 +48,21 @@ final class ResponseStore {
     return key + ":user:%";
   }
 
-  /** Stores one user's variant of {@code base}, recording it so it can be invalidated. */
-  void putVariant(String base, String key, String json, Duration ttl) {
-    String category = CacheKeys.category(key);
-    if (stores.redis() != null && stores.isRedisUsable()) {
-      try {
-        stores.redis().putVariant(variantIndex(base), key, json, ttl);
-        stores.announce(List.of(key));
-        return;
-      } catch (RuntimeException e) {
-        stores.counters(category).errors.increment();
-      }
+  /**
+   * Stores one user's variant of {@code base}, recording it so it can be invalidated, unless the
+   * variant was invalidated since {@code seen} was read.
+   */
+  void putVariant(String base, String key, String json, Duration ttl, CacheStore.Seen seen) {
+    if (!(seen.token() instanceof RedisCacheStore.Token)) {
+      stores.putIfUnchanged(key, json, ttl, seen); // read from memory: written to memory only
+      return;
     }
-    stores.counters(category).fallback.increment();
-    stores.memory().put(key, json, ttl);
+    String category = CacheKeys.category(key);
+    Boolean stored = stores.redisOnly(category,
+        r -> r.putVariant(variantIndex(base), key, json, ttl, seen), false);
+    if (Boolean.TRUE.equals(stored)) {
+      stores.announce(List.of(key));
+    }
   }
 
   /**

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +23,7 @@ import redis.clients.jedis.ClusterPipeline;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
@@ -260,10 +262,35 @@ public final class RedisConnector implements AutoCloseable {
    * @throws RedisUnavailableException if Redis is down, or a node could not be reached
    */
   public <T> T pipelined(Function<? super AbstractPipeline, ? extends T> queue) {
+    return execute(jedis -> sync(openPipeline(), queue));
+  }
+
+  /** A cluster pipeline (grouped by slot owner) on Cluster, else a plain one. */
+  private AbstractPipeline openPipeline() {
+    ConnectionProvider provider = client.provider();
+    return provider instanceof ClusterConnectionProvider cluster
+        ? new ClusterPipeline(cluster) : new Pipeline(provider.getConnection(), true);
+  }
+
+  /**
+   * {@link #pipelined}, reading every response before it returns, so that an error Redis answers
+   * to one of the commands (a refused key, a script error) is handled and thrown as {@link
+   * #execute} handles it: an ACL refusal is recorded for the health report, never taken for an
+   * outage.
+   *
+   * @param queue queues commands and returns their responses, in order
+   * @return what each response holds, in the same order
+   * @throws RedisUnavailableException if Redis is down, or a node could not be reached
+   */
+  public List<Object> pipelinedResults(
+      Function<? super AbstractPipeline, ? extends List<? extends Response<?>>> queue) {
     return execute(jedis -> {
-      ConnectionProvider provider = client.provider();
-      return sync(provider instanceof ClusterConnectionProvider cluster
-          ? new ClusterPipeline(cluster) : new Pipeline(provider.getConnection(), true), queue);
+      List<? extends Response<?>> responses = sync(openPipeline(), queue);
+      List<Object> results = new java.util.ArrayList<>(responses.size());
+      for (Response<?> r : responses) {
+        results.add(r.get());
+      }
+      return results;
     });
   }
 

@@ -115,13 +115,6 @@ class FailingLoadsIT {
         ServletContainer.jerseyAtApi("jakarta.ws.rs.Application", App.class.getName()));
   }
 
-  /** Request threads parked waiting for another request's load. */
-  private static long followersWaiting() {
-    return Thread.getAllStackTraces().values().stream().filter(stack -> Stream.of(stack)
-        .anyMatch(f -> f.getClassName().endsWith("SingleFlight$Follower")
-            && f.getMethodName().equals("await"))).count();
-  }
-
   @ParameterizedTest(name = "{0}, {1}")
   @MethodSource("cases")
   void aFailingLoadRunsOnceForEveryoneWaitingAndIsRemembered(Kind kind, String mode, int status)
@@ -133,7 +126,7 @@ class FailingLoadsIT {
       responses.add(clients.submit(() -> container.send("GET", "/api/failing/" + mode)));
     }
     Await.until("one load under way and every other request waiting for it",
-        () -> CALLS.get() == 1 && followersWaiting() == REQUESTS - 1);
+        () -> CALLS.get() == 1 && Followers.waiting() == REQUESTS - 1);
     release.countDown();
     List<Integer> statuses = new ArrayList<>();
     for (Future<ServletContainer.Response> r : responses) {

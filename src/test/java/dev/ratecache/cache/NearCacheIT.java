@@ -245,6 +245,7 @@ class NearCacheIT {
         QueryCache c = QueryCache.builder().connector(limited).clock(time.clock())
             .nearCache(NEAR_TTL).build()) {
       c.put("query:chat:id:8", "v", Duration.ofMinutes(1)); // its announcement is refused
+      c.get("query:chat:id:8", String.class); // the first read opens the near cache's subscription
       // Each refused attempt waits on the scheduler before the next: 100, 200, 400, 800 ms…
       // Run the timeline task by task; after each, wait until the subscription thread has made
       // its attempt and scheduled its next wake-up (two tasks queued: that and the watchdog).

@@ -1,0 +1,232 @@
+package dev.ratecache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/**
+ * The cache's promise, checked over a recorded history rather than one call at a time: once an
+ * invalidation returns, no read that begins afterwards, on any instance, returns what was there
+ * before it. {@value #INSTANCES} instances (each with its own connector) run {@value #THREADS}
+ * threads each against one real Redis (standalone, and a 3-master Cluster): loads through {@code
+ * getOrLoad} from a "database" of versioned rows (some loads slow), writes that bump a row and
+ * then {@code invalidate} its key or bump every row of a namespace and {@code invalidateMatching}
+ * it, while a fault thread cuts every pub/sub connection. Every operation records its start and
+ * end ({@code System.nanoTime}); a load records when it read the database.
+ *
+ * <p>The checker then demands, over the whole history: (1) every read returned a version at
+ * least that of every write to its key that ended before the read began; (2) each namespace's
+ * generation equals the number of pattern invalidations made of it. On a violation it prints the
+ * offending read with the writes and reads of its key around it. Fixed seeds run here; {@code
+ * -Dratecache.history.seeds=N} runs N more random ones.
+ */
+class CacheHistoryIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+  @RegisterExtension
+  static final RedisCluster cluster = new RedisCluster();
+
+  private static final int INSTANCES = 2;
+  private static final int THREADS = 4;
+  private static final int OPS_PER_THREAD = 300;
+  private static final List<String> NAMESPACES = List.of("query:user:", "query:chat:");
+  private static final int KEYS_PER_NAMESPACE = 6;
+
+  /** What a load read from the database: the row's version, and when it read it. */
+  record Loaded(long version, long readAt) {}
+
+  /** One operation of the history. */
+  record Op(String kind, int instance, String key, long start, long end, long version,
+      long readAt) {
+    @Override
+    public String toString() {
+      return String.format("%-9s i%d %-22s [%d, %d] v%d%s", kind, instance, key, start, end,
+          version, readAt == 0 ? "" : " (read at " + readAt + ")");
+    }
+  }
+
+  static Stream<Arguments> runs() {
+    List<Long> seeds = new ArrayList<>(List.of(1L, 2L, 3L));
+    new Random().longs(Long.getLong("ratecache.history.seeds", 0)).forEach(seeds::add);
+    return Stream.of("standalone", "cluster").flatMap(t -> seeds.stream()
+        .map(seed -> Arguments.of(t, seed)));
+  }
+
+  private static List<String> keys(String namespace) {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < KEYS_PER_NAMESPACE; i++) {
+      keys.add(namespace + "id:" + i);
+    }
+    return keys;
+  }
+
+  @ParameterizedTest(name = "{0}, seed {1}")
+  @MethodSource("runs")
+  void noReadAfterAnInvalidationReturnsWhatWasThereBeforeIt(String topology, long seed)
+      throws Exception {
+    RedisSettings settings;
+    if (topology.equals("standalone")) {
+      redis.start();
+      redis.flushAll();
+      settings = TestRedis.settings(redis).build();
+    } else {
+      cluster.start();
+      cluster.flushAll();
+      settings = TestRedis.settings(cluster).build();
+    }
+    Map<String, AtomicLong> database = new ConcurrentHashMap<>();
+    NAMESPACES.forEach(ns -> keys(ns).forEach(k -> database.put(k, new AtomicLong())));
+    Map<String, AtomicLong> patternInvalidations = new ConcurrentHashMap<>();
+    List<Op> history = Collections.synchronizedList(new ArrayList<>());
+    List<RedisConnector> connectors = new ArrayList<>();
+    List<QueryCache> caches = new ArrayList<>();
+    for (int i = 0; i < INSTANCES; i++) {
+      RedisConnector c = RedisConnector.create(settings);
+      connectors.add(c);
+      caches.add(QueryCache.builder().connector(c).build());
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(INSTANCES * THREADS + 1);
+    AtomicBoolean running = new AtomicBoolean(true);
+    try {
+      Future<?> faults = pool.submit(() -> {
+        Random r = new Random(seed);
+        while (running.get()) {
+          Thread.sleep(20 + r.nextInt(30));
+          killPubSub(topology);
+        }
+        return null;
+      });
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < INSTANCES; i++) {
+        for (int t = 0; t < THREADS; t++) {
+          int instance = i;
+          Random r = new Random(seed * 1_000 + i * 100 + t);
+          QueryCache cache = caches.get(i);
+          workers.add(pool.submit(() -> {
+            for (int n = 0; n < OPS_PER_THREAD; n++) {
+              String ns = NAMESPACES.get(r.nextInt(NAMESPACES.size()));
+              List<String> nsKeys = keys(ns);
+              String key = nsKeys.get(r.nextInt(nsKeys.size()));
+              int dice = r.nextInt(100);
+              int slowMs = r.nextInt(10) == 0 ? 1 + r.nextInt(8) : 0;
+              if (dice < 70) {
+                long start = System.nanoTime();
+                Loaded got = cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class, () -> {
+                  Loaded l = new Loaded(database.get(key).get(), System.nanoTime());
+                  if (slowMs > 0) {
+                    Thread.sleep(slowMs); // a slow query: invalidations overtake it
+                  }
+                  return l;
+                });
+                history.add(new Op("read", instance, key, start, System.nanoTime(),
+                    got.version(), got.readAt()));
+              } else if (dice < 85) {
+                long start = System.nanoTime();
+                long version = database.get(key).incrementAndGet();
+                cache.invalidate(key);
+                history.add(new Op("write", instance, key, start, System.nanoTime(), version, 0));
+              } else {
+                long start = System.nanoTime();
+                Map<String, Long> versions = new java.util.HashMap<>();
+                nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
+                cache.invalidateMatching(ns + "*");
+                long end = System.nanoTime();
+                patternInvalidations.computeIfAbsent(ns, x -> new AtomicLong()).incrementAndGet();
+                versions.forEach((k, v) -> history.add(new Op("write-all", instance, k, start,
+                    end, v, 0)));
+              }
+            }
+            return null;
+          }));
+        }
+      }
+      for (Future<?> w : workers) {
+        w.get(120, TimeUnit.SECONDS);
+      }
+      running.set(false);
+      faults.get(10, TimeUnit.SECONDS);
+    } finally {
+      running.set(false);
+      pool.shutdownNow();
+      caches.forEach(QueryCache::close);
+      connectors.forEach(RedisConnector::close);
+    }
+
+    List<String> violations = check(history);
+    assertThat(violations).as("reads that returned what an invalidation that ended before they"
+        + " began had removed (%d operations)", history.size()).isEmpty();
+    RedisServer owner = topology.equals("standalone") ? redis : cluster.ownerOf(
+        JedisClusterCRC16.getSlot(Generations.HASH));
+    Map<String, String> generations = owner.withClient(j -> j.hgetAll(Generations.HASH));
+    for (String ns : NAMESPACES) {
+      long made = patternInvalidations.getOrDefault(ns, new AtomicLong()).get();
+      assertThat(generations.get(ns) == null ? 0 : Long.parseLong(generations.get(ns)))
+          .as("generation of %s after %d pattern invalidations", ns, made).isEqualTo(made);
+    }
+  }
+
+  private void killPubSub(String topology) {
+    List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis) : cluster.nodes();
+    for (RedisServer node : nodes) {
+      try {
+        node.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
+            .type(ClientType.PUBSUB)));
+      } catch (RuntimeException none) {
+        // no pub/sub client on that node right now
+      }
+    }
+  }
+
+  /** Every read that returned an older version than a write to its key that ended before it. */
+  static List<String> check(List<Op> history) {
+    Map<String, List<Op>> writesByKey = history.stream().filter(o -> o.kind().startsWith("write"))
+        .collect(Collectors.groupingBy(Op::key));
+    List<String> violations = new ArrayList<>();
+    for (Op read : history) {
+      if (!read.kind().equals("read")) {
+        continue;
+      }
+      for (Op w : writesByKey.getOrDefault(read.key(), List.of())) {
+        if (w.end() < read.start() && read.version() < w.version()) {
+          violations.add(read + " returned v" + read.version() + ", but " + w
+              + " had ended before it began; the key's history around it:\n    "
+              + history.stream().filter(o -> o.key().equals(read.key())
+                  && o.end() >= Math.min(read.readAt(), w.start()) && o.start() <= read.end())
+                  .sorted(java.util.Comparator.comparingLong(Op::start))
+                  .map(Op::toString).collect(Collectors.joining("\n    ")));
+          break;
+        }
+      }
+      if (violations.size() >= 3) {
+        break;
+      }
+    }
+    return violations;
+  }
+}
