@@ -278,6 +278,7 @@ public final class RateLimiter implements AutoCloseable {
     if (redisStore != null && connector.isAvailable()) {
       try {
         p = redisStore.tryConsume(key, e.config());
+        rejections.settled(key);
       } catch (RuntimeException redisFailed) {
         // Already counted and logged (throttled) by the connector; decide without Redis.
         p = null;
@@ -297,6 +298,14 @@ public final class RateLimiter implements AutoCloseable {
               CLOSED_RETRY_SECONDS, Backend.NONE);
         }
         default -> {
+          RejectionMemory.KnownRejection doubt = rejections.getForFallback(key);
+          if (doubt != null && now < doubt.retryAt()) {
+            // Over its limit when Redis last said: still over it, not a fresh local bucket.
+            e.rejected().increment();
+            return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
+                RateLimitHeaders.ceilSeconds(doubt.resetAt() - now, 1),
+                RateLimitHeaders.ceilSeconds(doubt.retryAt() - now, 1), Backend.LOCAL);
+          }
           p = localStore.tryConsume(key, e.config());
           backend = Backend.LOCAL;
         }

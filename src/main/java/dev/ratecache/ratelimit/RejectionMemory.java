@@ -19,7 +19,12 @@ import java.util.List;
  * The limiter's memory of clients over their limit, so that their next requests cost no Redis
  * round trip until their retry time, kept true by invalidation events: an operator's clear (on any
  * instance) forgets the rejections and the bucket store's remembered states it concerns, and a
- * resubscription, which may have missed such a clear, forgets everything learnt from Redis.
+ * resubscription, which may have missed such a clear, forgets everything learnt from Redis as
+ * far as skipping Redis goes. It keeps those rejections as doubtful, though, for one use: while
+ * Redis cannot decide (an outage, a failover), a client known to be over its limit stays rejected
+ * until its retry time instead of getting a fresh local bucket. An unheard clear then costs that
+ * client at most its retry time on the fallback, never an over-admission; a clear heard, or Redis
+ * deciding the client's bucket again, removes the doubt.
  *
  * <p>A rejection read from Redis is remembered only if no reset happened while it was decided
  * ({@link InvalidationGuard}). Bounded by the local bucket limit; entries expire at their retry
@@ -30,18 +35,41 @@ final class RejectionMemory implements RedisEvents.Listener {
   record KnownRejection(long retryAt, long resetAt, Backend backend) {}
 
   private final Cache<String, KnownRejection> known;
+  /** Rejections from Redis that a resubscription made doubtful; consulted only on the fallback. */
+  private final Cache<String, KnownRejection> doubtful;
   private final BucketStore redisStore;
   private final InvalidationGuard guard = new InvalidationGuard();
 
   /** @param redisStore the store whose remembered states are forgotten with rejections, or null */
   RejectionMemory(long maxSize, Clock clock, BucketStore redisStore) {
     this.redisStore = redisStore;
-    this.known = Caffeine.newBuilder()
+    this.known = untilRetry(maxSize, clock);
+    this.doubtful = untilRetry(maxSize, clock);
+  }
+
+  private static Cache<String, KnownRejection> untilRetry(long maxSize, Clock clock) {
+    return Caffeine.newBuilder()
         .maximumSize(maxSize)
         .ticker(Time.ticker(clock))
         .expireAfter(Expiry.<String, KnownRejection>creating(
             (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
         .build();
+  }
+
+  /**
+   * For a decision Redis cannot make: the rejection remembered for {@code key}, else the one a
+   * resubscription made doubtful, or {@code null}.
+   */
+  KnownRejection getForFallback(String key) {
+    KnownRejection k = known.getIfPresent(key);
+    return k != null ? k : doubtful.getIfPresent(key);
+  }
+
+  /** Redis decided {@code key} again: whatever was doubtful about it is settled. */
+  void settled(String key) {
+    if (doubtful.estimatedSize() > 0) {
+      doubtful.invalidate(key);
+    }
   }
 
   /** The rejection remembered for {@code key}, or {@code null}. */
@@ -73,12 +101,15 @@ final class RejectionMemory implements RedisEvents.Listener {
       guard.invalidate(() -> {
         redisStore.forget(redisKey -> GlobPattern.matches(pattern, redisKey));
         known.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
+        doubtful.asMap().keySet().removeIf(
+            k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
       });
     } else if (event instanceof Invalidation.Key k && k.key().startsWith(KeySpace.RATE_LIMIT)) {
       String key = k.key().substring(KeySpace.RATE_LIMIT.length());
       guard.invalidate(() -> {
         redisStore.forget(key);
         known.invalidate(key);
+        doubtful.invalidate(key);
       });
     } else if (event instanceof Invalidation.Keys ks) {
       List<String> keys = new ArrayList<>();
@@ -91,6 +122,7 @@ final class RejectionMemory implements RedisEvents.Listener {
         guard.invalidate(() -> {
           keys.forEach(redisStore::forget);
           known.invalidateAll(keys);
+          doubtful.invalidateAll(keys);
         });
       }
     }
@@ -102,6 +134,11 @@ final class RejectionMemory implements RedisEvents.Listener {
     // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
     guard.invalidate(() -> {
       redisStore.forget(redisKey -> true);
+      known.asMap().forEach((key, r) -> {
+        if (r.backend() == Backend.REDIS) {
+          doubtful.put(key, r);
+        }
+      });
       known.asMap().values().removeIf(r -> r.backend() == Backend.REDIS);
     });
   }

@@ -514,6 +514,9 @@ public final class RedisConnector implements AutoCloseable {
     JedisClients.clearIdleConnections(c.provider());
     if (c.provider() instanceof ClusterConnectionProvider cluster) {
       ClusterNodes.probe(cluster);
+      // The cluster serves every slot again: take its slot map now, not the one from before a
+      // failover (whose dead master would fail the write below until Jedis renews it itself).
+      cluster.renewSlotCache();
     }
     c.jedis().psetex(KeySpace.PROBE, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
     c.jedis().del(KeySpace.PROBE); // and gone again: a probe leaves nothing behind

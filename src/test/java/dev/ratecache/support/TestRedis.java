@@ -20,6 +20,11 @@ public final class TestRedis {
         .password(server.password()));
   }
 
+  /** Settings for a cluster seeded with {@code seeds} ({@code host:port,…}). */
+  public static RedisSettings.Builder clusterSettings(String seeds) {
+    return fast(RedisSettings.builder().cluster(seeds));
+  }
+
   /** Settings for {@code cluster}, seeded with every node's plain port. */
   public static RedisSettings.Builder settings(RedisCluster cluster) {
     return fast(RedisSettings.builder().cluster(cluster.seeds()));

@@ -6,21 +6,30 @@ import java.util.List;
 import redis.clients.jedis.Jedis;
 
 /**
- * A real Redis Cluster of three masters (no replicas) on free loopback ports, formed without
- * {@code redis-cli}: each node takes a third of the 16384 slots with
- * {@code CLUSTER ADDSLOTSRANGE}, the first meets the others, and the cluster is ready when every
- * node reports {@code cluster_state:ok} and knows all three masters (about two seconds). Also a
- * JUnit 5 extension; share one per test class and {@link #flushAll()} between tests.
+ * A real Redis Cluster of three masters, with or without a replica each ({@link #withReplicas()}),
+ * on free loopback ports, formed without {@code redis-cli}: each master takes a third of the 16384
+ * slots with {@code CLUSTER ADDSLOTSRANGE}, the first node meets the others, each replica is told
+ * {@code CLUSTER REPLICATE} its master, and the cluster is ready when every running node reports
+ * {@code cluster_state:ok}, knows three masters and every replica's link is up (about two seconds,
+ * four with replicas). Node timeout 1 s, so a killed master's replica takes over in about two.
+ * Also a JUnit 5 extension; share one per test class and {@link #flushAll()} between tests.
  */
 public final class RedisCluster extends RedisFixture {
   private static final int SLOTS = 16384;
+
+  private static final int MASTERS = 3;
 
   private final List<RedisServer> nodes = new ArrayList<>();
   private final List<Integer> busPorts = new ArrayList<>();
 
   /** Three masters, not yet started. */
   public RedisCluster() {
-    this(null);
+    this(null, 0);
+  }
+
+  /** Three masters with a replica each (six nodes), not yet started. */
+  public static RedisCluster withReplicas() {
+    return new RedisCluster(null, 1);
   }
 
   /**
@@ -29,7 +38,11 @@ public final class RedisCluster extends RedisFixture {
    * tls-cluster yes}); the plain ports stay open for the fixture's own checks.
    */
   public RedisCluster(TestCertificates certificates) {
-    for (int i = 0; i < 3; i++) {
+    this(certificates, 0);
+  }
+
+  private RedisCluster(TestCertificates certificates, int replicasPerMaster) {
+    for (int i = 0; i < MASTERS * (1 + replicasPerMaster); i++) {
       int busPort = Ports.free();
       busPorts.add(busPort);
       RedisServer.Builder b = RedisServer.builder()
@@ -52,10 +65,10 @@ public final class RedisCluster extends RedisFixture {
       n.start();
     }
     if (!slotsAssigned(nodes.get(0))) {
-      int per = SLOTS / nodes.size();
-      for (int i = 0; i < nodes.size(); i++) {
+      int per = SLOTS / MASTERS;
+      for (int i = 0; i < MASTERS; i++) {
         int from = i * per;
-        int to = i == nodes.size() - 1 ? SLOTS - 1 : from + per - 1;
+        int to = i == MASTERS - 1 ? SLOTS - 1 : from + per - 1;
         nodes.get(i).withClient(j -> j.sendCommand(redis.clients.jedis.Protocol.Command.CLUSTER,
             "ADDSLOTSRANGE", String.valueOf(from), String.valueOf(to)));
       }
@@ -67,18 +80,100 @@ public final class RedisCluster extends RedisFixture {
         first.withClient(j -> j.sendCommand(redis.clients.jedis.Protocol.Command.CLUSTER,
             "MEET", "127.0.0.1", port, busPort));
       }
+      for (int i = MASTERS; i < nodes.size(); i++) {
+        RedisServer replica = nodes.get(i);
+        String masterId = nodes.get(i % MASTERS).withClient(j -> j.clusterMyId());
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!replica.withClient(j -> j.clusterNodes()).contains(masterId)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(replica + " never learnt of its master " + masterId);
+          }
+          RedisServer.sleep(25);
+        }
+        replica.withClient(j -> j.clusterReplicate(masterId));
+      }
     }
     awaitOk(Duration.ofSeconds(20));
     return this;
   }
 
-  /** Waits until every running node reports {@code cluster_state:ok} and knows every master. */
+  /** The three nodes that started as masters (the first serving slots 0-5460, and so on). */
+  public List<RedisServer> originalMasters() {
+    return List.copyOf(nodes.subList(0, MASTERS));
+  }
+
+  /** Whether {@code n} is running and a master now (roles change with failovers). */
+  public static boolean isMaster(RedisServer n) {
+    if (!n.isRunning()) {
+      return false;
+    }
+    try (Jedis j = n.client()) {
+      return j.info("replication").contains("role:master");
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Starts any stopped node and gives every original master its slots back (a planned failover
+   * on each that is a replica now), so that tests that kill masters leave the next test the
+   * cluster as it was formed.
+   */
+  public void restoreOriginalMasters(Duration timeout) {
+    for (RedisServer n : nodes) {
+      if (!n.isRunning()) {
+        n.start();
+      }
+    }
+    awaitOk(timeout);
+    for (RedisServer m : originalMasters()) {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      long asked = 0;
+      while (!isMaster(m)) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(m + " did not take its slots back:\n" + m.logTail());
+        }
+        if (System.nanoTime() - asked > 2_000_000_000L) {
+          // FORCE: no handshake with the current master (the data is flushed next anyway); asked
+          // again if an attempt lapses, as a manual failover can without a word.
+          m.withClient(j -> j.clusterFailover(redis.clients.jedis.args.ClusterFailoverOption
+              .FORCE));
+          asked = System.nanoTime();
+        }
+        RedisServer.sleep(25);
+      }
+    }
+    awaitOk(timeout);
+  }
+
+  /** Asks {@code replica} for a planned failover ({@code CLUSTER FAILOVER}), as maintenance does. */
+  public void failover(RedisServer replica) {
+    replica.withClient(j -> j.clusterFailover());
+  }
+
+  /** {@code host:port,…} of the original masters: the seeds an operator usually configures. */
+  public String masterSeeds() {
+    StringBuilder b = new StringBuilder();
+    for (RedisServer n : originalMasters()) {
+      if (b.length() > 0) {
+        b.append(',');
+      }
+      b.append("127.0.0.1:").append(n.port());
+    }
+    return b.toString();
+  }
+
+  /**
+   * Waits until exactly three running nodes are masters, and every running node reports {@code
+   * cluster_state:ok}, knows three working masters and, if it is a replica, has its link up.
+   */
   public void awaitOk(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      boolean ok = true;
+      // Three running nodes say they are masters: no demoted master still thinks it is one.
+      boolean ok = nodes.stream().filter(RedisCluster::isMaster).count() == MASTERS;
       for (RedisServer n : nodes) {
-        if (!stateOk(n) || knownMasters(n) < nodes.size()) {
+        if (ok && n.isRunning() && (!stateOk(n) || knownMasters(n) < MASTERS || !linkUp(n))) {
           ok = false;
           break;
         }
@@ -112,6 +207,15 @@ public final class RedisCluster extends RedisFixture {
     }
   }
 
+  private static boolean linkUp(RedisServer n) {
+    try (Jedis j = n.client()) {
+      String info = j.info("replication");
+      return info.contains("role:master") || info.contains("master_link_status:up");
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   private static long knownMasters(RedisServer n) {
     try (Jedis j = n.client()) {
       return j.clusterNodes().lines()
@@ -124,6 +228,9 @@ public final class RedisCluster extends RedisFixture {
   /** The master that serves {@code slot}, as that master itself says. */
   public RedisServer ownerOf(int slot) {
     for (RedisServer n : nodes) {
+      if (!n.isRunning() || !isMaster(n)) {
+        continue;
+      }
       String myself = n.withClient(j -> j.clusterNodes()).lines()
           .filter(l -> l.contains("myself")).findFirst().orElse("");
       String[] f = myself.split(" ");
@@ -186,10 +293,10 @@ public final class RedisCluster extends RedisFixture {
     return List.copyOf(nodes);
   }
 
-  /** Deletes every key on every running master. */
+  /** Deletes every key on every running master (replicas follow). */
   public void flushAll() {
     for (RedisServer n : nodes) {
-      if (n.isRunning()) {
+      if (n.isRunning() && isMaster(n)) {
         n.flushAll();
       }
     }
