@@ -128,18 +128,29 @@ public final class AdminResource {
 
   private Response deny(HttpHeaders headers, SecurityContext security) {
     if (token != null) {
-      String auth = headers.getHeaderString(HttpHeaders.AUTHORIZATION);
-      if (auth == null || !auth.startsWith("Bearer ")) {
-        return withChallenge();
-      }
-      byte[] given = auth.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-      return MessageDigest.isEqual(given, token) ? null : withChallenge();
+      String given = bearerToken(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
+      return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), token)
+          ? null : withChallenge();
     }
     if (security == null || security.getUserPrincipal() == null) {
       return withChallenge();
     }
     return security.isUserInRole(role) ? null
         : problem(403, "Forbidden", "role '" + role + "' required");
+  }
+
+  /**
+   * The token of an {@code Authorization: Bearer <token>} header, or {@code null}: the scheme is
+   * matched without case (RFC 9110 section 11.1: {@code bearer}, {@code BEARER}), followed by one
+   * or more spaces (RFC 6750 section 2.1), the token trimmed; anything else has no token.
+   */
+  static String bearerToken(String header) {
+    if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer", 0, 6)
+        || header.charAt(6) != ' ') {
+      return null;
+    }
+    String token = header.substring(7).trim();
+    return token.isEmpty() || token.indexOf(' ') >= 0 ? null : token;
   }
 
   private static Response withChallenge() {

@@ -1,6 +1,7 @@
 package dev.ratecache.ratelimit;
 
 import dev.ratecache.ConfigurationException;
+import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.OnFirstUse;
 import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
@@ -20,6 +21,8 @@ import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rate-limiting engine shared by {@link RateLimitFilter} and {@link RateLimitFeature}: profiles,
@@ -39,6 +42,7 @@ import java.util.function.Function;
  * of rejected clients and its invalidation {@code RejectionMemory}.)
  */
 public final class RateLimiter implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
   /** Request attribute prefix under which each profile's decision is kept, to charge once. */
   static final String DECISION_ATTRIBUTE = "dev.ratecache.ratelimit.decision.";
   /** How long a CLOSED profile asks clients to wait while Redis is down. */
@@ -55,6 +59,9 @@ public final class RateLimiter implements AutoCloseable {
   private final LocalBucketStore localStore;
   private final RejectionMemory rejections;
   private final OnFirstUse eventSubscription;
+  private volatile String evictionWarning;
+  private volatile java.util.concurrent.CompletableFuture<dev.ratecache.redis.MemoryFacts>
+      evictionCheck;
   private final Clock clock;
   private final HeaderStyle headerStyle;
   private final String problemType;
@@ -100,8 +107,41 @@ public final class RateLimiter implements AutoCloseable {
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
     // their limit: forget the rejections remembered for them. Subscribed on the first decision
     // that uses Redis (before it can remember anything), so build() starts no thread.
-    this.eventSubscription = redisStore == null ? null
-        : new OnFirstUse(() -> connector.events().subscribe(rejections));
+    this.eventSubscription = redisStore == null ? null : new OnFirstUse(() -> {
+      checkEvictionPolicy();
+      return connector.events().subscribe(rejections);
+    });
+  }
+
+  /**
+   * Once, in the background, on the first decision: warns if the Redis holding the buckets evicts
+   * keys when full (any {@code maxmemory-policy} but {@code noeviction} with a {@code maxmemory}
+   * set). An evicted bucket is a full one: the client it limited starts over, and a busy cache on
+   * the same server evicts the coldest keys first, which are the buckets of rejected clients.
+   */
+  private void checkEvictionPolicy() {
+    evictionCheck = connector.memoryFactsInBackground(KeySpace.RATE_LIMIT).thenApply(facts -> {
+      if (facts.evicts()) {
+        evictionWarning = "Redis " + connector.settings().describe() + " evicts keys when full"
+            + " (maxmemory " + facts.max() + " bytes, maxmemory-policy " + facts.policy()
+            + "): an evicted rate-limit bucket is a fresh one, so a limited client starts over."
+            + " Give the limiter a Redis with maxmemory-policy noeviction, or one of its own"
+            + " (RateLimiter.Builder.connector); see 'Memory and eviction' in"
+            + " docs/configuration.md";
+        log.warn(evictionWarning);
+      }
+      return facts;
+    });
+  }
+
+  /** The background check of the buckets' Redis memory policy, once the first decision ran it. */
+  java.util.concurrent.CompletableFuture<dev.ratecache.redis.MemoryFacts> evictionCheck() {
+    return evictionCheck;
+  }
+
+  /** The warning about the buckets' Redis evicting keys, once it was checked; else null. */
+  String evictionWarning() {
+    return evictionWarning;
   }
 
   /**

@@ -201,6 +201,10 @@ public final class AutoPipeline {
             op.queueOn(p);
           }
           return null;
+        }, () -> {
+          for (Op<?> op : batch) {
+            op.throwIfServerCannotServe();
+          }
         });
         for (Op<?> op : batch) {
           op.takeReply();
@@ -248,6 +252,17 @@ public final class AutoPipeline {
 
     void queueOn(redis.clients.jedis.AbstractPipeline pipeline) {
       response = pipeline.executeCommand(command);
+    }
+
+    /** Throws this command's reply error if it says the server cannot serve (OOM, READONLY…). */
+    void throwIfServerCannotServe() {
+      try {
+        response.get();
+      } catch (RuntimeException e) {
+        if (Failures.classify(e) == Failures.Kind.UNAVAILABLE) {
+          throw e;
+        }
+      }
     }
 
     void takeReply() {

@@ -326,11 +326,25 @@ public final class RedisConnector implements AutoCloseable {
    * starts one per sync).
    */
   <T> T pipelinedOn(HostAndPort node, Function<? super AbstractPipeline, ? extends T> queue) {
+    return pipelinedOn(node, queue, () -> { });
+  }
+
+  /**
+   * {@link #pipelinedOn}, running {@code checkReplies} after the round trip and before the call
+   * counts as a success: it throws the reply error that means the server cannot serve (an
+   * {@code OOM} or {@code READONLY} answer to a write), so that such a call counts as the failed
+   * call it is. (Counted as a success, with the error counted after it, a full server never
+   * reached the failure threshold: every write failed, one success reset the count each time.)
+   */
+  <T> T pipelinedOn(HostAndPort node, Function<? super AbstractPipeline, ? extends T> queue,
+      Runnable checkReplies) {
     return execute(jedis -> {
       ConnectionProvider provider = client.provider();
       Connection c = node != null && provider instanceof ClusterConnectionProvider cluster
           ? cluster.getConnection(node) : provider.getConnection();
-      return sync(new Pipeline(c, true), queue);
+      T result = sync(new Pipeline(c, true), queue);
+      checkReplies.run();
+      return result;
     });
   }
 
@@ -520,6 +534,50 @@ public final class RedisConnector implements AutoCloseable {
     }
     c.jedis().psetex(KeySpace.PROBE, 1000, "1"); // refused by a replica, OOM, MISCONF, NOREPLICAS
     c.jedis().del(KeySpace.PROBE); // and gone again: a probe leaves nothing behind
+    if (!(c.provider() instanceof ClusterConnectionProvider)) {
+      String info;
+      try {
+        info = c.jedis().info("memory");
+      } catch (redis.clients.jedis.exceptions.JedisAccessControlException refused) {
+        return; // a user without INFO: the write above is all the probe can check
+      }
+      String full = MemoryFacts.parse(info).nearlyFull();
+      if (full != null) {
+        // A server full under noeviction accepts a small write whenever an expiry frees a few
+        // bytes, and refuses the next real ones: back UP only with headroom, or it flaps.
+        throw new JedisDataException("OOM " + full);
+      }
+    }
+  }
+
+  /**
+   * The server's memory limit and eviction policy ({@code INFO memory}, which managed services
+   * and least-privilege users allow where {@code CONFIG GET} is refused); for a cluster, the
+   * node that serves {@code key}'s slot. Runs now, on the caller's thread.
+   *
+   * @throws RedisUnavailableException if Redis is down, or this call could not reach it
+   */
+  /**
+   * {@link #memoryFacts} on this connector's background thread, off the caller's path; the future
+   * fails if Redis cannot answer.
+   */
+  public java.util.concurrent.CompletableFuture<MemoryFacts> memoryFactsInBackground(String key) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> memoryFacts(key), scheduler);
+  }
+
+  public MemoryFacts memoryFacts(String key) {
+    return MemoryFacts.parse(execute(jedis -> {
+      HostAndPort node = nodeFor(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (node == null) {
+        return jedis.info("memory");
+      }
+      try (redis.clients.jedis.Connection conn = ((ClusterConnectionProvider) client().provider())
+          .getConnection(node)) {
+        return conn.executeCommand(new redis.clients.jedis.CommandObject<>(
+            new redis.clients.jedis.CommandArguments(redis.clients.jedis.Protocol.Command.INFO)
+                .add("memory"), redis.clients.jedis.BuilderFactory.STRING));
+      }
+    }));
   }
 
 

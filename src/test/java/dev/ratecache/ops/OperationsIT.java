@@ -204,7 +204,7 @@ class OperationsIT {
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("app:*");
 
         var cleared = a.send("POST", "/admin/ratecache/clear?pattern=rate_limit:upload:*",
-            "Authorization", "Bearer " + token);
+            "Authorization", "bearer " + token); // the scheme has no case (RFC 9110)
         assertThat(cleared.statusCode()).isEqualTo(200);
         assertThat(cleared.body()).contains("\"removed\":1");
         assertThat(a.send("POST", "/api/upload").statusCode())
