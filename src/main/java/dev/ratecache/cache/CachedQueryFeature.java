@@ -83,6 +83,10 @@ public final class CachedQueryFeature implements DynamicFeature {
   private static final Pattern PATH_VARIABLE =
       Pattern.compile("\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*(?::[^}]*)?}");
 
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(CachedQueryFeature.class);
+  private final dev.ratecache.internal.ThrottledLog budgetLog =
+      new dev.ratecache.internal.ThrottledLog(log, Duration.ofMinutes(1), java.time.Clock.systemUTC());
   private final QueryCache cache;
   private final int maxBodyBytes;
   /** Set at deploy time if any cached method is per-user; key invalidation then sweeps those too. */
@@ -364,6 +368,12 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (!(context.getProperty(SEEN_PROPERTY) instanceof CacheStore.Seen seen)
           || !(context.getProperty(LOAD_START_PROPERTY) instanceof Long start)
           || cache.outlivedTombstones(start)) {
+        return;
+      }
+      if (!cache.responses().withinBudget(template.toString(), body.length, ttl)) {
+        budgetLog.warn("budget:" + template, "@CachedQuery route " + template + " stored its"
+            + " budget of new entries for this TTL window (" + QueryCache.ROUTE_BUDGET_SETTING
+            + "): responses are served, not stored, until the window ends", null);
         return;
       }
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {

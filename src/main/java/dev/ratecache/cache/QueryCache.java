@@ -98,12 +98,14 @@ public final class QueryCache implements AutoCloseable {
     this.tombstoneTtl = loadWait.multipliedBy(2).compareTo(tombstone) > 0
         ? loadWait.multipliedBy(2) : tombstone;
     RedisCacheStore redis = connector.settings().enabled()
-        ? new RedisCacheStore(connector, tombstoneTtl) : null;
+        ? new RedisCacheStore(connector, tombstoneTtl, clock) : null;
     NearCache near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.stores = new CacheStores(connector, redis,
         new MemoryCacheStore(b.memoryMaxBytes, b.clock), near);
-    this.responses = new ResponseStore(stores, flights);
+    long routeBudget = b.routeBudget >= 0 ? b.routeBudget
+        : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 64L << 20, 0);
+    this.responses = new ResponseStore(stores, flights, routeBudget);
   }
 
   /**
@@ -117,6 +119,12 @@ public final class QueryCache implements AutoCloseable {
    * already waiting for it share the failure); callers meanwhile get the failure without loading.
    */
   public static final String FAILURE_MEMORY_SETTING = "CACHE_FAILURE_MEMORY_MS";
+
+  /**
+   * Bytes of new entries one {@code @CachedQuery} route may store in Redis per TTL window
+   * (default 64 MiB; 0 for no bound): a client minting keys cannot fill Redis.
+   */
+  public static final String ROUTE_BUDGET_SETTING = "CACHE_ROUTE_BUDGET_BYTES";
 
   /** The setting that turns the near cache on: its TTL in milliseconds (0, the default, is off). */
   public static final String NEAR_TTL_SETTING = "CACHE_NEAR_TTL_MS";
@@ -442,8 +450,25 @@ public final class QueryCache implements AutoCloseable {
     private Function<String, String> env = System::getenv;
     private Duration loadWait;
     private Duration failureMemory;
+    private long routeBudget = -1;
 
     private Builder() {}
+
+    /**
+     * Bytes of new entries one {@code @CachedQuery} route may store in Redis per window of its
+     * TTL (counted in Redis, so across instances): past it, responses are served but not stored
+     * until the window ends, so clients that mint keys ({@code ?userId=<random>}) cost a fixed
+     * amount of memory, at most about twice this per route, and cannot push the limiter's buckets
+     * out. Default {@code CACHE_ROUTE_BUDGET_BYTES}, else 64 MiB; 0 for no bound.
+     */
+    public Builder routeBudget(long bytes) {
+      if (bytes < 0) {
+        throw new dev.ratecache.ConfigurationException(ROUTE_BUDGET_SETTING,
+            "must not be negative, got " + bytes);
+      }
+      this.routeBudget = bytes;
+      return this;
+    }
 
     /**
      * How long a failed load ({@code getOrLoad}'s loader threw, or a {@code @CachedQuery} method

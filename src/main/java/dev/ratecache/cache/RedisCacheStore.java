@@ -57,6 +57,19 @@ final class RedisCacheStore implements CacheStore {
       return 0
       """;
 
+  /**
+   * Adds ARGV[1] bytes to the counter KEYS[1], which lives ARGV[2] ms from its first addition,
+   * unless that would pass ARGV[3]; 1 if added.
+   */
+  static final String CHARGE = """
+      local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if used + tonumber(ARGV[1]) > tonumber(ARGV[3]) then return 0 end
+      if redis.call('INCRBY', KEYS[1], ARGV[1]) == tonumber(ARGV[1]) then
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      end
+      return 1
+      """;
+
   /** What a read saw at a key in Redis: the stamp it computed, and what the key held. */
   record Token(String stamp, String mode, String held) {}
 
@@ -64,10 +77,12 @@ final class RedisCacheStore implements CacheStore {
   private final Generations generations;
   private final Duration tombstoneTtl;
   private final boolean cluster;
+  private final java.time.Clock clock;
 
   /** @param tombstoneTtl how long an invalidated key stays a tombstone (a load's longest life) */
-  RedisCacheStore(RedisConnector connector, Duration tombstoneTtl) {
+  RedisCacheStore(RedisConnector connector, Duration tombstoneTtl, java.time.Clock clock) {
     this.connector = connector;
+    this.clock = clock;
     this.generations = new Generations(connector);
     this.tombstoneTtl = tombstoneTtl;
     this.cluster = connector.settings().topology() == RedisSettings.Topology.CLUSTER;
@@ -171,29 +186,47 @@ final class RedisCacheStore implements CacheStore {
   }
 
   /**
+   * Records ARGV[1] in the variant index KEYS[1] until ARGV[2] (ms since the epoch), drops the
+   * members that expired before ARGV[3], and keeps the index ARGV[4] ms: the index holds the live
+   * variants only, so it grows no larger than they are, and invalidating them is work in
+   * proportion to them.
+   */
+  static final String INDEX_VARIANT = """
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+      redis.call('PEXPIRE', KEYS[1], ARGV[4])
+      return 1
+      """;
+
+  /**
    * Stores one user's variant of a shared key if unchanged since the load's read (as {@link
-   * #putIfUnchanged}) and records it in the key's variant index (a set that outlives its newest
-   * member by a minute), in one round trip per node.
+   * #putIfUnchanged}) and records it in the key's variant index (live variants only, by expiry),
+   * in one round trip per node.
    */
   boolean putVariant(String index, String key, String value, Duration ttl, Seen seen) {
     if (!(seen.token() instanceof Token t)) {
       return false;
     }
     long ms = ttl.toMillis();
+    long now = clock.millis(); // instances share Redis's index: their clocks must agree
     List<Object> done = connector.pipelinedResults(p -> List.of(
+        p.eval(INDEX_VARIANT, List.of(index), List.of(key, Long.toString(now + ms),
+            Long.toString(now), Long.toString(ms + 60_000))),
         p.eval(PUT_IF_UNCHANGED, List.of(key), List.of(Generations.wrap(value, t.stamp()),
-            Long.toString(ms), t.mode(), t.held())),
-        p.sadd(index, key),
-        p.pexpire(index, ms + 60_000)));
-    return Long.valueOf(1).equals(done.get(0));
+            Long.toString(ms), t.mode(), t.held()))));
+    return Long.valueOf(1).equals(done.get(1));
   }
 
   /**
-   * Turns every variant recorded in {@code index} into a tombstone and takes exactly those out of
-   * it (a variant recorded meanwhile stays listed); returns the variants that were live.
+   * Turns every variant recorded in {@code index} (and in an earlier version's plain-set {@code
+   * legacyIndex}) into a tombstone and takes exactly those out of it (a variant recorded
+   * meanwhile stays listed); returns the variants that were live.
    */
-  java.util.Set<String> deleteVariants(String index) {
-    java.util.Set<String> members = connector.execute(j -> j.smembers(index));
+  java.util.Set<String> deleteVariants(String index, String legacyIndex) {
+    java.util.Set<String> members = new java.util.LinkedHashSet<>(
+        connector.execute(j -> j.zrange(index, 0, -1)));
+    java.util.Set<String> legacy = connector.execute(j -> j.smembers(legacyIndex));
+    members.addAll(legacy);
     if (members.isEmpty()) {
       return members;
     }
@@ -201,7 +234,10 @@ final class RedisCacheStore implements CacheStore {
     List<Object> removed = connector.pipelinedResults(p -> {
       List<Response<?>> out = new ArrayList<>(ordered.stream()
           .map(k -> p.eval(INVALIDATE, List.of(k), invalidateArgs())).toList());
-      out.add(p.srem(index, ordered.toArray(new String[0])));
+      out.add(p.zrem(index, ordered.toArray(new String[0])));
+      if (!legacy.isEmpty()) {
+        out.add(p.del(legacyIndex));
+      }
       return out;
     });
     java.util.Set<String> existed = new java.util.LinkedHashSet<>();
@@ -211,6 +247,16 @@ final class RedisCacheStore implements CacheStore {
       }
     }
     return existed;
+  }
+
+  /**
+   * Charges {@code bytes} to the budget counter {@code budgetKey} for the window {@code window}
+   * (the counter starts with the window's first charge); false, charging nothing, if that would
+   * pass {@code budget}.
+   */
+  boolean charge(String budgetKey, long bytes, Duration window, long budget) {
+    return Long.valueOf(1).equals(connector.execute(j -> j.eval(CHARGE, List.of(budgetKey),
+        List.of(Long.toString(bytes), Long.toString(window.toMillis()), Long.toString(budget)))));
   }
 
   /** Leaves a tombstone at {@code key}; true if a live value was there. */

@@ -13,10 +13,13 @@ import java.util.Set;
 final class ResponseStore {
   private final CacheStores stores;
   private final SingleFlight flights;
+  private final long budget;
 
-  ResponseStore(CacheStores stores, SingleFlight flights) {
+  /** @param budget bytes a route may newly store per TTL window; 0 for no bound */
+  ResponseStore(CacheStores stores, SingleFlight flights, long budget) {
     this.stores = stores;
     this.flights = flights;
+    this.budget = budget;
   }
 
   /** What a read sees at {@code key}: its raw JSON or {@code null}, counting a hit or a miss. */
@@ -27,6 +30,20 @@ final class ResponseStore {
   /** Stores a load's raw JSON unless the key was invalidated since {@code seen} was read. */
   void putJson(String key, String json, Duration ttl, CacheStore.Seen seen) {
     stores.putIfUnchanged(key, json, ttl, seen);
+  }
+
+  /**
+   * Whether a new entry of {@code bytes} fits the budget of the route {@code routeId} for the
+   * current window of {@code ttl} (and charges it if so): what clients can make a route store is
+   * bounded, whatever keys they mint. Always true on the memory store, bounded by itself.
+   */
+  boolean withinBudget(String routeId, long bytes, Duration ttl) {
+    if (budget <= 0) {
+      return true;
+    }
+    return Boolean.TRUE.equals(stores.redisOnly(CacheKeys.category(routeId),
+        r -> r.charge(dev.ratecache.internal.KeySpace.BUDGETS
+            + dev.ratecache.internal.Hashing.sha256Short(routeId), bytes, ttl, budget), true));
   }
 
   /** One load per key at a time, for cold requests. */
@@ -40,11 +57,17 @@ final class ResponseStore {
   }
 
   /**
-   * The index of a key's user variants: {@code <key>:user:%}. A lone {@code %} is never produced
-   * by {@link CacheKeys#escape} (which writes {@code %XX}), so no variant can collide with it, and
-   * it falls under the same {@code <key>:user:*} pattern as the variants.
+   * The index of a key's user variants: {@code <key>:user:%v}, a sorted set of the variants by
+   * when they expire. {@link CacheKeys#escape} writes {@code %} only before two hexadecimal digits,
+   * so no variant can collide with it, and it falls under the same {@code <key>:user:*} pattern as
+   * the variants.
    */
   static String variantIndex(String key) {
+    return key + ":user:%v";
+  }
+
+  /** The index of earlier versions, a plain set: still read when invalidating, never written. */
+  static String legacyVariantIndex(String key) {
     return key + ":user:%";
   }
 
@@ -72,7 +95,7 @@ final class ResponseStore {
   long invalidateVariants(String base) {
     long fromMemory = stores.memory().deleteMatching(base + ":user:*");
     Set<String> fromRedis = stores.redisOnly(CacheKeys.category(base),
-        r -> r.deleteVariants(variantIndex(base)), Set.of());
+        r -> r.deleteVariants(variantIndex(base), legacyVariantIndex(base)), Set.of());
     stores.announce(fromRedis);
     return fromMemory + fromRedis.size();
   }

@@ -20,6 +20,8 @@ public final class KeySpace {
 
   /** Per-instance statistics, {@code ratecache:instances:<id>}. */
   public static final String INSTANCES = LIBRARY + "instances:";
+  /** Per-route counters of bytes newly cached in a TTL window: {@code ratecache:budget:<id>}. */
+  public static final String BUDGETS = LIBRARY + "budget:";
   /** The hash of invalidation generations (O(1) pattern invalidation). */
   public static final String GENERATIONS = LIBRARY + "generations";
   /** The key a write probe sets and deletes to learn whether Redis accepts writes. */

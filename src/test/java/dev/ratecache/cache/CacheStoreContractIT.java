@@ -132,7 +132,7 @@ class CacheStoreContractIT {
     CacheStore create() {
       redis.flushAll();
       connector = RedisConnector.create(TestRedis.settings(redis).build());
-      return new RedisCacheStore(connector, Duration.ofSeconds(60));
+      return new RedisCacheStore(connector, Duration.ofSeconds(60), java.time.Clock.systemUTC());
     }
 
     @Override
@@ -154,7 +154,7 @@ class CacheStoreContractIT {
     CacheStore create() {
       cluster.flushAll();
       connector = RedisConnector.create(TestRedis.settings(cluster).build());
-      return new RedisCacheStore(connector, Duration.ofSeconds(60));
+      return new RedisCacheStore(connector, Duration.ofSeconds(60), java.time.Clock.systemUTC());
     }
 
     @Override
