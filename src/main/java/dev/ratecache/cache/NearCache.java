@@ -77,8 +77,7 @@ final class NearCache implements AutoCloseable {
   /** Keeps a value just fetched, unless anything was invalidated since {@code mark}. */
   void offer(String key, String json, long mark, long epoch) {
     if (events.isLive() && events.epoch() == epoch) {
-      guard.storeIfUnchanged(mark, () -> entries.put(key, new Entry(json, epoch)),
-          () -> entries.invalidate(key));
+      guard.storeIfUnchanged(mark, () -> entries.put(key, new Entry(json, epoch)));
     }
   }
 

@@ -365,7 +365,7 @@ final class OneRoundTripBuckets {
 
   /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
   private void remember(String key, byte[] state, long mark, long now) {
-    guard.storeIfUnchanged(mark, () -> states.put(key, state, now), () -> states.remove(key));
+    guard.storeIfUnchanged(mark, () -> states.put(key, state, now));
   }
 
   private byte[] redisKey(String key) {

@@ -87,7 +87,7 @@ final class RejectionMemory implements RedisEvents.Listener {
     if (rejection.backend() != Backend.REDIS) {
       known.put(key, rejection);
     } else {
-      guard.storeIfUnchanged(mark, () -> known.put(key, rejection), () -> known.invalidate(key));
+      guard.storeIfUnchanged(mark, () -> known.put(key, rejection));
     }
   }
 

@@ -12,7 +12,7 @@ class InvalidationGuardTest {
   private final Map<String, String> copies = new HashMap<>();
 
   private boolean store(long mark, String key, String value) {
-    return guard.storeIfUnchanged(mark, () -> copies.put(key, value), () -> copies.remove(key));
+    return guard.storeIfUnchanged(mark, () -> copies.put(key, value));
   }
 
   @Test
@@ -31,14 +31,33 @@ class InvalidationGuardTest {
   }
 
   @Test
-  void anInvalidationThatLandsWhileTheStoreRunsMakesItUndoItself() {
+  void anInvalidationWaitsForAStoreUnderWayAndThenForgetsIt() throws Exception {
+    java.util.concurrent.CountDownLatch storing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ConcurrentHashMap<String, String> shared =
+        new java.util.concurrent.ConcurrentHashMap<>();
     long mark = guard.mark();
-    boolean stood = guard.storeIfUnchanged(mark, () -> {
-      copies.put("k", "stale");
-      guard.invalidate(() -> copies.remove("other")); // forgets before our put is visible to it
-    }, () -> copies.remove("k"));
-    assertThat(stood).isFalse();
-    assertThat(copies).doesNotContainKey("k");
+    Thread store = new Thread(() -> guard.storeIfUnchanged(mark, () -> {
+      shared.put("k", "read before the invalidation");
+      storing.countDown();
+      try {
+        finish.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }));
+    store.start();
+    storing.await();
+    Thread invalidation = new Thread(() -> guard.invalidate(() -> shared.remove("k")));
+    invalidation.start();
+    // The invalidation has begun (the count moved) but cannot forget while the store runs.
+    dev.ratecache.testing.Await.until("the invalidation began", () -> guard.mark() == mark + 1);
+    assertThat(invalidation.isAlive()).as("still waiting for the store").isTrue();
+    assertThat(shared).containsKey("k");
+    finish.countDown();
+    store.join();
+    invalidation.join();
+    assertThat(shared).as("forgotten once the store had landed").doesNotContainKey("k");
   }
 
   @Test
