@@ -37,6 +37,12 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 @ConditionalOnProperty(prefix = "ratecache", name = "enabled", matchIfMissing = true)
 public class RatecacheAutoConfiguration {
 
+  /** Checks the names under {@code ratecache.} first: a typo fails the start, named. */
+  public RatecacheAutoConfiguration(Environment env) {
+    SpringSettings.checkNames(env);
+  }
+
+
   /** The shared connector for the settings under {@code ratecache.redis.} (or REDIS_*). */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean

@@ -1,11 +1,20 @@
 package dev.ratecache.spring;
 
+import dev.ratecache.ConfigurationException;
+import dev.ratecache.redis.RedisSettings;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.EnumerablePropertySource;
 import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
 
 /**
  * Reads the library's settings from Spring's {@link Environment}, under the library's own names:
@@ -41,5 +50,69 @@ final class SpringSettings {
     return Binder.get(env)
         .bind("ratecache.ratelimit", Bindable.mapOf(String.class, String.class))
         .orElse(Map.of());
+  }
+
+  /** The properties the starter reads directly; the groups below hold the rest. */
+  private static final Set<String> EXACT = Set.of("ratecache.enabled",
+      "ratecache.filter.enabled", "ratecache.filter.order", "ratecache.interceptor.enabled",
+      "ratecache.health.fallback-status");
+  /** Groups whose members the library checks itself (init-params, CACHE_* settings). */
+  private static final Set<String> GROUPS = Set.of("ratecache.ratelimit.", "ratecache.cache.");
+
+  /**
+   * Fails the start on a property under {@code ratecache.} that nothing reads (a typo such as
+   * {@code ratecache.ratelimt.profile.chat.limit} would otherwise start silently with defaults),
+   * naming it and what is read. Checks the property sources that list their names (files,
+   * arguments, system properties), not environment variables.
+   */
+  static void checkNames(Environment env) {
+    if (!(env instanceof ConfigurableEnvironment configurable)) {
+      return;
+    }
+    Set<String> redisNames = redisSettingNames();
+    for (PropertySource<?> source : configurable.getPropertySources()) {
+      if (!(source instanceof EnumerablePropertySource<?> names)) {
+        continue;
+      }
+      for (String name : names.getPropertyNames()) {
+        if (!name.startsWith("ratecache.") || EXACT.contains(name)
+            || GROUPS.stream().anyMatch(name::startsWith)) {
+          continue;
+        }
+        if (name.startsWith("ratecache.redis.")) {
+          String setting = "REDIS_" + name.substring("ratecache.redis.".length())
+              .toUpperCase(Locale.ROOT).replace('-', '_');
+          if (redisNames.contains(setting)) {
+            continue;
+          }
+          throw new ConfigurationException(name, "unknown Redis property (from " + source.getName()
+              + "); the Redis properties are " + kebab(redisNames));
+        }
+        throw new ConfigurationException(name, "unknown property (from " + source.getName()
+            + "); ratecache reads " + new TreeSet<>(EXACT) + ", ratecache.redis.*,"
+            + " ratecache.ratelimit.* and ratecache.cache.*");
+      }
+    }
+  }
+
+  private static Set<String> redisSettingNames() {
+    Set<String> names = new TreeSet<>();
+    for (Field f : RedisSettings.Name.class.getFields()) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+        try {
+          names.add((String) f.get(null));
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    return names;
+  }
+
+  private static Set<String> kebab(Set<String> redisNames) {
+    Set<String> out = new TreeSet<>();
+    redisNames.forEach(n -> out.add("ratecache.redis." + n.substring("REDIS_".length())
+        .toLowerCase(Locale.ROOT).replace('_', '-')));
+    return out;
   }
 }

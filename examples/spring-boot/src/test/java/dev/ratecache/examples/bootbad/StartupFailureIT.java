@@ -69,6 +69,22 @@ class StartupFailureIT {
   }
 
   @Test
+  void aMistypedPropertyNameFailsTheStartNamingIt() {
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.ratelimt.profile.chat.limit=20/1m").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("ratecache.ratelimt.profile.chat.limit");
+          assertThat(e.getMessage()).contains("ratecache.ratelimit.*");
+        });
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.redis.hots=redis.internal").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("ratecache.redis.hots");
+          assertThat(e.getMessage()).contains("ratecache.redis.host");
+        });
+  }
+
+  @Test
   void everythingCanBeSwitchedOff() {
     try (ConfigurableApplicationContext context = start("ratecache.enabled=false")) {
       assertThat(context.getBeansOfType(dev.ratecache.ratelimit.RateLimiter.class)).isEmpty();
