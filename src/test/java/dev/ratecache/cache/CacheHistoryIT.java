@@ -26,6 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import redis.clients.jedis.args.ClientPauseMode;
 import redis.clients.jedis.args.ClientType;
 import redis.clients.jedis.params.ClientKillParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -33,12 +34,16 @@ import redis.clients.jedis.util.JedisClusterCRC16;
 /**
  * The cache's promise, checked over a recorded history rather than one call at a time: once an
  * invalidation returns, no read that begins afterwards, on any instance, returns what was there
- * before it. {@value #INSTANCES} instances (each with its own connector) run {@value #THREADS}
- * threads each against one real Redis (standalone, and a 3-master Cluster): loads through {@code
- * getOrLoad} from a "database" of versioned rows (some loads slow), writes that bump a row and
- * then {@code invalidate} its key or bump every row of a namespace and {@code invalidateMatching}
- * it, while a fault thread cuts every pub/sub connection. Every operation records its start and
- * end ({@code System.nanoTime}); a load records when it read the database.
+ * before it. {@value #INSTANCES} instances (each with its own connector and its own Jetty + Jersey
+ * app) run {@value #THREADS} threads each against one real Redis (standalone, and a 3-master
+ * Cluster): loads from a "database" of versioned rows (some slow), through {@code getOrLoad} or
+ * over HTTP through a {@code @CachedQuery} resource (the two share entries); writes that bump a
+ * row and invalidate its key ({@code invalidate}, or a {@code PUT} with {@code
+ * @InvalidatesCache}) or bump every row of a namespace and invalidate it ({@code
+ * invalidateMatching}, or a {@code POST} with a pattern {@code @InvalidatesCache}); while a fault
+ * thread cuts every pub/sub connection and pauses Redis's writes for 50 ms now and then. Every
+ * operation records its start and end ({@code System.nanoTime}); a load records when it read the
+ * database.
  *
  * <p>The checker then demands, over the whole history: (1) every read returned a version at
  * least that of every write to its key that ended before the read began; (2) each namespace's
@@ -59,7 +64,59 @@ class CacheHistoryIT {
   private static final int KEYS_PER_NAMESPACE = 6;
 
   /** What a load read from the database: the row's version, and when it read it. */
-  record Loaded(long version, long readAt) {}
+  public record Loaded(long version, long readAt) {}
+
+  /** The database the current run reads and writes (one run at a time). */
+  static volatile Map<String, AtomicLong> rows;
+
+  /** The same loads and writes over HTTP. */
+  @jakarta.ws.rs.Path("/")
+  @jakarta.ws.rs.Produces(jakarta.ws.rs.core.MediaType.APPLICATION_JSON)
+  public static final class Rows {
+    @jakarta.ws.rs.GET
+    @jakarta.ws.rs.Path("{ns}/id/{id}")
+    @CachedQuery(value = "query:{ns}:id:{id}", ttlSeconds = 60, shared = true)
+    public Loaded load(@jakarta.ws.rs.PathParam("ns") String ns,
+        @jakarta.ws.rs.PathParam("id") String id,
+        @jakarta.ws.rs.QueryParam("slowMs") int slowMs) throws InterruptedException {
+      Loaded l = new Loaded(rows.get("query:" + ns + ":id:" + id).get(), System.nanoTime());
+      if (slowMs > 0) {
+        Thread.sleep(slowMs);
+      }
+      return l;
+    }
+
+    @jakarta.ws.rs.PUT
+    @jakarta.ws.rs.Path("{ns}/id/{id}")
+    @InvalidatesCache("query:{ns}:id:{id}")
+    public Loaded write(@jakarta.ws.rs.PathParam("ns") String ns,
+        @jakarta.ws.rs.PathParam("id") String id) {
+      return new Loaded(rows.get("query:" + ns + ":id:" + id).incrementAndGet(), 0);
+    }
+
+    @jakarta.ws.rs.POST
+    @jakarta.ws.rs.Path("{ns}")
+    @InvalidatesCache("query:{ns}:*")
+    public Map<String, Long> writeAll(@jakarta.ws.rs.PathParam("ns") String ns) {
+      Map<String, Long> versions = new java.util.HashMap<>();
+      keys("query:" + ns + ":").forEach(k -> versions.put(k, rows.get(k).incrementAndGet()));
+      return versions;
+    }
+  }
+
+  private static dev.ratecache.testing.JettyApp app(QueryCache cache) throws Exception {
+    org.glassfish.jersey.server.ResourceConfig config = new org.glassfish.jersey.server
+        .ResourceConfig(Rows.class).register(org.glassfish.jersey.jackson.JacksonFeature.class)
+        .register(new CachedQueryFeature(cache));
+    org.eclipse.jetty.ee10.servlet.ServletContextHandler context =
+        new org.eclipse.jetty.ee10.servlet.ServletContextHandler("/");
+    context.addServlet(new org.eclipse.jetty.ee10.servlet.ServletHolder(
+        new org.glassfish.jersey.servlet.ServletContainer(config)), "/*");
+    return dev.ratecache.testing.JettyApp.start(context);
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** One operation of the history. */
   record Op(String kind, int instance, String key, long start, long end, long version,
@@ -102,14 +159,17 @@ class CacheHistoryIT {
     }
     Map<String, AtomicLong> database = new ConcurrentHashMap<>();
     NAMESPACES.forEach(ns -> keys(ns).forEach(k -> database.put(k, new AtomicLong())));
+    rows = database;
     Map<String, AtomicLong> patternInvalidations = new ConcurrentHashMap<>();
     List<Op> history = Collections.synchronizedList(new ArrayList<>());
     List<RedisConnector> connectors = new ArrayList<>();
     List<QueryCache> caches = new ArrayList<>();
+    List<dev.ratecache.testing.JettyApp> apps = new ArrayList<>();
     for (int i = 0; i < INSTANCES; i++) {
       RedisConnector c = RedisConnector.create(settings);
       connectors.add(c);
       caches.add(QueryCache.builder().connector(c).build());
+      apps.add(app(caches.get(i)));
     }
     ExecutorService pool = Executors.newFixedThreadPool(INSTANCES * THREADS + 1);
     AtomicBoolean running = new AtomicBoolean(true);
@@ -119,6 +179,9 @@ class CacheHistoryIT {
         while (running.get()) {
           Thread.sleep(20 + r.nextInt(30));
           killPubSub(topology);
+          if (r.nextInt(4) == 0) {
+            pauseWrites(topology); // every write (an invalidation, a store) waits 50 ms
+          }
         }
         return null;
       });
@@ -128,6 +191,7 @@ class CacheHistoryIT {
           int instance = i;
           Random r = new Random(seed * 1_000 + i * 100 + t);
           QueryCache cache = caches.get(i);
+          dev.ratecache.testing.JettyApp app = apps.get(i);
           workers.add(pool.submit(() -> {
             for (int n = 0; n < OPS_PER_THREAD; n++) {
               String ns = NAMESPACES.get(r.nextInt(NAMESPACES.size()));
@@ -135,27 +199,49 @@ class CacheHistoryIT {
               String key = nsKeys.get(r.nextInt(nsKeys.size()));
               int dice = r.nextInt(100);
               int slowMs = r.nextInt(10) == 0 ? 1 + r.nextInt(8) : 0;
+              boolean http = r.nextBoolean();
+              String path = "/" + ns.substring("query:".length(), ns.length() - 1)
+                  + key.substring(ns.length() - 1).replace(':', '/');
               if (dice < 70) {
                 long start = System.nanoTime();
-                Loaded got = cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class, () -> {
-                  Loaded l = new Loaded(database.get(key).get(), System.nanoTime());
-                  if (slowMs > 0) {
-                    Thread.sleep(slowMs); // a slow query: invalidations overtake it
-                  }
-                  return l;
-                });
-                history.add(new Op("read", instance, key, start, System.nanoTime(),
-                    got.version(), got.readAt()));
+                Loaded got = http
+                    ? JSON.readValue(app.send("GET", path + "?slowMs=" + slowMs).body(),
+                        Loaded.class)
+                    : cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class, () -> {
+                      Loaded l = new Loaded(database.get(key).get(), System.nanoTime());
+                      if (slowMs > 0) {
+                        Thread.sleep(slowMs); // a slow query: invalidations overtake it
+                      }
+                      return l;
+                    });
+                history.add(new Op(http ? "http-read" : "read", instance, key, start,
+                    System.nanoTime(), got.version(), got.readAt()));
               } else if (dice < 85) {
                 long start = System.nanoTime();
-                long version = database.get(key).incrementAndGet();
-                cache.invalidate(key);
-                history.add(new Op("write", instance, key, start, System.nanoTime(), version, 0));
+                long version;
+                if (http) {
+                  var put = app.send("PUT", path);
+                  assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+                  version = JSON.readValue(put.body(), Loaded.class).version();
+                } else {
+                  version = database.get(key).incrementAndGet();
+                  cache.invalidate(key);
+                }
+                history.add(new Op(http ? "http-write" : "write", instance, key, start,
+                    System.nanoTime(), version, 0));
               } else {
                 long start = System.nanoTime();
                 Map<String, Long> versions = new java.util.HashMap<>();
-                nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
-                cache.invalidateMatching(ns + "*");
+                if (http) {
+                  var post = app.send("POST", "/" + ns.substring("query:".length(),
+                      ns.length() - 1));
+                  assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
+                  JSON.readTree(post.body()).fields().forEachRemaining(
+                      e -> versions.put(e.getKey(), e.getValue().asLong()));
+                } else {
+                  nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
+                  cache.invalidateMatching(ns + "*");
+                }
                 long end = System.nanoTime();
                 patternInvalidations.computeIfAbsent(ns, x -> new AtomicLong()).incrementAndGet();
                 versions.forEach((k, v) -> history.add(new Op("write-all", instance, k, start,
@@ -174,6 +260,7 @@ class CacheHistoryIT {
     } finally {
       running.set(false);
       pool.shutdownNow();
+      apps.forEach(dev.ratecache.testing.JettyApp::close);
       caches.forEach(QueryCache::close);
       connectors.forEach(RedisConnector::close);
     }
@@ -191,6 +278,14 @@ class CacheHistoryIT {
     }
   }
 
+  /** Holds every write on every node for 50 ms ({@code CLIENT PAUSE 50 WRITE}). */
+  private void pauseWrites(String topology) {
+    List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis) : cluster.nodes();
+    for (RedisServer node : nodes) {
+      node.withClient(j -> j.clientPause(50, ClientPauseMode.WRITE));
+    }
+  }
+
   private void killPubSub(String topology) {
     List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis) : cluster.nodes();
     for (RedisServer node : nodes) {
@@ -205,11 +300,11 @@ class CacheHistoryIT {
 
   /** Every read that returned an older version than a write to its key that ended before it. */
   static List<String> check(List<Op> history) {
-    Map<String, List<Op>> writesByKey = history.stream().filter(o -> o.kind().startsWith("write"))
+    Map<String, List<Op>> writesByKey = history.stream().filter(o -> o.kind().contains("write"))
         .collect(Collectors.groupingBy(Op::key));
     List<String> violations = new ArrayList<>();
     for (Op read : history) {
-      if (!read.kind().equals("read")) {
+      if (!read.kind().endsWith("read")) {
         continue;
       }
       for (Op w : writesByKey.getOrDefault(read.key(), List.of())) {
