@@ -52,6 +52,16 @@ final class Failures {
     return Kind.NOT_REDIS;
   }
 
+  /** Whether {@code t} is a reply that never came within the socket timeout. */
+  static boolean timedOut(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.net.SocketTimeoutException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** An ACL refusal of one command or key ({@code NOPERM}), not of the login itself. */
   static boolean isRefusal(Throwable t) {
     return t instanceof JedisAccessControlException

@@ -596,7 +596,7 @@ public final class RedisConnector implements AutoCloseable {
     switch (Failures.classify(e)) {
       case UNAVAILABLE -> {
         String reason = Failures.describe(e);
-        if (!health.recordFailure(reason)) {
+        if (!(Failures.timedOut(e) ? health.recordTimeout(reason) : health.recordFailure(reason))) {
           throttled.warn("Redis " + name + " call failed: " + reason, e);
         }
         return e instanceof RedisUnavailableException u

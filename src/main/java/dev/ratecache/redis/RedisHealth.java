@@ -199,6 +199,20 @@ public final class RedisHealth {
    *
    * @return true if this failure switched the state to DOWN
    */
+  /**
+   * Records a call that waited out the whole socket timeout: DOWN at once, whatever the
+   * threshold, so that no later caller waits for a frozen server too (a request that makes two
+   * calls used to wait twice, and a burst of callers each once before the count was reached).
+   *
+   * @return whether this call changed the state
+   */
+  boolean recordTimeout(String reason) {
+    lastError = reason;
+    lastErrorAt = clock.instant();
+    consecutiveFailures.incrementAndGet();
+    return transition(State.UP, State.DOWN, reason);
+  }
+
   boolean recordFailure(String reason) {
     lastError = reason;
     lastErrorAt = clock.instant();

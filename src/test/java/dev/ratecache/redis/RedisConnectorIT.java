@@ -265,6 +265,25 @@ class RedisConnectorIT {
   }
 
   @Test
+  void oneTimedOutCallIsEnoughWhateverTheThreshold() {
+    connector = RedisConnector.create(TestRedis.settings(redis).socketTimeout(Duration.ofMillis(200))
+        .failureThreshold(3).build());
+    connector.run(j -> j.set("k", "v"));
+    redis.freeze();
+    try {
+      assertThatThrownBy(() -> connector.execute(j -> j.get("k")))
+          .isInstanceOf(RedisUnavailableException.class);
+      // A request's next call (the cache after the limiter, say) must not wait again.
+      assertThat(connector.isAvailable()).as("down after one call that waited out the timeout")
+          .isFalse();
+      assertThat(connector.health().snapshot().lastError()).containsIgnoringCase("timed out");
+    } finally {
+      redis.thaw();
+    }
+    awaitState(connector, State.UP, Duration.ofSeconds(5));
+  }
+
+  @Test
   void slowCallsTripTheSwitch() {
     connector = RedisConnector.create(TestRedis.settings(redis).socketTimeout(Duration.ofSeconds(2))
         .slowCallThreshold(Duration.ofMillis(100)).failureThreshold(2).build());
