@@ -1,0 +1,157 @@
+package dev.ratecache.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import redis.clients.jedis.args.ClientPauseMode;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
+
+/**
+ * The limiter's promise over a recorded history: two instances (separate connectors) with four
+ * threads each take turns on a few clients' buckets in real Redis (standalone and a 3-master
+ * Cluster, both bucket protocols) while a fault thread cuts every pub/sub connection (each cut
+ * drops what the instances remember) and holds every write for 50 ms now and then. Each decision
+ * records its start and end. The checker demands, per client, that the decisions admitted never
+ * exceed the limit plus what the refill added between the first decision's start and the last's
+ * end, and that every decision was made on Redis (none fell back to memory).
+ */
+class LimiterHistoryIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+  @RegisterExtension
+  static final RedisCluster cluster = new RedisCluster();
+
+  private static final int LIMIT = 40;
+  private static final long PERIOD_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+  record Decision(int instance, String client, long start, long end, boolean allowed,
+      RateLimitDecision.Backend backend) {}
+
+  static Stream<Arguments> runs() {
+    return Stream.of("standalone", "cluster").flatMap(t -> Stream.of(RedisBucketProtocol.values())
+        .map(p -> Arguments.of(t, p)));
+  }
+
+  /**
+   * Settings that never take a loaded machine's slowness for an outage (the promise checked is
+   * the one on Redis; the fallback's is per instance): a 50 ms write pause must not be one.
+   */
+  private static RedisSettings patient(RedisSettings.Builder b) {
+    return b.socketTimeout(java.time.Duration.ofSeconds(5))
+        .slowCallThreshold(java.time.Duration.ofSeconds(5)).build();
+  }
+
+  @ParameterizedTest(name = "{0}, {1}")
+  @MethodSource("runs")
+  void admittedNeverExceedsTheLimitPlusTheRefill(String topology, RedisBucketProtocol protocol)
+      throws Exception {
+    RedisSettings settings;
+    List<RedisServer> nodes;
+    if (topology.equals("standalone")) {
+      redis.start();
+      redis.flushAll();
+      settings = patient(TestRedis.settings(redis));
+      nodes = List.of(redis);
+    } else {
+      cluster.start();
+      cluster.flushAll();
+      settings = patient(TestRedis.settings(cluster));
+      nodes = cluster.nodes();
+    }
+    List<RedisConnector> connectors = new ArrayList<>();
+    List<RateLimiter> limiters = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      RedisConnector c = RedisConnector.create(settings);
+      connectors.add(c);
+      limiters.add(RateLimiter.builder().connector(c).redisBuckets(protocol)
+          .profile(RateLimitProfile.builder("api").limit(Limit.parse(LIMIT + "/1m", "api"))
+              .prefix("/api").build()).build());
+    }
+    List<Decision> history = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(9);
+    AtomicBoolean running = new AtomicBoolean(true);
+    try {
+      Future<?> faults = pool.submit(() -> {
+        Random r = new Random(7);
+        while (running.get()) {
+          Thread.sleep(20 + r.nextInt(30));
+          for (RedisServer node : nodes) {
+            try {
+              node.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
+                  .type(ClientType.PUBSUB)));
+            } catch (RuntimeException none) {
+              // no subscriber on that node now
+            }
+            if (r.nextInt(4) == 0) {
+              node.withClient(j -> j.clientPause(50, ClientPauseMode.WRITE));
+            }
+          }
+        }
+        return null;
+      });
+      List<Future<?>> workers = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        for (int t = 0; t < 4; t++) {
+          int instance = i;
+          Random r = new Random(instance * 10 + t);
+          workers.add(pool.submit(() -> {
+            for (int n = 0; n < 150; n++) {
+              String client = "client-" + r.nextInt(4);
+              long start = System.nanoTime();
+              RateLimitDecision d = limiters.get(instance).tryAcquire("api", client);
+              history.add(new Decision(instance, client, start, System.nanoTime(), d.allowed(),
+                  d.backend()));
+            }
+            return null;
+          }));
+        }
+      }
+      for (Future<?> w : workers) {
+        w.get(120, TimeUnit.SECONDS);
+      }
+      running.set(false);
+      faults.get(10, TimeUnit.SECONDS);
+    } finally {
+      running.set(false);
+      pool.shutdownNow();
+      limiters.forEach(RateLimiter::close);
+      connectors.forEach(RedisConnector::close);
+    }
+
+    assertThat(history.stream().filter(d -> d.backend() != RateLimitDecision.Backend.REDIS))
+        .as("decisions not made on Redis").isEmpty();
+    Map<String, List<Decision>> byClient = history.stream()
+        .collect(Collectors.groupingBy(Decision::client));
+    for (Map.Entry<String, List<Decision>> e : byClient.entrySet()) {
+      List<Decision> ds = e.getValue();
+      long first = ds.stream().mapToLong(Decision::start).min().orElseThrow();
+      long last = ds.stream().mapToLong(Decision::end).max().orElseThrow();
+      long refill = (long) Math.ceil((double) LIMIT * (last - first) / PERIOD_NANOS);
+      long admitted = ds.stream().filter(Decision::allowed).count();
+      assertThat(admitted).as("%s: admitted of %d decisions over %d ms (limit %d, refill %d)",
+          e.getKey(), ds.size(), TimeUnit.NANOSECONDS.toMillis(last - first), LIMIT, refill)
+          .isLessThanOrEqualTo(LIMIT + refill).isGreaterThanOrEqualTo(LIMIT);
+    }
+  }
+}
