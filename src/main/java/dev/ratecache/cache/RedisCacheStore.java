@@ -93,10 +93,6 @@ final class RedisCacheStore implements CacheStore {
     return generations;
   }
 
-  Duration tombstoneTtl() {
-    return tombstoneTtl;
-  }
-
   @Override
   public String get(String key) {
     return observe(key).value();

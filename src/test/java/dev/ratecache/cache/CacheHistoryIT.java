@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.support.Faults;
 import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
@@ -26,9 +27,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import redis.clients.jedis.args.ClientPauseMode;
-import redis.clients.jedis.args.ClientType;
-import redis.clients.jedis.params.ClientKillParams;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
@@ -143,16 +141,6 @@ class CacheHistoryIT {
     return keys;
   }
 
-  /**
-   * Settings that never take a loaded machine's slowness (or a 50 ms write pause) for an outage:
-   * the promise checked is the one that holds while instances reach Redis (docs/consistency.md
-   * says what an invalidator that cannot reach it gives up).
-   */
-  private static RedisSettings patient(RedisSettings.Builder b) {
-    return b.socketTimeout(Duration.ofSeconds(5)).slowCallThreshold(Duration.ofSeconds(5))
-        .build();
-  }
-
   @ParameterizedTest(name = "{0}, seed {1}")
   @MethodSource("runs")
   void noReadAfterAnInvalidationReturnsWhatWasThereBeforeIt(String topology, long seed)
@@ -161,11 +149,11 @@ class CacheHistoryIT {
     if (topology.equals("standalone")) {
       redis.start();
       redis.flushAll();
-      settings = patient(TestRedis.settings(redis));
+      settings = TestRedis.patient(TestRedis.settings(redis));
     } else {
       cluster.start();
       cluster.flushAll();
-      settings = patient(TestRedis.settings(cluster));
+      settings = TestRedis.patient(TestRedis.settings(cluster));
     }
     Map<String, AtomicLong> database = new ConcurrentHashMap<>();
     NAMESPACES.forEach(ns -> keys(ns).forEach(k -> database.put(k, new AtomicLong())));
@@ -188,9 +176,11 @@ class CacheHistoryIT {
         Random r = new Random(seed);
         while (running.get()) {
           Thread.sleep(20 + r.nextInt(30));
-          killPubSub(topology);
+          List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis)
+              : cluster.nodes();
+          Faults.cutPubSub(nodes);
           if (r.nextInt(4) == 0) {
-            pauseWrites(topology); // every write (an invalidation, a store) waits 50 ms
+            Faults.pauseWrites(nodes, 50); // every write (an invalidation, a store) waits 50 ms
           }
         }
         return null;
@@ -285,26 +275,6 @@ class CacheHistoryIT {
       long made = patternInvalidations.getOrDefault(ns, new AtomicLong()).get();
       assertThat(generations.get(ns) == null ? 0 : Long.parseLong(generations.get(ns)))
           .as("generation of %s after %d pattern invalidations", ns, made).isEqualTo(made);
-    }
-  }
-
-  /** Holds every write on every node for 50 ms ({@code CLIENT PAUSE 50 WRITE}). */
-  private void pauseWrites(String topology) {
-    List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis) : cluster.nodes();
-    for (RedisServer node : nodes) {
-      node.withClient(j -> j.clientPause(50, ClientPauseMode.WRITE));
-    }
-  }
-
-  private void killPubSub(String topology) {
-    List<RedisServer> nodes = topology.equals("standalone") ? List.of(redis) : cluster.nodes();
-    for (RedisServer node : nodes) {
-      try {
-        node.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
-            .type(ClientType.PUBSUB)));
-      } catch (RuntimeException none) {
-        // no pub/sub client on that node right now
-      }
     }
   }
 

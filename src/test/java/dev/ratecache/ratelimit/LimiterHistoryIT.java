@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.support.Faults;
 import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.RedisCluster;
 import dev.ratecache.testing.RedisServer;
@@ -23,9 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import redis.clients.jedis.args.ClientPauseMode;
-import redis.clients.jedis.args.ClientType;
-import redis.clients.jedis.params.ClientKillParams;
 
 /**
  * The limiter's promise over a recorded history: two instances (separate connectors) with four
@@ -53,15 +51,6 @@ class LimiterHistoryIT {
         .map(p -> Arguments.of(t, p)));
   }
 
-  /**
-   * Settings that never take a loaded machine's slowness for an outage (the promise checked is
-   * the one on Redis; the fallback's is per instance): a 50 ms write pause must not be one.
-   */
-  private static RedisSettings patient(RedisSettings.Builder b) {
-    return b.socketTimeout(java.time.Duration.ofSeconds(5))
-        .slowCallThreshold(java.time.Duration.ofSeconds(5)).build();
-  }
-
   @ParameterizedTest(name = "{0}, {1}")
   @MethodSource("runs")
   void admittedNeverExceedsTheLimitPlusTheRefill(String topology, RedisBucketProtocol protocol)
@@ -71,12 +60,12 @@ class LimiterHistoryIT {
     if (topology.equals("standalone")) {
       redis.start();
       redis.flushAll();
-      settings = patient(TestRedis.settings(redis));
+      settings = TestRedis.patient(TestRedis.settings(redis));
       nodes = List.of(redis);
     } else {
       cluster.start();
       cluster.flushAll();
-      settings = patient(TestRedis.settings(cluster));
+      settings = TestRedis.patient(TestRedis.settings(cluster));
       nodes = cluster.nodes();
     }
     List<RedisConnector> connectors = new ArrayList<>();
@@ -96,16 +85,9 @@ class LimiterHistoryIT {
         Random r = new Random(7);
         while (running.get()) {
           Thread.sleep(20 + r.nextInt(30));
-          for (RedisServer node : nodes) {
-            try {
-              node.withClient(j -> j.clientKill(ClientKillParams.clientKillParams()
-                  .type(ClientType.PUBSUB)));
-            } catch (RuntimeException none) {
-              // no subscriber on that node now
-            }
-            if (r.nextInt(4) == 0) {
-              node.withClient(j -> j.clientPause(50, ClientPauseMode.WRITE));
-            }
+          Faults.cutPubSub(nodes);
+          if (r.nextInt(4) == 0) {
+            Faults.pauseWrites(nodes, 50);
           }
         }
         return null;

@@ -44,6 +44,15 @@ public final class TestRedis {
         .tlsVerify(RedisSettings.TlsVerify.CA) : b;
   }
 
+  /**
+   * {@code b} with 5 s timeouts, so that a loaded machine's slowness (or a short write pause) is
+   * never taken for an outage: for checks of what holds while Redis is reached.
+   */
+  public static RedisSettings patient(RedisSettings.Builder b) {
+    return b.socketTimeout(Duration.ofSeconds(5)).slowCallThreshold(Duration.ofSeconds(5))
+        .build();
+  }
+
   private static RedisSettings.Builder fast(RedisSettings.Builder b) {
     return b.connectTimeout(Duration.ofMillis(250))
         .socketTimeout(Duration.ofMillis(250))
