@@ -16,7 +16,7 @@ import redis.clients.jedis.resps.ScanResult;
 
 /** Reads what every instance published, and Redis's own figures. */
 public final class FleetStats {
-  private static final CommandObjects COMMANDS = new CommandObjects();
+  private static final CommandObjects COMMANDS = dev.ratecache.internal.JedisVersions.commandObjects();
 
   private FleetStats() {}
 

@@ -1,5 +1,6 @@
 package dev.ratecache.redis;
 
+import dev.ratecache.internal.JedisVersions;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -10,7 +11,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import redis.clients.jedis.ClusterCommandObjects;
 import redis.clients.jedis.CommandObject;
 import redis.clients.jedis.CommandObjects;
 import redis.clients.jedis.HostAndPort;
@@ -69,7 +69,7 @@ public final class AutoPipeline {
     this.maxBatch = maxBatch;
     this.maxInFlight = maxInFlight;
     this.commands = connector.settings().topology() == RedisSettings.Topology.CLUSTER
-        ? new ClusterCommandObjects() : new CommandObjects();
+        ? JedisVersions.clusterCommandObjects() : JedisVersions.commandObjects();
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.ratecache.redis;
 
+import dev.ratecache.internal.JedisVersions;
 import dev.ratecache.redis.RedisSettings.Endpoint;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -12,7 +13,6 @@ import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.providers.ClusterConnectionProvider;
 import redis.clients.jedis.providers.ConnectionProvider;
 import redis.clients.jedis.providers.PooledConnectionProvider;
@@ -44,7 +44,7 @@ final class JedisClients {
     if (missing != null) {
       throw new dev.ratecache.ConfigurationException("jedis.version", "Jedis "
           + jedisVersion() + " is on the classpath and lacks " + missing + "; ratecache needs"
-          + " Jedis 5.0 or newer (tested with 6.0.0 and 7.5.3): set the Maven property"
+          + " Jedis 5.0 or newer (tested with 6.0.0, 7.0.0, 7.4.1, 7.5.3 and 8.0.2): set the Maven property"
           + " jedis.version (Spring Boot's dependency management reads it) or declare"
           + " redis.clients:jedis yourself");
     }
@@ -64,17 +64,7 @@ final class JedisClients {
 
   /** The Jedis version on the classpath, from its jar's Maven metadata, or "unknown". */
   static String jedisVersion() {
-    try (java.io.InputStream in = UnifiedJedis.class.getResourceAsStream(
-        "/META-INF/maven/redis.clients/jedis/pom.properties")) {
-      if (in != null) {
-        java.util.Properties p = new java.util.Properties();
-        p.load(in);
-        return p.getProperty("version", "unknown");
-      }
-    } catch (java.io.IOException | RuntimeException e) {
-      // fall through
-    }
-    return "unknown";
+    return JedisVersions.version();
   }
 
   /**
@@ -112,7 +102,7 @@ final class JedisClients {
       case STANDALONE -> {
         PooledConnectionProvider p =
             new PooledConnectionProvider(nodes.iterator().next(), config, pool);
-        yield new RedisConnector.Client(new UnifiedJedis(p), p);
+        yield new RedisConnector.Client(JedisVersions.client(p, config), p);
       }
       case SENTINEL -> {
         JedisClientConfig sentinelConfig =
@@ -120,11 +110,11 @@ final class JedisClients {
             settings.sentinelPassword(), 0);
         SentineledConnectionProvider p = new SentineledConnectionProvider(
             settings.sentinelMaster(), config, pool, nodes, sentinelConfig);
-        yield new RedisConnector.Client(new UnifiedJedis(p), p);
+        yield new RedisConnector.Client(JedisVersions.client(p, config), p);
       }
       case CLUSTER -> {
         ClusterConnectionProvider p = new ClusterConnectionProvider(nodes, config, pool);
-        yield new RedisConnector.Client(new UnifiedJedis(p, settings.clusterMaxAttempts(),
+        yield new RedisConnector.Client(JedisVersions.clusterClient(p, nodes, config, settings.clusterMaxAttempts(),
             settings.clusterMaxRetryDuration()), p);
       }
     };
@@ -144,6 +134,9 @@ final class JedisClients {
         .sslParameters(settings.tls() ? tlsParameters(settings) : null)
         .clientName(settings.clientName())
         .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
+        // RESP2 on every Jedis: 8 negotiates RESP3 by default, and the replies the library
+        // reads (scripts, pipelines, INFO) are the same on every version only this way.
+        .protocol(redis.clients.jedis.RedisProtocol.RESP2)
         .build();
   }
 

@@ -18,7 +18,7 @@ import redis.clients.jedis.resps.ScanResult;
 final class KeySweep {
   /** Keys asked for per {@code SCAN} step (and so the largest {@code UNLINK} batch). */
   static final int BATCH = 1000;
-  private static final CommandObjects COMMANDS = new CommandObjects();
+  private static final CommandObjects COMMANDS = dev.ratecache.internal.JedisVersions.commandObjects();
 
   private KeySweep() {}
 

@@ -269,7 +269,7 @@ public final class RedisConnector implements AutoCloseable {
   private AbstractPipeline openPipeline() {
     ConnectionProvider provider = client.provider();
     return provider instanceof ClusterConnectionProvider cluster
-        ? new ClusterPipeline(cluster) : new Pipeline(provider.getConnection(), true);
+        ? dev.ratecache.internal.JedisVersions.clusterPipeline(cluster) : new Pipeline(provider.getConnection(), true);
   }
 
   /**
