@@ -15,21 +15,29 @@ import java.nio.charset.StandardCharsets;
  */
 public final class CacheKeys {
   /** Matches every cached session and auth user. */
-  public static final String AUTH_PATTERN = "auth:*";
+  public static final String AUTH_PATTERN = KeySpace.AUTH + "*";
   /** Matches every rate-limit bucket. */
-  public static final String RATE_LIMIT_PATTERN = "rate_limit:*";
-  /** Every namespace the library owns, for clearing without touching anything else. */
-  public static final java.util.List<String> ALL_PATTERNS = java.util.List.of("query:*",
-      AUTH_PATTERN, RATE_LIMIT_PATTERN);
+  public static final String RATE_LIMIT_PATTERN = KeySpace.RATE_LIMIT + "*";
+  /**
+   * Every namespace of cached data and buckets, for clearing without touching anything else
+   * (made from {@code KeySpace}, the one list of the library's prefixes).
+   */
+  public static final java.util.List<String> ALL_PATTERNS = java.util.List.of(
+      KeySpace.QUERY + "*", AUTH_PATTERN, RATE_LIMIT_PATTERN);
 
   /** Values longer than this are replaced by a hash. */
   static final int MAX_VALUE_LENGTH = 128;
 
   private CacheKeys() {}
 
-  /** {@code rate_limit:{key}}. */
-  public static String rateLimit(String key) {
-    return KeySpace.RATE_LIMIT + escape(key);
+  /**
+   * The Redis key of a client's bucket in a profile, exactly as the limiter writes it: {@code
+   * rate_limit:{profile}:{client}}, where {@code client} is a key the limiter resolved (as {@code
+   * RateLimitDecision.clientKey()} shows it, such as {@code ip:203.0.113.7}). Not escaped: the
+   * limiter's client keys are already safe, and hash anything that is not.
+   */
+  public static String rateLimit(String profile, String clientKey) {
+    return KeySpace.RATE_LIMIT + profile + ":" + clientKey;
   }
 
   /**

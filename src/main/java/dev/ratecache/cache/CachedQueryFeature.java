@@ -132,7 +132,7 @@ public final class CachedQueryFeature implements DynamicFeature {
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
           .map(t -> checked(t, names, where, "@InvalidatesCache")).toList();
-      context.register(new Invalidation(templates, ParamValues.of(method)),
+      context.register(new InvalidateAfterSuccess(templates, ParamValues.of(method)),
           Priorities.AUTHORIZATION + 500);
     }
   }
@@ -215,11 +215,6 @@ public final class CachedQueryFeature implements DynamicFeature {
   /** A strong entity tag: 128 bits of SHA-256 of the body. */
   static EntityTag etag(byte[] body) {
     return new EntityTag(CacheKeys.hash(body).substring(0, 22));
-  }
-
-  private static boolean isJson(MediaType type) {
-    return type != null && (type.isCompatible(MediaType.APPLICATION_JSON_TYPE)
-        || type.getSubtype().endsWith("+json"));
   }
 
   /** The lookup before the method, and the store after it. */
@@ -314,12 +309,10 @@ public final class CachedQueryFeature implements DynamicFeature {
       String user = principal(request);
       boolean samePrincipal = (shared && sharedEntry)
           || Objects.equals(user == null ? "" : user, request.getProperty(PRINCIPAL_PROPERTY));
-      boolean storable = samePrincipal && response.getStatus() == 200
-          && HttpMethod.GET.equals(request.getMethod())
-          && response.hasEntity()
-          && isJson(response.getMediaType())
-          && !response.getHeaders().containsKey(HttpHeaders.SET_COOKIE)
-          && StoredResponse.refusal(response.getStringHeaders(), sharedEntry) == null;
+      MediaType type = response.getMediaType();
+      boolean storable = Cacheability.refusal(request.getMethod(), response.getStatus(),
+          response.hasEntity(), type == null ? null : type.toString(),
+          response.getStringHeaders(), sharedEntry, samePrincipal) == null;
       if (storable) {
         request.setProperty(STORE_PROPERTY, Boolean.TRUE); // the writer stores, then lands
       } else if (response.getStatus() >= 500) {
@@ -440,11 +433,11 @@ public final class CachedQueryFeature implements DynamicFeature {
   }
 
   /** Invalidates after a successful response. */
-  final class Invalidation implements ContainerResponseFilter {
+  final class InvalidateAfterSuccess implements ContainerResponseFilter {
     private final List<KeyTemplate> templates;
     private final ParamValues params;
 
-    Invalidation(List<KeyTemplate> templates, ParamValues params) {
+    InvalidateAfterSuccess(List<KeyTemplate> templates, ParamValues params) {
       this.templates = templates;
       this.params = params;
     }

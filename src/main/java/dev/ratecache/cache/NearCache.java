@@ -30,13 +30,48 @@ import java.util.concurrent.atomic.LongAdder;
 final class NearCache implements AutoCloseable {
   private record Entry(String json, long epoch) {}
 
-  private final RedisEvents events;
+  /**
+   * What the near cache needs of the event subscription ({@link RedisEvents} in production; the
+   * model-checked test drives its own).
+   */
+  interface Events {
+    AutoCloseable subscribe(RedisEvents.Listener listener);
+
+    boolean isLive();
+
+    long epoch();
+
+    static Events of(RedisEvents events) {
+      return new Events() {
+        @Override
+        public AutoCloseable subscribe(RedisEvents.Listener listener) {
+          return events.subscribe(listener);
+        }
+
+        @Override
+        public boolean isLive() {
+          return events.isLive();
+        }
+
+        @Override
+        public long epoch() {
+          return events.epoch();
+        }
+      };
+    }
+  }
+
+  private final Events events;
   private final Cache<String, Entry> entries;
   private final InvalidationGuard guard = new InvalidationGuard();
   private final LongAdder hits = new LongAdder();
   private final OnFirstUse subscription;
 
   NearCache(RedisEvents events, Duration ttl, long maxBytes, Clock clock) {
+    this(Events.of(events), ttl, maxBytes, clock);
+  }
+
+  NearCache(Events events, Duration ttl, long maxBytes, Clock clock) {
     this.events = events;
     this.entries = Caffeine.newBuilder()
         .maximumWeight(maxBytes)

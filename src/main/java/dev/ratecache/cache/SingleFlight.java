@@ -88,6 +88,11 @@ final class SingleFlight {
       return Duration.ofNanos(waitNanos);
     }
 
+    /** Whether the leader has completed or failed (never waits). */
+    boolean isDone() {
+      return result.isDone();
+    }
+
     /**
      * The leader's value.
      *
@@ -124,6 +129,7 @@ final class SingleFlight {
         .expireAfterWrite(kept.compareTo(maxWait.multipliedBy(2)) > 0 ? kept
             : maxWait.multipliedBy(2))
         .ticker(ticker)
+        .executor(Runnable::run) // maintenance on the caller's thread: no pool to hand work to
         .build();
   }
 

@@ -7,11 +7,11 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
- * A cached response as kept in Redis, and the rules for what may be kept. Pure and thread-safe.
+ * A cached response as kept in Redis (what may be kept is {@link Cacheability}'s to say). Pure
+ * and thread-safe.
  *
  * <p>A plain {@code application/json} response with none of the {@link #REPLAYED} headers is
  * stored as its body alone, the same JSON {@link QueryCache#put} writes, so warm-up through the
@@ -26,35 +26,6 @@ record StoredResponse(Map<String, String> headers, String body) {
 
   private static final String MARKER = "{\"@ratecache.response\":1,";
   private static final JsonFactory JSON = new JsonFactory();
-
-  /**
-   * Why a response may not be stored in an entry that {@code shared} requests read, or
-   * {@code null}. {@code shared} is true when the key is not one user's: the annotation says
-   * {@code shared = true}, or the request had no principal.
-   */
-  static String refusal(Map<String, List<String>> responseHeaders, boolean shared) {
-    if (responseHeaders.containsKey("Vary")) {
-      // The key holds no request header, so a response that varies on one cannot be reused.
-      return "Vary";
-    }
-    List<String> cacheControl = responseHeaders.get("Cache-Control");
-    if (cacheControl != null) {
-      for (String value : cacheControl) {
-        for (String directive : value.split(",")) {
-          String d = directive.strip().toLowerCase(Locale.ROOT);
-          int eq = d.indexOf('=');
-          String name = eq >= 0 ? d.substring(0, eq).strip() : d;
-          if (name.equals("no-store") || name.equals("no-cache")) {
-            return "Cache-Control: " + name;
-          }
-          if (name.equals("private") && shared) {
-            return "Cache-Control: private in a shared entry";
-          }
-        }
-      }
-    }
-    return null;
-  }
 
   /** The text to store for {@code body} sent with {@code headers} (only replayed ones kept). */
   static String encode(Map<String, String> headers, String body) {

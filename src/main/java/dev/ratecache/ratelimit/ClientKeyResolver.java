@@ -37,6 +37,16 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable and thread-safe.
  */
 public final class ClientKeyResolver {
+  // The identity prefixes of every client key (the only place they are spelled).
+  private static final String PRINCIPAL_PREFIX = "u:";
+  private static final String API_KEY_PREFIX = "k:";
+  private static final String IP_PREFIX = "ip:";
+  private static final String CLIENT = "c:";
+  private static final String APP = "app:";
+  private static final String ANONYMOUS = "anonymous";
+  private static final java.util.List<String> PREFIXES =
+      java.util.List.of(PRINCIPAL_PREFIX, API_KEY_PREFIX, IP_PREFIX, CLIENT, APP);
+
   private static final Logger log = LoggerFactory.getLogger(ClientKeyResolver.class);
 
   /**
@@ -109,29 +119,29 @@ public final class ClientKeyResolver {
   String resolve(RequestView request) {
     Object verified = request.attribute(CLIENT_ATTRIBUTE);
     if (verified != null && !verified.toString().isBlank()) {
-      return safe("c:", verified.toString());
+      return safe(CLIENT, verified.toString());
     }
     for (Strategy s : strategies) {
       switch (s) {
         case PRINCIPAL -> {
           String p = request.principal();
           if (p != null && !p.isEmpty()) {
-            return safe("u:", foldPrincipalCase ? p.toLowerCase(Locale.ROOT) : p);
+            return safe(PRINCIPAL_PREFIX, foldPrincipalCase ? p.toLowerCase(Locale.ROOT) : p);
           }
         }
         case API_KEY -> {
           String owner = verifiedApiKeyOwner(request);
           if (owner != null) {
-            return "k:" + hash(owner);
+            return API_KEY_PREFIX + hash(owner);
           }
         }
         case IP -> {
-          return "ip:" + clientIp(request);
+          return IP_PREFIX + clientIp(request);
         }
       }
     }
     // No strategy produced a key (IP not configured): every such request shares one bucket.
-    return "anonymous";
+    return ANONYMOUS;
   }
 
   /** The owner of the request's API key if a verifier accepts it, else null. */
@@ -195,6 +205,26 @@ public final class ClientKeyResolver {
       }
     }
     return chain;
+  }
+
+  /**
+   * Whether {@code key} is already a client key as {@link #resolve} or {@link #forApplication}
+   * make them (a principal, a verified key, an address, an application-set client, an
+   * application's own key, or {@code anonymous}), rather than an application's raw identifier.
+   * The resolver owns these prefixes; nothing else spells them.
+   */
+  static boolean isResolved(String key) {
+    for (String prefix : PREFIXES) {
+      if (key.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return key.equals(ANONYMOUS);
+  }
+
+  /** The client key for an identifier the application passes in code ({@code app:...}). */
+  static String forApplication(String clientKey) {
+    return safe(APP, clientKey);
   }
 
   /** {@code prefix + value} if value is short and plain, else {@code prefix + "h:" + hash}. */

@@ -160,7 +160,7 @@ public final class RateLimiter implements AutoCloseable {
    * @throws ConfigurationException if there is no such profile
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
-    return acquire(entry(profileName), ClientKeyResolver.safe("app:", clientKey));
+    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey));
   }
 
   /**
@@ -173,7 +173,8 @@ public final class RateLimiter implements AutoCloseable {
    */
   public RateLimitStatus status(String profileName, String clientKey) {
     Entry e = entry(profileName);
-    String client = isResolvedKey(clientKey) ? clientKey : ClientKeyResolver.safe("app:", clientKey);
+    String client = ClientKeyResolver.isResolved(clientKey) ? clientKey
+        : ClientKeyResolver.forApplication(clientKey);
     String key = e.profile().name() + ":" + client;
     BucketStore.Probe p = null;
     Backend backend = Backend.LOCAL;
@@ -371,11 +372,6 @@ public final class RateLimiter implements AutoCloseable {
           + "'; configured: " + profiles.keySet());
     }
     return e;
-  }
-
-  private static boolean isResolvedKey(String key) {
-    return key.startsWith("u:") || key.startsWith("k:") || key.startsWith("ip:")
-        || key.startsWith("c:") || key.startsWith("app:") || key.equals("anonymous");
   }
 
   /** Releases the Redis client if this limiter created it. */

@@ -67,6 +67,8 @@ final class RedisBucketStore implements BucketStore {
   private volatile ProxyManager<String> manager;
   /** The {@code one-round-trip} protocol, made on first use. */
   private volatile OneRoundTripBuckets oneRoundTrip;
+  /** The protocol's decisions, chosen once when the store is built (never tested per call). */
+  private final BucketStore decisions;
 
   RedisBucketStore(RedisConnector connector, Clock clock, long maxCachedProxies,
       RedisBucketProtocol protocol) {
@@ -78,16 +80,56 @@ final class RedisBucketStore implements BucketStore {
         .maximumSize(maxCachedProxies)
         .expireAfterAccess(Duration.ofMinutes(2))
         .build();
+    this.decisions = protocol == RedisBucketProtocol.ONE_ROUND_TRIP ? new OneRoundTrip()
+        : new Bucket4jProxies();
   }
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
-      // Its commands go through the connector's auto-pipeline, which fails fast while Redis is
-      // down and counts each shared round trip once towards health.
+    return decisions.tryConsume(key, config);
+  }
+
+  @Override
+  public Probe peek(String key, BucketConfiguration config) {
+    return decisions.peek(key, config);
+  }
+
+  /**
+   * {@code one-round-trip}: its commands go through the connector's auto-pipeline, which fails
+   * fast while Redis is down and counts each shared round trip once towards health.
+   */
+  private final class OneRoundTrip implements BucketStore {
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config) {
       return oneRoundTrip().tryConsume(key, config);
     }
-    return connector.execute(jedis -> consume(proxy(jedis, key, config)));
+
+    @Override
+    public Probe peek(String key, BucketConfiguration config) {
+      return oneRoundTrip().peek(key, config);
+    }
+  }
+
+  /** {@code bucket4j-jedis}: Bucket4j's proxy manager as it ships, on a pooled connection. */
+  private final class Bucket4jProxies implements BucketStore {
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config) {
+      return connector.execute(jedis -> consume(proxy(jedis, key, config)));
+    }
+
+    @Override
+    public Probe peek(String key, BucketConfiguration config) {
+      return connector.execute(jedis -> {
+        ProxyManager<String> m = manager(jedis);
+        if (m.getProxyConfiguration(key).isEmpty()) {
+          return BucketStore.fullBucket(config);
+        }
+        EstimationProbe p = proxy(jedis, key, config).estimateAbilityToConsume(1);
+        long remaining = p.getRemainingTokens();
+        return new Probe(false, remaining, p.getNanosToWaitForRefill(),
+            BucketStore.nanosToReset(config, remaining));
+      });
+    }
   }
 
   private static Probe consume(BucketProxy bucket) {
@@ -112,23 +154,6 @@ final class RedisBucketStore implements BucketStore {
     if (b != null) {
       b.forget(key);
     }
-  }
-
-  @Override
-  public Probe peek(String key, BucketConfiguration config) {
-    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
-      return oneRoundTrip().peek(key, config);
-    }
-    return connector.execute(jedis -> {
-      ProxyManager<String> m = manager(jedis);
-      if (m.getProxyConfiguration(key).isEmpty()) {
-        return BucketStore.fullBucket(config);
-      }
-      EstimationProbe p = proxy(jedis, key, config).estimateAbilityToConsume(1);
-      long remaining = p.getRemainingTokens();
-      return new Probe(false, remaining, p.getNanosToWaitForRefill(),
-          BucketStore.nanosToReset(config, remaining));
-    });
   }
 
   /** Queued requests behind a decision in flight on {@code key} (one-round-trip; for tests). */

@@ -51,6 +51,7 @@ final class RejectionMemory implements RedisEvents.Listener {
     return Caffeine.newBuilder()
         .maximumSize(maxSize)
         .ticker(Time.ticker(clock))
+        .executor(Runnable::run) // maintenance on the caller's thread: no pool to hand work to
         .expireAfter(Expiry.<String, KnownRejection>creating(
             (key, r) -> Duration.ofNanos(Math.max(0, r.retryAt() - Time.epochNanos(clock)))))
         .build();
@@ -82,12 +83,17 @@ final class RejectionMemory implements RedisEvents.Listener {
     return guard.mark();
   }
 
-  /** Remembers a rejection, unless it came from Redis and a reset happened since {@code mark}. */
+  /**
+   * Remembers a rejection, unless it came from Redis and a reset happened since {@code mark}: then
+   * whatever was remembered of the key before is dropped too, since Redis's decision superseded it
+   * (keeping it showed an older verdict, such as the fallback's, after Redis had decided anew;
+   * {@code RejectionMemoryLincheckTest} found that interleaving). The next request asks Redis.
+   */
   void remember(String key, KnownRejection rejection, long mark) {
     if (rejection.backend() != Backend.REDIS) {
       known.put(key, rejection);
-    } else {
-      guard.storeIfUnchanged(mark, () -> known.put(key, rejection));
+    } else if (!guard.storeIfUnchanged(mark, () -> known.put(key, rejection))) {
+      known.invalidate(key);
     }
   }
 

@@ -57,6 +57,10 @@ public final class RedisEvents implements AutoCloseable {
     default void onMissedEvents() {}
   }
 
+  /** Between failed attempts to subscribe while Redis is up: 100 ms doubling, at most 5 s. */
+  private static final Backoff RESUBSCRIBE =
+      Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(5), 2.0, 0.0);
+
   private final RedisConnector connector;
   private final Duration pingInterval;
   private final String sender = UUID.randomUUID().toString();
@@ -259,7 +263,7 @@ public final class RedisEvents implements AutoCloseable {
       boolean wasSubscribed = epoch.get() != epochBefore;
       failures = wasSubscribed ? 0 : Math.min(failures + 1, 6);
       if (failures > 0) {
-        pause(Math.min(5_000, 100L << (failures - 1)));
+        pause(RESUBSCRIBE.delay(failures - 1, 0.5).toMillis());
       }
     }
   }

@@ -19,7 +19,7 @@ class CacheKeysTest {
 
   @Test
   void documentedNamespaces() {
-    assertThat(CacheKeys.rateLimit("chat:ip:1.2.3.4")).isEqualTo("rate_limit:chat%3Aip%3A1.2.3.4");
+    assertThat(CacheKeys.rateLimit("chat", "ip:1.2.3.4")).isEqualTo("rate_limit:chat:ip:1.2.3.4");
     assertThat(DefaultKeyScheme.userByEmail("alice@example.com"))
         .isEqualTo("query:user:email:alice@example.com");
     assertThat(DefaultKeyScheme.chatById("42")).isEqualTo("query:chat:id:42");

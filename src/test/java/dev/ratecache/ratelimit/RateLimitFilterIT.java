@@ -123,6 +123,8 @@ class RateLimitFilterIT {
 
     assertThat(redis.<Boolean>withClient(j -> j.exists("rate_limit:" + profile + ":u:alice")))
         .as("bucket key in Redis").isTrue();
+    assertThat(dev.ratecache.cache.CacheKeys.rateLimit(profile, "u:alice"))
+        .as("CacheKeys names the key the limiter wrote").isEqualTo("rate_limit:" + profile + ":u:alice");
   }
 
   @Test

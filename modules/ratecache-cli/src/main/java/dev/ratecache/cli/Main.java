@@ -46,7 +46,7 @@ import picocli.CommandLine;
  *
  * <p>(Longer than most files here for a reason: picocli wants each command as a nested class of
  * the one it belongs to; output formatting is {@code Format}, connection options
- * {@code Connection}.)
+ * {@code ConnectionOptions}.)
  */
 @Command(name = "ratecache", mixinStandardHelpOptions = true, version = "ratecache 0.1.0",
     description = "Operate ratecache's Redis data: health, live monitor, clearing, warm-up and"
@@ -120,7 +120,7 @@ public final class Main implements Callable<Integer> {
   }
 
   /** Connects, or explains why not; {@code null} when Redis did not answer. */
-  RedisConnector connect(Connection connection) {
+  RedisConnector connect(ConnectionOptions connection) {
     RedisConnector c = RedisConnector.create(connection.settings(env));
     if (!c.checkNow()) {
       err.println("error: Redis unreachable at " + c.settings().describe() + ": "
@@ -149,7 +149,7 @@ public final class Main implements Callable<Integer> {
     @ParentCommand
     Main main;
     @Mixin
-    Connection connection;
+    ConnectionOptions connection;
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
@@ -171,7 +171,7 @@ public final class Main implements Callable<Integer> {
     @ParentCommand
     Main main;
     @Mixin
-    Connection connection;
+    ConnectionOptions connection;
     @Option(names = "--json", description = "print JSON")
     boolean json;
     @Option(names = "--scan-limit", defaultValue = "100000",
@@ -208,7 +208,7 @@ public final class Main implements Callable<Integer> {
     @ParentCommand
     Main main;
     @Mixin
-    Connection connection;
+    ConnectionOptions connection;
     @Option(names = "--interval", defaultValue = "2", paramLabel = "SECONDS",
         description = "seconds between refreshes (default ${DEFAULT-VALUE})")
     double interval;
@@ -257,7 +257,7 @@ public final class Main implements Callable<Integer> {
     @ParentCommand
     Main main;
     @Mixin
-    Connection connection;
+    ConnectionOptions connection;
     @Option(names = "--pattern", description = "a glob inside the library's namespaces,"
         + " e.g. 'query:user:*'")
     String pattern;

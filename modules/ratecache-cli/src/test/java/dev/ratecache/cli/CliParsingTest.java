@@ -41,7 +41,7 @@ class CliParsingTest {
     }
   }
 
-  private static Connection parse(String... args) {
+  private static ConnectionOptions parse(String... args) {
     Main.Health health = new Main.Health();
     new CommandLine(health).parseArgs(args);
     return health.connection;

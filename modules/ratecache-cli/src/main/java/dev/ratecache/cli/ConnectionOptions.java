@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
  * The connection options every command shares; each defaults to the library's environment
  * variable of the same meaning.
  */
-final class Connection {
+final class ConnectionOptions {
   @Option(names = "--url", description = "redis:// or rediss:// URL (env REDIS_URL)")
   String url;
 
