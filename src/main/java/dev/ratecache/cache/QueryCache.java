@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JavaType;
 import dev.ratecache.internal.GlobPattern;
 import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.SettingValues;
+import dev.ratecache.internal.SettingsCatalog;
 import dev.ratecache.internal.ThrottledLog;
 import dev.ratecache.internal.Time;
 import dev.ratecache.redis.Invalidation;
@@ -79,14 +80,14 @@ public final class QueryCache implements AutoCloseable {
         b.redisSettings != null ? b.redisSettings : RedisSettings.fromLookup(b.env));
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), b.clock);
     Duration nearTtl = b.nearTtl != null ? b.nearTtl
-        : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0, 0));
+        : Duration.ofMillis(numberFromEnv(NEAR_TTL_SETTING, b.env, 0));
     long nearBytes = b.nearMaxBytes > 0 ? b.nearMaxBytes
-        : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 16L << 20, 1024);
+        : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 1024);
     Duration loadWait = b.loadWait != null ? b.loadWait
-        : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 5_000, 1));
+        : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 1));
     Clock clock = b.clock;
     Duration failureMemory = b.failureMemory != null ? b.failureMemory
-        : Duration.ofMillis(numberFromEnv(FAILURE_MEMORY_SETTING, b.env, 0, 0));
+        : Duration.ofMillis(numberFromEnv(FAILURE_MEMORY_SETTING, b.env, 0));
     this.ticker = Time.ticker(clock);
     this.flights = new SingleFlight(loadWait, failureMemory, 100_000, ticker);
     // An invalidated key stays a tombstone this long: longer than any entry lives, and than a
@@ -104,7 +105,7 @@ public final class QueryCache implements AutoCloseable {
     this.stores = new CacheStores(connector, redis,
         new MemoryCacheStore(b.memoryMaxBytes, b.clock), near);
     long routeBudget = b.routeBudget >= 0 ? b.routeBudget
-        : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 64L << 20, 0);
+        : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 0);
     this.responses = new ResponseStore(stores, flights, routeBudget);
   }
 
@@ -131,11 +132,14 @@ public final class QueryCache implements AutoCloseable {
   /** The most bytes the near cache holds (default 16 MiB). */
   public static final String NEAR_MAX_BYTES_SETTING = "CACHE_NEAR_MAX_BYTES";
 
-  /** A whole number of at least {@code min} from the environment, or {@code otherwise}. */
-  private static long numberFromEnv(String name, Function<String, String> env, long otherwise,
-      long min) {
+  /**
+   * A whole number of at least {@code min} from the environment, or the setting's default from
+   * the one list of settings ({@link SettingsCatalog}, also what the docs show).
+   */
+  private static long numberFromEnv(String name, Function<String, String> env, long min) {
     String v = env.apply(name);
-    return v == null || v.isBlank() ? otherwise : SettingValues.atLeast(name, v, min);
+    return v == null || v.isBlank() ? SettingsCatalog.defaultNumber(name)
+        : SettingValues.atLeast(name, v, min);
   }
 
   /** A builder: Redis from the environment, default TTLs, 64 MiB of memory fallback. */

@@ -1,7 +1,7 @@
 package dev.ratecache.cache;
 
 import dev.ratecache.redis.RedisConnector;
-import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.redis.RedisTopology;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -85,7 +85,7 @@ final class RedisCacheStore implements CacheStore {
     this.clock = clock;
     this.generations = new Generations(connector);
     this.tombstoneTtl = tombstoneTtl;
-    this.cluster = connector.settings().topology() == RedisSettings.Topology.CLUSTER;
+    this.cluster = connector.settings().topology() instanceof RedisTopology.Cluster;
   }
 
   /** The namespace generations stamped into and checked against every entry. */

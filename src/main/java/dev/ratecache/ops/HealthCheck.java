@@ -4,9 +4,9 @@ import dev.ratecache.internal.Time;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisHealth;
 import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.redis.RedisTopology;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
@@ -25,7 +25,7 @@ public final class HealthCheck {
   public static HealthReport check(RedisConnector connector) {
     RedisSettings settings = connector.settings();
     String topology = settings.enabled()
-        ? settings.topology().name().toLowerCase(Locale.ROOT) : "disabled";
+        ? settings.topology().kind() : "disabled";
     if (connector.isAvailable()) {
       try {
         long start = Time.monotonicNanos();
@@ -64,7 +64,7 @@ public final class HealthCheck {
   private static List<HealthReport.Node> nodes(RedisConnector connector,
       Map<String, String> masters) {
     List<HealthReport.Node> nodes = new ArrayList<>();
-    if (connector.settings().topology() != RedisSettings.Topology.CLUSTER) {
+    if (!(connector.settings().topology() instanceof RedisTopology.Cluster)) {
       masters.keySet().forEach(m -> nodes.add(new HealthReport.Node(m, "master", "ok")));
       return nodes;
     }

@@ -2,6 +2,7 @@ package dev.ratecache.ratelimit;
 
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.internal.SettingValues;
+import dev.ratecache.internal.SettingsCatalog;
 import dev.ratecache.redis.RedisSettings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,43 +19,25 @@ import java.util.regex.Pattern;
  * Reads a {@link RateLimiter} from {@code web.xml} init-params; every name and value is checked
  * at start-up and an error names the init-param.
  *
- * <table>
- *   <caption>init-params</caption>
- *   <tr><th>name</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>{@code profiles}</td><td>chat,auth,upload,search</td><td>the profiles in use</td></tr>
- *   <tr><td>{@code profile.<name>.limit}</td><td>per default profile</td>
- *       <td>limits, e.g. {@code 20/1m} or {@code 10/1s, 1000/1h}</td></tr>
- *   <tr><td>{@code profile.<name>.prefixes}</td><td>per default profile</td>
- *       <td>URL prefixes, comma-separated</td></tr>
- *   <tr><td>{@code profile.<name>.methods}</td><td>all</td><td>HTTP methods</td></tr>
- *   <tr><td>{@code profile.<name>.fallback}</td><td>local</td><td>local, open or closed</td></tr>
- *   <tr><td>{@code key-strategy}</td><td>principal,api-key,ip</td><td>client identity order</td></tr>
- *   <tr><td>{@code api-key-header}</td><td>X-API-Key</td><td>API-key header</td></tr>
- *   <tr><td>{@code api-key-verifier}</td><td>none (keys ignored)</td>
- *       <td>class implementing {@link ApiKeyVerifier}, public no-argument constructor</td></tr>
- *   <tr><td>{@code trusted-proxies}</td><td>none</td><td>CIDRs whose forwarding headers count</td></tr>
- *   <tr><td>{@code forwarded-header}</td><td>x-forwarded-for</td>
- *       <td>the header those proxies set: x-forwarded-for or forwarded</td></tr>
- *   <tr><td>{@code principal-case-insensitive}</td><td>true</td>
- *       <td>{@code Alice} and {@code alice} are one client</td></tr>
- *   <tr><td>{@code charge-preflight}</td><td>false</td><td>CORS preflights cost a token</td></tr>
- *   <tr><td>{@code ipv6-prefix}</td><td>64</td><td>IPv6 grouping</td></tr>
- *   <tr><td>{@code headers}</td><td>draft</td><td>draft, legacy, both or none</td></tr>
- *   <tr><td>{@code case-insensitive}</td><td>true</td><td>fold case when matching paths</td></tr>
- *   <tr><td>{@code local-max-buckets}</td><td>100000</td><td>bound on in-memory buckets</td></tr>
- *   <tr><td>{@code redis-buckets}</td><td>one-round-trip</td><td>or bucket4j-jedis</td></tr>
- *   <tr><td>{@code problem-type}</td><td>about:blank</td><td>problem+json type URI</td></tr>
- *   <tr><td>{@code REDIS_*} / {@code redis.*}</td><td>environment</td>
- *       <td>any Redis setting; overrides the environment</td></tr>
- * </table>
+ * <p>The init-params, their defaults and meanings are {@code SettingsCatalog}'s list (scope
+ * {@code RATE_LIMIT}), shown in {@code docs/rate-limiting.md}; {@code REDIS_*} or {@code redis.*}
+ * init-params override the environment's Redis settings.
  */
 final class InitParams {
   private static final Pattern PROFILE_PARAM =
       Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
-  private static final Set<String> GENERAL = new java.util.TreeSet<>(List.of("profiles",
-      "key-strategy", "api-key-header", "api-key-verifier", "trusted-proxies", "forwarded-header",
-      "principal-case-insensitive", "ipv6-prefix", "headers", "case-insensitive",
-      "charge-preflight", "local-max-buckets", "redis-buckets", "problem-type"));
+  /** The init-params other than a profile's, from the one list of settings. */
+  private static final Set<String> GENERAL = generalNames();
+
+  private static Set<String> generalNames() {
+    Set<String> names = new java.util.TreeSet<>();
+    for (SettingsCatalog.Setting s : SettingsCatalog.of(SettingsCatalog.Scope.RATE_LIMIT)) {
+      if (!s.isTemplate()) {
+        names.add(s.name());
+      }
+    }
+    return names;
+  }
 
   private InitParams() {}
 

@@ -68,7 +68,7 @@ public final class AutoPipeline {
     }
     this.maxBatch = maxBatch;
     this.maxInFlight = maxInFlight;
-    this.commands = connector.settings().topology() == RedisSettings.Topology.CLUSTER
+    this.commands = connector.settings().topology() instanceof RedisTopology.Cluster
         ? JedisVersions.clusterCommandObjects() : JedisVersions.commandObjects();
   }
 

@@ -98,26 +98,22 @@ final class JedisClients {
     for (Endpoint e : settings.endpoints()) {
       nodes.add(new HostAndPort(e.host(), e.port()));
     }
-    return switch (settings.topology()) {
-      case STANDALONE -> {
-        PooledConnectionProvider p =
-            new PooledConnectionProvider(nodes.iterator().next(), config, pool);
-        yield new RedisConnector.Client(JedisVersions.client(p, config), p);
-      }
-      case SENTINEL -> {
-        JedisClientConfig sentinelConfig =
-            clientConfig(settings, tlsSocketFactory, null,
-            settings.sentinelPassword(), 0);
-        SentineledConnectionProvider p = new SentineledConnectionProvider(
-            settings.sentinelMaster(), config, pool, nodes, sentinelConfig);
-        yield new RedisConnector.Client(JedisVersions.client(p, config), p);
-      }
-      case CLUSTER -> {
-        ClusterConnectionProvider p = new ClusterConnectionProvider(nodes, config, pool);
-        yield new RedisConnector.Client(JedisVersions.clusterClient(p, nodes, config, settings.clusterMaxAttempts(),
-            settings.clusterMaxRetryDuration()), p);
-      }
-    };
+    RedisTopology topology = settings.topology();
+    if (topology instanceof RedisTopology.Sentinel s) {
+      JedisClientConfig sentinelConfig =
+          clientConfig(settings, tlsSocketFactory, null, s.sentinelPassword(), 0);
+      SentineledConnectionProvider p = new SentineledConnectionProvider(
+          s.master(), config, pool, nodes, sentinelConfig);
+      return new RedisConnector.Client(JedisVersions.client(p, config), p);
+    }
+    if (topology instanceof RedisTopology.Cluster c) {
+      ClusterConnectionProvider p = new ClusterConnectionProvider(nodes, config, pool);
+      return new RedisConnector.Client(JedisVersions.clusterClient(p, nodes, config,
+          c.maxAttempts(), c.maxRetryDuration()), p);
+    }
+    PooledConnectionProvider p =
+        new PooledConnectionProvider(nodes.iterator().next(), config, pool);
+    return new RedisConnector.Client(JedisVersions.client(p, config), p);
   }
 
   private static JedisClientConfig clientConfig(RedisSettings settings,

@@ -38,16 +38,6 @@ import java.util.function.Function;
  */
 public final class RedisSettings {
 
-  /** The shape of the Redis deployment. */
-  public enum Topology {
-    /** One server (possibly behind a proxy or a managed endpoint). */
-    STANDALONE,
-    /** A master found through Redis Sentinel. */
-    SENTINEL,
-    /** A Redis Cluster; keys are spread over masters by hash slot. */
-    CLUSTER
-  }
-
   /**
    * The names of every setting, as environment variables. In a properties map the lower-case,
    * dotted form ({@code redis.host}) is accepted too.
@@ -120,13 +110,9 @@ public final class RedisSettings {
   static final int DEFAULT_PORT = 6379;
 
   private final boolean enabled;
-  private final Topology topology;
-  private final List<Endpoint> endpoints;
-  private final String sentinelMaster;
-  private final String sentinelPassword;
+  private final RedisTopology topology;
   private final String username;
   private final String password;
-  private final int database;
   private final boolean tls;
   private final java.nio.file.Path tlsCaCertFile;
   private final java.nio.file.Path tlsCertFile;
@@ -137,21 +123,21 @@ public final class RedisSettings {
   private final Duration socketTimeout;
   private final int poolMaxTotal;
   private final Duration poolMaxWait;
-  private final int clusterMaxAttempts;
-  private final Duration clusterMaxRetryDuration;
   private final int failureThreshold;
   private final Duration slowCallThreshold;
   private final Backoff probeBackoff;
 
   private RedisSettings(Builder b) {
     this.enabled = b.enabled;
-    this.topology = b.topology;
-    this.endpoints = List.copyOf(b.endpoints);
-    this.sentinelMaster = b.sentinelMaster;
-    this.sentinelPassword = b.sentinelPassword;
+    this.topology = switch (b.mode) {
+      case STANDALONE -> new RedisTopology.Standalone(b.endpoints.get(0), b.database);
+      case SENTINEL -> new RedisTopology.Sentinel(b.sentinelMaster, b.endpoints,
+          b.sentinelPassword, b.database);
+      case CLUSTER -> new RedisTopology.Cluster(b.endpoints, b.clusterMaxAttempts,
+          b.clusterMaxRetryDuration);
+    };
     this.username = b.username;
     this.password = b.password;
-    this.database = b.database;
     this.tls = b.tls;
     this.tlsCaCertFile = b.tlsCaCertFile;
     this.tlsCertFile = b.tlsCertFile;
@@ -162,8 +148,6 @@ public final class RedisSettings {
     this.socketTimeout = b.socketTimeout;
     this.poolMaxTotal = b.poolMaxTotal;
     this.poolMaxWait = b.poolMaxWait;
-    this.clusterMaxAttempts = b.clusterMaxAttempts;
-    this.clusterMaxRetryDuration = b.clusterMaxRetryDuration;
     this.failureThreshold = b.failureThreshold;
     this.slowCallThreshold = b.slowCallThreshold != null ? b.slowCallThreshold : b.socketTimeout;
     this.probeBackoff = Backoff.exponential(b.probeInitial, b.probeMax);
@@ -229,26 +213,17 @@ public final class RedisSettings {
     return enabled;
   }
 
-  public Topology topology() {
+  /** The deployment's shape and what belongs to it alone (server, sentinels, cluster seeds). */
+  public RedisTopology topology() {
     return topology;
   }
 
   /**
    * The server for standalone, the seed nodes for Cluster, or the sentinels for Sentinel; never
-   * empty.
+   * empty ({@code topology().endpoints()}).
    */
   public List<Endpoint> endpoints() {
-    return endpoints;
-  }
-
-  /** The Sentinel master name, or {@code null} unless the topology is {@link Topology#SENTINEL}. */
-  public String sentinelMaster() {
-    return sentinelMaster;
-  }
-
-  /** The password for the sentinels themselves, or {@code null}. */
-  public String sentinelPassword() {
-    return sentinelPassword;
+    return topology.endpoints();
   }
 
   /** The ACL user name, or {@code null} for the default user. */
@@ -263,7 +238,10 @@ public final class RedisSettings {
 
   /** The database index; always 0 for Cluster. */
   public int database() {
-    return database;
+    if (topology instanceof RedisTopology.Standalone s) {
+      return s.database();
+    }
+    return topology instanceof RedisTopology.Sentinel s ? s.database() : 0;
   }
 
   public boolean tls() {
@@ -309,14 +287,6 @@ public final class RedisSettings {
     return poolMaxWait;
   }
 
-  public int clusterMaxAttempts() {
-    return clusterMaxAttempts;
-  }
-
-  public Duration clusterMaxRetryDuration() {
-    return clusterMaxRetryDuration;
-  }
-
   /** How many consecutive failed or slow calls mark Redis down. */
   public int failureThreshold() {
     return failureThreshold;
@@ -337,27 +307,37 @@ public final class RedisSettings {
     if (!enabled) {
       return "disabled";
     }
-    String nodes = endpoints.stream().map(Endpoint::toString)
+    String nodes = endpoints().stream().map(Endpoint::toString)
         .reduce((a, c) -> a + "," + c).orElse("");
-    return switch (topology) {
-      case STANDALONE -> (tls ? "rediss://" : "redis://") + nodes + "/" + database;
-      case CLUSTER -> "cluster[" + nodes + "]" + (tls ? " over TLS" : "");
-      case SENTINEL -> "sentinel[" + sentinelMaster + "@" + nodes + "]/" + database
+    if (topology instanceof RedisTopology.Sentinel s) {
+      return "sentinel[" + s.master() + "@" + nodes + "]/" + s.database()
           + (tls ? " over TLS" : "");
-    };
+    }
+    if (topology instanceof RedisTopology.Cluster) {
+      return "cluster[" + nodes + "]" + (tls ? " over TLS" : "");
+    }
+    return (tls ? "rediss://" : "redis://") + nodes + "/" + database();
   }
 
   /** A builder that starts from these settings. */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.enabled = enabled;
-    b.topology = topology;
-    b.endpoints = new ArrayList<>(endpoints);
-    b.sentinelMaster = sentinelMaster;
-    b.sentinelPassword = sentinelPassword;
+    b.endpoints = new ArrayList<>(endpoints());
+    b.database = database();
+    if (topology instanceof RedisTopology.Sentinel s) {
+      b.mode = Builder.Mode.SENTINEL;
+      b.sentinelMaster = s.master();
+      b.sentinelPassword = s.sentinelPassword();
+    } else if (topology instanceof RedisTopology.Cluster c) {
+      b.mode = Builder.Mode.CLUSTER;
+      b.clusterMaxAttempts = c.maxAttempts();
+      b.clusterMaxRetryDuration = c.maxRetryDuration();
+    } else {
+      b.mode = Builder.Mode.STANDALONE;
+    }
     b.username = username;
     b.password = password;
-    b.database = database;
     b.tls = tls;
     b.tlsCaCertFile = tlsCaCertFile;
     b.tlsCertFile = tlsCertFile;
@@ -368,8 +348,6 @@ public final class RedisSettings {
     b.socketTimeout = socketTimeout;
     b.poolMaxTotal = poolMaxTotal;
     b.poolMaxWait = poolMaxWait;
-    b.clusterMaxAttempts = clusterMaxAttempts;
-    b.clusterMaxRetryDuration = clusterMaxRetryDuration;
     b.failureThreshold = failureThreshold;
     b.slowCallThreshold = slowCallThreshold;
     b.probeInitial = probeBackoff.initial();
@@ -378,11 +356,9 @@ public final class RedisSettings {
   }
 
   private List<Object> identity() {
-    return java.util.Arrays.asList(enabled, topology, endpoints, sentinelMaster, sentinelPassword,
-        username, password, database, tls, tlsCaCertFile, tlsCertFile, tlsKeyFile, tlsVerify,
-        clientName, connectTimeout, socketTimeout, poolMaxTotal,
-        poolMaxWait, clusterMaxAttempts, clusterMaxRetryDuration, failureThreshold,
-        slowCallThreshold, probeBackoff);
+    return java.util.Arrays.asList(enabled, topology, username, password, tls, tlsCaCertFile,
+        tlsCertFile, tlsKeyFile, tlsVerify, clientName, connectTimeout, socketTimeout,
+        poolMaxTotal, poolMaxWait, failureThreshold, slowCallThreshold, probeBackoff);
   }
 
   @Override
@@ -431,8 +407,11 @@ public final class RedisSettings {
    * copies, so a builder may be reused.
    */
   public static final class Builder {
+    /** Which shape the settings so far describe. */
+    private enum Mode { STANDALONE, SENTINEL, CLUSTER }
+
     private boolean enabled = true;
-    private Topology topology = Topology.STANDALONE;
+    private Mode mode = Mode.STANDALONE;
     private List<Endpoint> endpoints = new ArrayList<>(
         List.of(new Endpoint(DEFAULT_HOST, DEFAULT_PORT)));
     private String sentinelMaster;
@@ -469,7 +448,7 @@ public final class RedisSettings {
     public Builder host(String host) {
       checkHost(Name.HOST, host);
       Endpoint current = standaloneEndpoint();
-      this.topology = Topology.STANDALONE;
+      this.mode = Mode.STANDALONE;
       this.endpoints = new ArrayList<>(List.of(new Endpoint(host, current.port())));
       return this;
     }
@@ -478,13 +457,13 @@ public final class RedisSettings {
     public Builder port(int port) {
       checkPort(Name.PORT, port);
       Endpoint current = standaloneEndpoint();
-      this.topology = Topology.STANDALONE;
+      this.mode = Mode.STANDALONE;
       this.endpoints = new ArrayList<>(List.of(new Endpoint(current.host(), port)));
       return this;
     }
 
     private Endpoint standaloneEndpoint() {
-      return topology == Topology.STANDALONE && !endpoints.isEmpty()
+      return mode == Mode.STANDALONE && !endpoints.isEmpty()
           ? endpoints.get(0) : new Endpoint(DEFAULT_HOST, DEFAULT_PORT);
     }
 
@@ -498,7 +477,7 @@ public final class RedisSettings {
 
     Builder url(String url, String settingName) {
       RedisUrl u = RedisUrl.parse(url, settingName);
-      this.topology = Topology.STANDALONE;
+      this.mode = Mode.STANDALONE;
       this.endpoints = new ArrayList<>(List.of(new Endpoint(u.host(), u.port())));
       this.tls = u.tls();
       if (u.hasUserInfo()) {
@@ -516,7 +495,7 @@ public final class RedisSettings {
       if (seeds == null || seeds.isEmpty()) {
         throw new ConfigurationException(Name.CLUSTER_NODES, "must list at least one host:port");
       }
-      this.topology = Topology.CLUSTER;
+      this.mode = Mode.CLUSTER;
       this.endpoints = new ArrayList<>(seeds);
       return this;
     }
@@ -534,7 +513,7 @@ public final class RedisSettings {
       if (sentinels == null || sentinels.isEmpty()) {
         throw new ConfigurationException(Name.SENTINELS, "must list at least one host:port");
       }
-      this.topology = Topology.SENTINEL;
+      this.mode = Mode.SENTINEL;
       this.sentinelMaster = masterName;
       this.endpoints = new ArrayList<>(sentinels);
       return this;
@@ -692,7 +671,7 @@ public final class RedisSettings {
      * @throws ConfigurationException naming the setting if the combination is invalid
      */
     public RedisSettings build() {
-      if (topology == Topology.CLUSTER && database != 0) {
+      if (mode == Mode.CLUSTER && database != 0) {
         throw new ConfigurationException(Name.DB,
             "Redis Cluster supports only database 0, got " + database);
       }

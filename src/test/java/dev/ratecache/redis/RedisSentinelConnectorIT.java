@@ -31,7 +31,7 @@ class RedisSentinelConnectorIT {
     String sentinels = TestRedis.settings(sentinel).build().endpoints().get(0).toString();
     RedisSettings settings = RedisSettings.fromLookup(Map.of(
         "REDIS_SENTINELS", sentinels, "REDIS_SENTINEL_MASTER", RedisSentinel.MASTER_NAME)::get);
-    assertThat(settings.topology()).isEqualTo(RedisSettings.Topology.SENTINEL);
+    assertThat(settings.topology()).isInstanceOf(RedisTopology.Sentinel.class);
     try (RedisConnector c = RedisConnector.create(settings);
         RateLimiter limiter = RateLimiter.builder().connector(c).build()) {
       for (int i = 0; i < 5; i++) {

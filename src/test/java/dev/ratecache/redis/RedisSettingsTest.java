@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.redis.RedisSettings.Endpoint;
-import dev.ratecache.redis.RedisSettings.Topology;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -36,7 +35,7 @@ class RedisSettingsTest {
   void emptyEnvironmentGivesDocumentedDefaults() {
     RedisSettings s = env();
     assertThat(s.enabled()).isTrue();
-    assertThat(s.topology()).isEqualTo(Topology.STANDALONE);
+    assertThat(s.topology()).isInstanceOf(RedisTopology.Standalone.class);
     assertThat(s.endpoints()).containsExactly(new Endpoint("localhost", 6379));
     assertThat(s.password()).isNull();
     assertThat(s.username()).isNull();
@@ -98,7 +97,7 @@ class RedisSettingsTest {
   void clusterNodesSelectClusterMode() {
     RedisSettings s = env("REDIS_CLUSTER_NODES", "a:7000, b:7001,[::1]:7002",
         "REDIS_PASSWORD", "pw");
-    assertThat(s.topology()).isEqualTo(Topology.CLUSTER);
+    assertThat(s.topology()).isInstanceOf(RedisTopology.Cluster.class);
     assertThat(s.endpoints()).containsExactly(new Endpoint("a", 7000), new Endpoint("b", 7001),
         new Endpoint("::1", 7002));
     assertThat(s.password()).isEqualTo("pw");
@@ -108,8 +107,8 @@ class RedisSettingsTest {
   void sentinelsNeedAMasterName() {
     RedisSettings s = env("REDIS_SENTINELS", "s1:26379,s2:26379",
         "REDIS_SENTINEL_MASTER", "mymaster", "REDIS_DB", "2");
-    assertThat(s.topology()).isEqualTo(Topology.SENTINEL);
-    assertThat(s.sentinelMaster()).isEqualTo("mymaster");
+    assertThat(s.topology()).isInstanceOfSatisfying(RedisTopology.Sentinel.class,
+        t -> assertThat(t.master()).isEqualTo("mymaster"));
     assertThat(s.database()).isEqualTo(2);
     assertThatThrownBy(() -> env("REDIS_SENTINELS", "s1:26379"))
         .isInstanceOf(ConfigurationException.class)

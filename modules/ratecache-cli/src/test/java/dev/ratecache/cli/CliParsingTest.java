@@ -8,7 +8,7 @@ import dev.ratecache.ops.RedisServerStats;
 import dev.ratecache.ops.WarmupReport;
 import dev.ratecache.redis.RedisSettings;
 import dev.ratecache.redis.RedisSettings.Endpoint;
-import dev.ratecache.redis.RedisSettings.Topology;
+import dev.ratecache.redis.RedisTopology;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -61,16 +61,16 @@ class CliParsingTest {
     Map<String, String> env = Map.of("REDIS_URL", "redis://envurl:1/2",
         "REDIS_CLUSTER_NODES", "a:1");
     RedisSettings host = parse("--host", "h", "--port", "6380", "--db", "3").settings(env);
-    assertThat(host.topology()).isEqualTo(Topology.STANDALONE);
+    assertThat(host.topology()).isInstanceOf(RedisTopology.Standalone.class);
     assertThat(host.endpoints()).containsExactly(new Endpoint("h", 6380));
     assertThat(host.database()).isEqualTo(3);
     RedisSettings cluster = parse("--cluster", "c1:7000,c2:7001").settings(env);
-    assertThat(cluster.topology()).isEqualTo(Topology.CLUSTER);
+    assertThat(cluster.topology()).isInstanceOf(RedisTopology.Cluster.class);
     assertThat(cluster.endpoints()).hasSize(2);
     RedisSettings url = parse("--url", "rediss://u:p@x:9/1").settings(Map.of(
         "REDIS_CLUSTER_NODES", "a:1"));
     assertThat(url.tls()).isTrue();
-    assertThat(url.topology()).isEqualTo(Topology.STANDALONE);
+    assertThat(url.topology()).isInstanceOf(RedisTopology.Standalone.class);
   }
 
   @ParameterizedTest

@@ -9,7 +9,6 @@ import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -114,15 +113,33 @@ public class RatecacheAutoConfiguration {
     }
   }
 
-  /** The Actuator health indicator {@code ratecache}. */
+  /**
+   * The Actuator health indicator {@code ratecache} on Spring Boot 3 (its health API, {@code
+   * org.springframework.boot.actuate.health}, is gone in Boot 4: this is skipped there, and
+   * {@link Boot4Health} applies instead).
+   */
   @Configuration(proxyBeanMethods = false)
-  @ConditionalOnClass(HealthIndicator.class)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.health.HealthIndicator")
   static class Health {
     @Bean
     @ConditionalOnMissingBean(name = "ratecacheHealthIndicator")
-    public HealthIndicator ratecacheHealthIndicator(RedisConnector connector, Environment env) {
+    public org.springframework.boot.actuate.health.HealthIndicator ratecacheHealthIndicator(
+        RedisConnector connector, Environment env) {
       return new RatecacheHealthIndicator(connector,
-          env.getProperty("ratecache.health.fallback-status", "DOWN"));
+          env.getProperty(HealthState.FALLBACK_STATUS_PROPERTY, "DOWN"));
+    }
+  }
+
+  /** The Actuator health indicator {@code ratecache} on Spring Boot 4 ({@code spring-boot-health}). */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+  static class Boot4Health {
+    @Bean
+    @ConditionalOnMissingBean(name = "ratecacheHealthIndicator")
+    public org.springframework.boot.health.contributor.HealthIndicator ratecacheHealthIndicator(
+        RedisConnector connector, Environment env) {
+      return new RatecacheBoot4HealthIndicator(connector,
+          env.getProperty(HealthState.FALLBACK_STATUS_PROPERTY, "DOWN"));
     }
   }
 

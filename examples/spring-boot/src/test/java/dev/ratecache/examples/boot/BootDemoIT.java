@@ -68,6 +68,28 @@ class BootDemoIT {
     }
   }
 
+  @Autowired
+  org.springframework.context.ConfigurableApplicationContext context;
+
+  /**
+   * Every auto-configuration the starter declares applies on Boot 3.5 (the Boot 4 health one is
+   * skipped, its API being absent): a condition that is silently false fails here.
+   */
+  @Test
+  void everyAutoConfigurationTheStarterDeclaresApplies() {
+    String auto = "dev.ratecache.spring.RatecacheAutoConfiguration";
+    var outcomes = org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport
+        .get(context.getBeanFactory()).getConditionAndOutcomesBySource();
+    for (String applies : java.util.List.of(auto, auto + "$Web", auto + "$Web$Mvc",
+        auto + "$Health", auto + "$Metrics")) {
+      assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
+      assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
+          .isTrue();
+    }
+    assertThat(outcomes.get(auto + "$Boot4Health").isFullMatch())
+        .as("Boot 4's health API is absent on Boot 3.5").isFalse();
+  }
+
   @Test
   void theFilterLimitsByPrefixWithHeadersAndAnUntouchedProblemBody() throws Exception {
     for (int i = 3; i > 0; i--) {

@@ -1,0 +1,45 @@
+package dev.ratecache.examples.boot4;
+
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.RateLimited;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RestController;
+
+/** A Spring Boot 4 application: the starter configures everything from its properties. */
+@SpringBootApplication
+public class Boot4App {
+  public static void main(String[] args) {
+    SpringApplication.run(Boot4App.class, args);
+  }
+
+  /** Guarded by the annotation; cached through the auto-configured QueryCache. */
+  @RestController
+  static class Reports {
+    static final AtomicInteger LOADS = new AtomicInteger();
+    private final QueryCache cache;
+
+    Reports(QueryCache cache) {
+      this.cache = cache;
+    }
+
+    @RateLimited("search")
+    @GetMapping("/reports/{name}")
+    Map<String, String> report(@PathVariable String name) {
+      return Map.of("report", name);
+    }
+
+    @GetMapping("/users/{id}")
+    Map<?, ?> user(@PathVariable String id) {
+      return cache.getOrLoad("query:user:id:" + id, Duration.ofMinutes(1), Map.class, () -> {
+        LOADS.incrementAndGet();
+        return Map.of("id", id);
+      });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.ratecache.examples.boot4;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.testing.Await;
+import dev.ratecache.testing.RedisServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.SpringBootVersion;
+import org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * The starter on Spring Boot 4 (4.0 here, 4.1 in spring-boot-4.1), under Boot's own dependency
+ * management, on its embedded Tomcat against a real redis-server.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "ratecache.ratelimit.profile.search.limit=2/1m",
+    "ratecache.redis.connect-timeout-ms=250",
+    "ratecache.redis.socket-timeout-ms=250",
+    "ratecache.redis.probe-initial-ms=20",
+    "ratecache.redis.probe-max-ms=200"})
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+class Boot4IT {
+  private static final String AUTO = "dev.ratecache.spring.RatecacheAutoConfiguration";
+  private static final HttpClient HTTP = HttpClient.newBuilder()
+      .version(HttpClient.Version.HTTP_1_1).build();
+
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  @Value("${local.server.port}")
+  int port;
+
+  @Autowired
+  ConfigurableApplicationContext context;
+
+  @Autowired
+  RedisConnector connector;
+
+  @DynamicPropertySource
+  static void redisPort(DynamicPropertyRegistry registry) {
+    registry.add("ratecache.redis.port", () -> {
+      if (!redis.isRunning()) {
+        redis.start();
+      }
+      return redis.port();
+    });
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Order(1)
+  void everyAutoConfigurationTheStarterDeclaresAppliesNoneSilentlySkipped() {
+    assertThat(SpringBootVersion.getVersion()).startsWith("4.");
+    ConditionEvaluationReport report = ConditionEvaluationReport.get(context.getBeanFactory());
+    Map<String, ConditionEvaluationReport.ConditionAndOutcomes> outcomes =
+        report.getConditionAndOutcomesBySource();
+    for (String applies : List.of(AUTO, AUTO + "$Web", AUTO + "$Web$Mvc", AUTO + "$Boot4Health",
+        AUTO + "$Metrics")) {
+      assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
+      assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
+          .isTrue();
+    }
+    assertThat(outcomes.get(AUTO + "$Health").isFullMatch())
+        .as("Boot 3's health API is absent on Boot 4").isFalse();
+    assertThat(context.getBeanNamesForType(
+        org.springframework.boot.health.contributor.HealthIndicator.class))
+        .contains("ratecacheHealthIndicator");
+  }
+
+  @Test
+  @Order(2)
+  void limitsHoldAndTheCacheServes() throws Exception {
+    assertThat(get("/reports/a").statusCode()).isEqualTo(200);
+    assertThat(get("/reports/a").statusCode()).isEqualTo(200);
+    HttpResponse<String> third = get("/reports/a");
+    assertThat(third.statusCode()).isEqualTo(429);
+    assertThat(third.headers().firstValue("Content-Type")).hasValueSatisfying(
+        t -> assertThat(t).startsWith("application/problem+json"));
+    int before = Boot4App.Reports.LOADS.get();
+    assertThat(get("/users/7").body()).contains("\"id\":\"7\"");
+    assertThat(get("/users/7").body()).contains("\"id\":\"7\"");
+    assertThat(Boot4App.Reports.LOADS.get() - before).as("loads for two reads").isEqualTo(1);
+  }
+
+  @Test
+  @Order(3)
+  void healthReportsRedisThenTheFallback() throws Exception {
+    HttpResponse<String> up = get("/actuator/health/ratecache");
+    assertThat(up.statusCode()).isEqualTo(200);
+    assertThat(up.body()).contains("\"status\":\"UP\"").contains("\"backend\":\"redis\"");
+    redis.stop();
+    Await.until("Redis seen down", Duration.ofSeconds(30), () -> {
+      try {
+        get("/users/8");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+      return !connector.isAvailable();
+    });
+    HttpResponse<String> down = get("/actuator/health/ratecache");
+    assertThat(down.statusCode()).isEqualTo(503);
+    assertThat(down.body()).contains("\"status\":\"DOWN\"").contains("\"backend\":\"memory\"");
+  }
+}

@@ -1,0 +1,217 @@
+package dev.ratecache.internal;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every setting the library reads, in one list: its name as an environment variable or
+ * init-param, the Spring property it is read from, its type, its documented default and its
+ * meaning. The parsers take the names they accept from here ({@code InitParams}) or are held to
+ * it by {@code SettingsCatalogTest}, which also holds the settings tables of {@code docs/} and the
+ * starter's Spring configuration metadata against it, so none of them can drift from the code.
+ */
+public final class SettingsCatalog {
+  private SettingsCatalog() {}
+
+  /** Which part of the library reads a setting. */
+  public enum Scope {
+    /** {@code REDIS_*}: the connection (environment, init-params, {@code ratecache.redis.*}). */
+    REDIS,
+    /** The rate limiter's init-params ({@code ratecache.ratelimit.*}). */
+    RATE_LIMIT,
+    /** {@code CACHE_*}: the query and response cache ({@code ratecache.cache.*}). */
+    CACHE
+  }
+
+  /** What a value must be. */
+  public enum Type {
+    TEXT("java.lang.String"),
+    NUMBER("java.lang.Long"),
+    BOOLEAN("java.lang.Boolean");
+
+    private final String javaType;
+
+    Type(String javaType) {
+      this.javaType = javaType;
+    }
+
+    /** The type Spring's configuration metadata gives it. */
+    public String javaType() {
+      return javaType;
+    }
+  }
+
+  /**
+   * One setting.
+   *
+   * @param scope who reads it
+   * @param name the environment variable or init-param; {@code <name>} marks a part the user
+   *     chooses ({@code profile.<name>.limit})
+   * @param type what its value must be
+   * @param defaultValue the default as the docs state it ({@code none} if there is none)
+   * @param meaning one line for people
+   */
+  public record Setting(Scope scope, String name, Type type, String defaultValue,
+      String meaning) {
+    /** Whether the name has a part the user chooses. */
+    public boolean isTemplate() {
+      return name.contains("<");
+    }
+
+    /** The Spring Boot property it is read from. */
+    public String springProperty() {
+      return switch (scope) {
+        case REDIS -> "ratecache.redis." + kebab(name.substring("REDIS_".length()));
+        case CACHE -> "ratecache.cache." + kebab(name.substring("CACHE_".length()));
+        case RATE_LIMIT -> "ratecache.ratelimit." + name;
+      };
+    }
+
+    private static String kebab(String upperSnake) {
+      return upperSnake.toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /** Every setting, in the order the docs list them. */
+  public static final List<Setting> ALL = List.of(
+      new Setting(Scope.REDIS, "REDIS_HOST", Type.TEXT, "localhost",
+          "standalone server host"),
+      new Setting(Scope.REDIS, "REDIS_PORT", Type.NUMBER, "6379",
+          "standalone server port"),
+      new Setting(Scope.REDIS, "REDIS_PASSWORD", Type.TEXT, "none",
+          "password (empty = no authentication)"),
+      new Setting(Scope.REDIS, "REDIS_USERNAME", Type.TEXT, "none",
+          "ACL user"),
+      new Setting(Scope.REDIS, "REDIS_DB", Type.NUMBER, "0",
+          "database index (Cluster: only 0)"),
+      new Setting(Scope.REDIS, "REDIS_URL", Type.TEXT, "none",
+          "`redis://[user[:password]@]host[:port][/db]`, or `rediss://` for TLS; overrides host, port, user, password, db and TLS"),
+      new Setting(Scope.REDIS, "REDIS_TLS", Type.BOOLEAN, "false",
+          "use TLS"),
+      new Setting(Scope.REDIS, "REDIS_TLS_CA_CERT_FILE", Type.TEXT, "JVM trust store",
+          "PEM file of the CA certificates to trust (redis-server's `tls-ca-cert-file`)"),
+      new Setting(Scope.REDIS, "REDIS_TLS_CERT_FILE", Type.TEXT, "none",
+          "PEM client certificate chain, for servers with `tls-auth-clients yes`"),
+      new Setting(Scope.REDIS, "REDIS_TLS_KEY_FILE", Type.TEXT, "none",
+          "its key, unencrypted PKCS#8 PEM (`BEGIN PRIVATE KEY`)"),
+      new Setting(Scope.REDIS, "REDIS_TLS_VERIFY", Type.TEXT, "full",
+          "`full`: certificate chain and host name; `ca`: chain only (for nodes reached by an address their certificate does not name, such as cluster nodes announced by IP)"),
+      new Setting(Scope.REDIS, "REDIS_CLUSTER_NODES", Type.TEXT, "none",
+          "`host:port,host:port` seeds; selects Cluster mode"),
+      new Setting(Scope.REDIS, "REDIS_SENTINELS", Type.TEXT, "none",
+          "`host:port,…` sentinels; selects Sentinel mode (with `REDIS_SENTINEL_MASTER`)"),
+      new Setting(Scope.REDIS, "REDIS_SENTINEL_MASTER", Type.TEXT, "none",
+          "the master name Sentinel monitors"),
+      new Setting(Scope.REDIS, "REDIS_SENTINEL_PASSWORD", Type.TEXT, "none",
+          "password of the sentinels themselves"),
+      new Setting(Scope.REDIS, "REDIS_ENABLED", Type.BOOLEAN, "true",
+          "`false` runs on the in-memory fallback only, never touching the network"),
+      new Setting(Scope.REDIS, "REDIS_CLIENT_NAME", Type.TEXT, "ratecache",
+          "name shown by `CLIENT LIST`"),
+      new Setting(Scope.REDIS, "REDIS_CONNECT_TIMEOUT_MS", Type.NUMBER, "500",
+          "TCP connect timeout"),
+      new Setting(Scope.REDIS, "REDIS_SOCKET_TIMEOUT_MS", Type.NUMBER, "500",
+          "reply timeout"),
+      new Setting(Scope.REDIS, "REDIS_POOL_MAX_TOTAL", Type.NUMBER, "32",
+          "connections per node"),
+      new Setting(Scope.REDIS, "REDIS_POOL_MAX_WAIT_MS", Type.NUMBER, "200",
+          "longest wait for a pooled connection"),
+      new Setting(Scope.REDIS, "REDIS_CLUSTER_MAX_ATTEMPTS", Type.NUMBER, "5",
+          "Cluster: attempts per command, redirections included (a command meeting a resharding can need `ASK` then `MOVED`)"),
+      new Setting(Scope.REDIS, "REDIS_CLUSTER_MAX_RETRY_MS", Type.NUMBER, "1000",
+          "Cluster: total retry time per command"),
+      new Setting(Scope.REDIS, "REDIS_FAILURE_THRESHOLD", Type.NUMBER, "3",
+          "consecutive failed or slow calls that mark Redis down (one call that waits out the socket timeout is enough on its own)"),
+      new Setting(Scope.REDIS, "REDIS_SLOW_CALL_MS", Type.NUMBER, "socket timeout",
+          "a successful call this slow counts as a failure"),
+      new Setting(Scope.REDIS, "REDIS_PROBE_INITIAL_MS", Type.NUMBER, "250",
+          "first background probe delay once Redis is down"),
+      new Setting(Scope.REDIS, "REDIS_PROBE_MAX_MS", Type.NUMBER, "5000",
+          "cap on the probe delay (exponential backoff with ±20% jitter)"),
+      new Setting(Scope.RATE_LIMIT, "profiles", Type.TEXT, "chat,auth,upload,search (+ any configured)",
+          "profiles in use"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.limit", Type.TEXT, "per default profile",
+          "limits, e.g. `20/1m` or `10/1s, 1000/1h`"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.prefixes", Type.TEXT, "per default profile",
+          "URL prefixes, comma-separated"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.methods", Type.TEXT, "all",
+          "HTTP methods, e.g. `POST,PUT`"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.fallback", Type.TEXT, "local",
+          "`local`, `open` or `closed`"),
+      new Setting(Scope.RATE_LIMIT, "key-strategy", Type.TEXT, "principal,api-key,ip",
+          "identity order or subset"),
+      new Setting(Scope.RATE_LIMIT, "api-key-header", Type.TEXT, "X-API-Key",
+          "API-key header name"),
+      new Setting(Scope.RATE_LIMIT, "api-key-verifier", Type.TEXT, "none: keys ignored",
+          "class implementing `ApiKeyVerifier` (public no-argument constructor)"),
+      new Setting(Scope.RATE_LIMIT, "trusted-proxies", Type.TEXT, "none",
+          "IPs/CIDRs whose forwarding header is believed"),
+      new Setting(Scope.RATE_LIMIT, "forwarded-header", Type.TEXT, "x-forwarded-for",
+          "the header those proxies set: `x-forwarded-for` or `forwarded`"),
+      new Setting(Scope.RATE_LIMIT, "principal-case-insensitive", Type.BOOLEAN, "true",
+          "`Alice` and `alice` are one client"),
+      new Setting(Scope.RATE_LIMIT, "charge-preflight", Type.BOOLEAN, "false",
+          "CORS preflights cost a token"),
+      new Setting(Scope.RATE_LIMIT, "ipv6-prefix", Type.NUMBER, "64",
+          "IPv6 grouping"),
+      new Setting(Scope.RATE_LIMIT, "headers", Type.TEXT, "draft",
+          "`draft`, `legacy`, `both` or `none`"),
+      new Setting(Scope.RATE_LIMIT, "case-insensitive", Type.BOOLEAN, "true",
+          "fold case when matching prefixes"),
+      new Setting(Scope.RATE_LIMIT, "local-max-buckets", Type.NUMBER, "100000",
+          "bound on in-memory buckets, cached rejections and remembered states"),
+      new Setting(Scope.RATE_LIMIT, "redis-buckets", Type.TEXT, "one-round-trip",
+          "`one-round-trip` (one command per decision, usually) or `bucket4j-jedis` (GET + EVAL)"),
+      new Setting(Scope.RATE_LIMIT, "problem-type", Type.TEXT, "about:blank",
+          "`type` of the problem+json body"),
+      new Setting(Scope.CACHE, "CACHE_TTL_USER", Type.NUMBER, "300",
+          "seconds entries of the `user` category live (`query:user:…`)"),
+      new Setting(Scope.CACHE, "CACHE_TTL_CHAT", Type.NUMBER, "180",
+          "seconds for the `chat` category"),
+      new Setting(Scope.CACHE, "CACHE_TTL_MESSAGES", Type.NUMBER, "120",
+          "seconds for the `messages` category"),
+      new Setting(Scope.CACHE, "CACHE_TTL_DOCUMENTS", Type.NUMBER, "60",
+          "seconds for the `documents` category"),
+      new Setting(Scope.CACHE, "CACHE_TTL_DOCUMENT_STATS", Type.NUMBER, "30",
+          "seconds for the `document_stats` category"),
+      new Setting(Scope.CACHE, "CACHE_TTL_AUTH", Type.NUMBER, "900",
+          "seconds for the `auth` category (`auth:…`)"),
+      new Setting(Scope.CACHE, "CACHE_TTL_OTHER", Type.NUMBER, "60",
+          "seconds for keys of no known category"),
+      new Setting(Scope.CACHE, "CACHE_LOAD_WAIT_MS", Type.NUMBER, "5000",
+          "longest wait for another caller's load of the same key; then the caller loads itself"),
+      new Setting(Scope.CACHE, "CACHE_FAILURE_MEMORY_MS", Type.NUMBER, "0",
+          "how long a failed load is remembered and answered without loading (0: only the callers already waiting share it)"),
+      new Setting(Scope.CACHE, "CACHE_ROUTE_BUDGET_BYTES", Type.NUMBER, "67108864",
+          "bytes of new entries one `@CachedQuery` route may store per TTL window (64 MiB; 0: no bound)"),
+      new Setting(Scope.CACHE, "CACHE_NEAR_TTL_MS", Type.NUMBER, "0",
+          "near cache: how long an instance serves a copy without asking Redis (0: off)"),
+      new Setting(Scope.CACHE, "CACHE_NEAR_MAX_BYTES", Type.NUMBER, "16777216",
+          "near cache: most bytes of copies held (16 MiB)"));
+
+  /** The settings of one scope. */
+  public static List<Setting> of(Scope scope) {
+    return ALL.stream().filter(s -> s.scope() == scope).toList();
+  }
+
+  /**
+   * The default of a number setting, for the parsers to read (so the code and the docs state one
+   * default).
+   *
+   * @throws IllegalArgumentException if there is no such setting or its default is no number
+   */
+  public static long defaultNumber(String name) {
+    Setting s = named(name).orElseThrow(() -> new IllegalArgumentException("no setting " + name));
+    try {
+      return Long.parseLong(s.defaultValue());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " has no number as its default", e);
+    }
+  }
+
+  /** The setting named {@code name}, if there is one. */
+  public static Optional<Setting> named(String name) {
+    return ALL.stream().filter(s -> s.name().equals(name)).findFirst();
+  }
+}
