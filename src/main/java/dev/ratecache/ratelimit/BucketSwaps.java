@@ -7,12 +7,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import redis.clients.jedis.BuilderFactory;
 import redis.clients.jedis.CommandArguments;
-import redis.clients.jedis.CommandObject;
-import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.params.SetParams;
 
 /**
  * The Redis side of {@link OneRoundTripBuckets}: one compare-and-swap of a bucket's serialized
@@ -29,9 +27,6 @@ final class BucketSwaps {
   private static final byte[] ONE = {'1'};
   private static final byte[] ZERO = {'0'};
   private static final byte[] EMPTY = new byte[0];
-  private static final byte[] PX = {'P', 'X'};
-  private static final byte[] NX = {'N', 'X'};
-  private static final byte[] GET = {'G', 'E', 'T'};
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BucketSwaps.class);
 
   private final AutoPipeline pipeline;
@@ -80,9 +75,11 @@ final class BucketSwaps {
       // A bucket this instance does not know: SET NX GET creates it, or answers what another
       // instance wrote, in one plain command, without a script.
       try {
-        byte[] old = pipeline.execute(redisKey, new CommandObject<>(
-            new CommandArguments(Protocol.Command.SET).key(redisKey).add(replacement).add(PX)
-                .add(ttlMillis).add(NX).add(GET), BuilderFactory.BINARY));
+        // Built by the pipeline's own command objects: a cluster's, when a redirect sends it
+        // through the cluster client (a plain CommandArguments there failed with a
+        // ClassCastException, and every new bucket on a moved slot was decided locally).
+        byte[] old = pipeline.execute(redisKey, pipeline.commands().setGet(redisKey, replacement,
+            new SetParams().nx().px(ttlMillis)));
         return old == null ? Reply.SWAPPED : Reply.mismatch(old);
       } catch (JedisDataException refused) {
         if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {

@@ -8,6 +8,7 @@ import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.redis.RedisUnavailableException;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConfigurationBuilder;
 import java.time.Clock;
@@ -43,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RateLimiter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RateLimiter.class);
+  /** Failures of a decision on Redis that the connector does not log (not an outage). */
+  private final dev.ratecache.internal.ThrottledLog unexpectedFailures;
   /** Request attribute prefix under which each profile's decision is kept, to charge once. */
   static final String DECISION_ATTRIBUTE = "dev.ratecache.ratelimit.decision.";
   /** How long a CLOSED profile asks clients to wait while Redis is down. */
@@ -104,6 +107,8 @@ public final class RateLimiter implements AutoCloseable {
     this.redisStore = redisBuckets == null ? null : b.redisStoreDecorator.apply(redisBuckets);
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
+    this.unexpectedFailures = new dev.ratecache.internal.ThrottledLog(log, Duration.ofSeconds(30),
+        clock);
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
     // their limit: forget the rejections remembered for them. Subscribed on the first decision
     // that uses Redis (before it can remember anything), so build() starts no thread.
@@ -320,8 +325,14 @@ public final class RateLimiter implements AutoCloseable {
       try {
         p = redisStore.tryConsume(key, e.config());
         rejections.settled(key);
-      } catch (RuntimeException redisFailed) {
+      } catch (RedisUnavailableException redisFailed) {
         // Already counted and logged (throttled) by the connector; decide without Redis.
+        p = null;
+      } catch (RuntimeException unexpected) {
+        // Not Redis being unreachable (an error reply, or a defect of ours): decided without
+        // Redis all the same, but said, since nothing else would say it.
+        unexpectedFailures.warn("Rate-limit decision on Redis failed for profile " + profile.name()
+            + "; decided locally: " + unexpected, unexpected);
         p = null;
       }
     }

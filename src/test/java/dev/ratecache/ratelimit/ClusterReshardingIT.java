@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import redis.clients.jedis.util.JedisClusterCRC16;
@@ -169,6 +170,38 @@ class ClusterReshardingIT {
   }
 
   /** Waits until the workers have done {@code n} more operations (or one of them stopped). */
+  /**
+   * A client new to the limiter whose bucket's slot moved after the instance learnt the slot map:
+   * its first decision ({@code SET ... NX GET}) meets {@code MOVED}, is retried through the
+   * cluster client and decided on Redis. (Built as a plain command, that retry failed with a
+   * ClassCastException, and every new client on a moved slot was limited locally.)
+   */
+  @Test
+  void aNewBucketOnASlotThatMovedIsDecidedOnRedis() throws Exception {
+    cluster.flushAll();
+    try (RedisConnector connector = RedisConnector.create(TestRedis.settings(cluster).build());
+        RateLimiter limiter = RateLimiter.builder().connector(connector)
+            .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
+            .profile(RateLimitProfile.builder("moved").limit(Limit.parse("5/1m", "moved"))
+                .prefix("/moved").build()).build()) {
+      assertThat(limiter.tryAcquire("moved", "warm").backend())
+          .as("the slot map is learnt").isEqualTo(RateLimitDecision.Backend.REDIS);
+      String bucketKey = "rate_limit:moved:app:fresh";
+      int slot = JedisClusterCRC16.getSlot(bucketKey);
+      RedisServer from = cluster.ownerOf(slot);
+      RedisServer to = cluster.nodes().stream().filter(RedisCluster::isMaster)
+          .filter(n -> n != from).findFirst().orElseThrow();
+      cluster.moveSlot(slot, to, () -> { });
+
+      RateLimitDecision first = limiter.tryAcquire("moved", "fresh");
+      assertThat(first.backend()).as("decided on Redis after MOVED").isEqualTo(
+          RateLimitDecision.Backend.REDIS);
+      assertThat(first.remaining()).isEqualTo(4);
+      assertThat(to.<Boolean>withClient(j -> j.exists(bucketKey)))
+          .as("the bucket is on the slot's new master").isTrue();
+    }
+  }
+
   private static void awaitProgress(AtomicLong operations, int n, List<Future<?>> workers) {
     long target = operations.get() + n;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
