@@ -7,9 +7,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.params.BaseSetExParams;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -78,8 +78,12 @@ final class BucketSwaps {
         // Built by the pipeline's own command objects: a cluster's, when a redirect sends it
         // through the cluster client (a plain CommandArguments there failed with a
         // ClassCastException, and every new bucket on a moved slot was decided locally).
-        byte[] old = pipeline.execute(redisKey, pipeline.commands().setGet(redisKey, replacement,
-            new SetParams().nx().px(ttlMillis)));
+        SetParams nxPx = new SetParams().nx();
+        // PX through the base class, whose method links alike on every Jedis: SetParams' own
+        // px(long) returning SetParams is missing from some (NoSuchMethodError on Jedis 6.0).
+        ((BaseSetExParams<?>) nxPx).px(ttlMillis);
+        byte[] old = pipeline.execute(redisKey,
+            pipeline.commands().setGet(redisKey, replacement, nxPx));
         return old == null ? Reply.SWAPPED : Reply.mismatch(old);
       } catch (JedisDataException refused) {
         if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
