@@ -7,9 +7,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
-import redis.clients.jedis.params.BaseSetExParams;
 import redis.clients.jedis.params.SetParams;
 
 /**
@@ -21,6 +21,7 @@ import redis.clients.jedis.params.SetParams;
  * decide a mismatch in Redis. Thread-safe.
  */
 final class BucketSwaps {
+  private static final byte[] PX = {'P', 'X'};
   /** The swap script ({@code bucket-swap.lua}: compare-and-swap, and deciding on a mismatch). */
   static final String SCRIPT = loadScript();
 
@@ -69,6 +70,21 @@ final class BucketSwaps {
    * Writes {@code replacement} if Redis holds {@code original} ({@code null}: absent); with
    * {@code decideArg}, a mismatch is decided by the script from what Redis holds.
    */
+  /**
+   * {@code NX PX ttl}. PX is written here rather than with {@code SetParams.px(long)}, whose
+   * return type differs between Jedis versions (linking to it failed on Jedis 6.0 with
+   * NoSuchMethodError); {@code nx()} and {@code addParams} link alike on Jedis 6 to 8.
+   */
+  private static SetParams nxPx(long ttlMillis) {
+    return new SetParams() {
+      @Override
+      public void addParams(CommandArguments args) {
+        super.addParams(args);
+        args.add(PX).add(Long.toString(ttlMillis).getBytes(StandardCharsets.US_ASCII));
+      }
+    }.nx();
+  }
+
   Reply swap(byte[] redisKey, byte[] original, byte[] replacement, long ttlMillis,
       byte[] decideArg) {
     if (original == null && setIfAbsentWorks && decideArg == null) {
@@ -78,12 +94,8 @@ final class BucketSwaps {
         // Built by the pipeline's own command objects: a cluster's, when a redirect sends it
         // through the cluster client (a plain CommandArguments there failed with a
         // ClassCastException, and every new bucket on a moved slot was decided locally).
-        SetParams nxPx = new SetParams().nx();
-        // PX through the base class, whose method links alike on every Jedis: SetParams' own
-        // px(long) returning SetParams is missing from some (NoSuchMethodError on Jedis 6.0).
-        ((BaseSetExParams<?>) nxPx).px(ttlMillis);
         byte[] old = pipeline.execute(redisKey,
-            pipeline.commands().setGet(redisKey, replacement, nxPx));
+            pipeline.commands().setGet(redisKey, replacement, nxPx(ttlMillis)));
         return old == null ? Reply.SWAPPED : Reply.mismatch(old);
       } catch (JedisDataException refused) {
         if (!String.valueOf(refused.getMessage()).startsWith("ERR")) {
