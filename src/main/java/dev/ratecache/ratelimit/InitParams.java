@@ -24,19 +24,24 @@ import java.util.regex.Pattern;
  * init-params override the environment's Redis settings.
  */
 final class InitParams {
-  private static final Pattern PROFILE_PARAM =
-      Pattern.compile("profile\\.([^.]+)\\.(limit|prefixes|methods|fallback)");
   /** The init-params other than a profile's, from the one list of settings. */
-  private static final Set<String> GENERAL = generalNames();
+  private static final Set<String> GENERAL = new java.util.TreeSet<>();
+  /** {@code profile.<name>.<setting>}, with the settings the one list names. */
+  private static final Pattern PROFILE_PARAM;
+  /** Those settings, as an error message names them: {@code (limit|prefixes|…)}. */
+  private static final String PROFILE_SETTINGS;
 
-  private static Set<String> generalNames() {
-    Set<String> names = new java.util.TreeSet<>();
+  static {
+    List<String> perProfile = new ArrayList<>();
     for (SettingsCatalog.Setting s : SettingsCatalog.of(SettingsCatalog.Scope.RATE_LIMIT)) {
-      if (!s.isTemplate()) {
-        names.add(s.name());
+      if (s.name().startsWith("profile.<name>.")) {
+        perProfile.add(s.name().substring("profile.<name>.".length()));
+      } else {
+        GENERAL.add(s.name());
       }
     }
-    return names;
+    PROFILE_SETTINGS = "(" + String.join("|", perProfile) + ")";
+    PROFILE_PARAM = Pattern.compile("profile\\.([^.]+)\\." + PROFILE_SETTINGS);
   }
 
   private InitParams() {}
@@ -71,7 +76,7 @@ final class InitParams {
         redis.put(canonicalRedisName(name), e.getValue());
       } else if (!GENERAL.contains(name)) {
         throw new ConfigurationException(name, "unknown init-param; expected one of "
-            + GENERAL + ", profile.<name>.(limit|prefixes|methods|fallback) or a Redis setting"
+            + GENERAL + ", profile.<name>." + PROFILE_SETTINGS + " or a Redis setting"
             + " such as REDIS_HOST");
       }
     }

@@ -329,10 +329,13 @@ public final class RateLimiter implements AutoCloseable {
         // Already counted and logged (throttled) by the connector; decide without Redis.
         p = null;
       } catch (RuntimeException unexpected) {
-        // Not Redis being unreachable (an error reply, or a defect of ours): decided without
-        // Redis all the same, but said, since nothing else would say it.
-        unexpectedFailures.warn("Rate-limit decision on Redis failed for profile " + profile.name()
-            + "; decided locally: " + unexpected, unexpected);
+        // Not Redis being unreachable: an error reply (the connector logged it) or a defect of
+        // ours, such as a command the cluster client could not route, which nothing else would
+        // say. Decided without Redis all the same.
+        if (!(unexpected instanceof redis.clients.jedis.exceptions.JedisException)) {
+          unexpectedFailures.warn("Rate-limit decision on Redis failed for profile "
+              + profile.name() + "; decided locally: " + unexpected, unexpected);
+        }
         p = null;
       }
     }

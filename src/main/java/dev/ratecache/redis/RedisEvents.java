@@ -57,7 +57,10 @@ public final class RedisEvents implements AutoCloseable {
     default void onMissedEvents() {}
   }
 
-  /** Between failed attempts to subscribe while Redis is up: 100 ms doubling, at most 5 s. */
+  /**
+   * Between failed attempts to subscribe while Redis is up: 100 ms doubling (the loop counts at
+   * most six failures, so 3.2 s at most; the cap is Backoff's safety net).
+   */
   private static final Backoff RESUBSCRIBE =
       Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(5), 2.0, 0.0);
 
