@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layering of docs/architecture.md as rules, not prose: dependencies point one way,
- * {@code ops -> {ratelimit, cache} -> redis -> internal}, with {@code dev.ratecache} itself
+ * {@code ops -> {ratelimit, cache} -> redis -> internal} (and {@code cache, ops -> json ->
+ * internal}), with {@code dev.ratecache} itself
  * (ConfigurationException) usable by all; {@code redis} knows nothing of rate limits or caches,
  * the two features know nothing of each other, and no package cycle exists.
  */
@@ -28,13 +29,27 @@ class ArchitectureTest {
         .layer("internal").definedBy("dev.ratecache.internal..")
         .layer("redis").definedBy("dev.ratecache.redis..")
         .layer("ratelimit").definedBy("dev.ratecache.ratelimit..")
+        .layer("json").definedBy("dev.ratecache.json..")
         .layer("cache").definedBy("dev.ratecache.cache..")
         .layer("ops").definedBy("dev.ratecache.ops..")
         .whereLayer("ops").mayNotBeAccessedByAnyLayer()
         .whereLayer("ratelimit").mayOnlyBeAccessedByLayers("ops")
         .whereLayer("cache").mayOnlyBeAccessedByLayers("ops")
         .whereLayer("redis").mayOnlyBeAccessedByLayers("ratelimit", "cache", "ops")
-        .whereLayer("internal").mayOnlyBeAccessedByLayers("redis", "ratelimit", "cache", "ops")
+        .whereLayer("json").mayOnlyBeAccessedByLayers("cache", "ops")
+        .whereLayer("internal")
+        .mayOnlyBeAccessedByLayers("redis", "json", "ratelimit", "cache", "ops")
+        .check(LIBRARY);
+  }
+
+  /** Jackson appears only in its adapters: the rest of the library runs without either major. */
+  @Test
+  void onlyTheJacksonAdaptersUseJackson() {
+    noClasses().that().haveNameNotMatching("dev\\.ratecache\\.json\\.Jackson2Codec.*")
+        .should().dependOnClassesThat().resideInAnyPackage("com.fasterxml.jackson..")
+        .check(LIBRARY);
+    noClasses().that().haveNameNotMatching("dev\\.ratecache\\.json\\.Jackson3Codec.*")
+        .should().dependOnClassesThat().resideInAnyPackage("tools.jackson..")
         .check(LIBRARY);
   }
 

@@ -1,13 +1,13 @@
 package dev.ratecache.cache;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.JavaType;
 import dev.ratecache.internal.GlobPattern;
 import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.SettingValues;
 import dev.ratecache.internal.SettingsCatalog;
 import dev.ratecache.internal.ThrottledLog;
 import dev.ratecache.internal.Time;
+import dev.ratecache.json.JsonCodec;
+import dev.ratecache.json.TypeToken;
 import dev.ratecache.redis.Invalidation;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisSettings;
@@ -73,7 +73,7 @@ public final class QueryCache implements AutoCloseable {
   private final ResponseStore responses;
 
   private QueryCache(Builder b) {
-    this.codec = b.codec;
+    this.codec = b.codec != null ? b.codec : JsonCodec.standard();
     this.ttls = b.ttls != null ? b.ttls : CacheTtl.fromLookup(b.env);
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
@@ -151,12 +151,15 @@ public final class QueryCache implements AutoCloseable {
 
   /** The cached value at {@code key}, if any and if it decodes as {@code type}. */
   public <T> Optional<T> get(String key, Class<T> type) {
-    return Optional.ofNullable(read(key, codec.type(type)));
+    return Optional.ofNullable(read(key, TypeToken.of(type)));
   }
 
-  /** The cached value at {@code key} as a generic type, such as a list of rows. */
-  public <T> Optional<T> get(String key, TypeReference<T> type) {
-    return Optional.ofNullable(read(key, codec.type(type)));
+  /**
+   * The cached value at {@code key} as a generic type, such as a list of rows: {@code
+   * get(key, new TypeToken<List<Row>>() {})}.
+   */
+  public <T> Optional<T> get(String key, TypeToken<T> type) {
+    return Optional.ofNullable(read(key, type));
   }
 
   /**
@@ -168,18 +171,18 @@ public final class QueryCache implements AutoCloseable {
    *     rethrown as they are), to this caller and every caller waiting on the same load
    */
   public <T> T getOrLoad(String key, Duration ttl, Class<T> type, Loader<? extends T> loader) {
-    return load(key, ttl, codec.type(type), loader);
+    return load(key, ttl, TypeToken.of(type), loader);
   }
 
   /** {@link #getOrLoad(String, Duration, Class, Loader)} for a generic type. */
-  public <T> T getOrLoad(String key, Duration ttl, TypeReference<T> type,
+  public <T> T getOrLoad(String key, Duration ttl, TypeToken<T> type,
       Loader<? extends T> loader) {
-    return load(key, ttl, codec.type(type), loader);
+    return load(key, ttl, type, loader);
   }
 
   /** {@link #getOrLoad(String, Duration, Class, Loader)} with the key's category TTL. */
   public <T> T getOrLoad(String key, Class<T> type, Loader<? extends T> loader) {
-    return load(key, ttls.forKey(key), codec.type(type), loader);
+    return load(key, ttls.forKey(key), TypeToken.of(type), loader);
   }
 
   /**
@@ -187,12 +190,12 @@ public final class QueryCache implements AutoCloseable {
    * undecodable keys are absent from the result.
    */
   public <T> Map<String, T> getAll(Collection<String> keys, Class<T> type) {
-    return readAll(keys, codec.type(type));
+    return readAll(keys, TypeToken.of(type));
   }
 
   /** {@link #getAll(Collection, Class)} for a generic type. */
-  public <T> Map<String, T> getAll(Collection<String> keys, TypeReference<T> type) {
-    return readAll(keys, codec.type(type));
+  public <T> Map<String, T> getAll(Collection<String> keys, TypeToken<T> type) {
+    return readAll(keys, type);
   }
 
   // ------------------------------------------------------------------ writes
@@ -308,12 +311,12 @@ public final class QueryCache implements AutoCloseable {
 
 
 
-  private <T> T read(String key, JavaType type) {
+  private <T> T read(String key, TypeToken<T> type) {
     return decode(key, stores.observe(key).value(), type);
   }
 
   /** {@code json} as {@code type}; {@code null} (counted as a miss) if absent or undecodable. */
-  private <T> T decode(String key, String json, JavaType type) {
+  private <T> T decode(String key, String json, TypeToken<T> type) {
     if (json == null) {
       return null;
     }
@@ -330,7 +333,7 @@ public final class QueryCache implements AutoCloseable {
   }
 
 
-  private <T> Map<String, T> readAll(Collection<String> keys, JavaType type) {
+  private <T> Map<String, T> readAll(Collection<String> keys, TypeToken<T> type) {
     List<String> list = List.copyOf(keys);
     if (list.isEmpty()) {
       return Map.of();
@@ -364,7 +367,7 @@ public final class QueryCache implements AutoCloseable {
    * again instead of taking its value, so none of them returns a value that an invalidation
    * which ended before it asked had removed.
    */
-  private <T> T load(String key, Duration ttl, JavaType type, Loader<? extends T> loader) {
+  private <T> T load(String key, Duration ttl, TypeToken<T> type, Loader<? extends T> loader) {
     Objects.requireNonNull(loader, "loader");
     CacheStore.Seen seen = stores.observe(key);
     T cached = decode(key, seen.value(), type);
@@ -445,7 +448,7 @@ public final class QueryCache implements AutoCloseable {
   public static final class Builder {
     private RedisConnector connector;
     private RedisSettings redisSettings;
-    private JsonCodec codec = JsonCodec.standard();
+    private JsonCodec codec;
     private CacheTtl ttls;
     private Clock clock = Clock.systemUTC();
     private long memoryMaxBytes = 64L * 1024 * 1024;
@@ -555,7 +558,11 @@ public final class QueryCache implements AutoCloseable {
       return this;
     }
 
-    /** The JSON codec. Default {@link JsonCodec#standard()}. */
+    /**
+     * The JSON codec of cached values. Default {@link JsonCodec#standard()} (Jackson 3 or 2,
+     * whichever the application has); under Spring Boot the starter passes the application's own
+     * mapper.
+     */
     public Builder codec(JsonCodec codec) {
       this.codec = Objects.requireNonNull(codec, "codec");
       return this;

@@ -1,10 +1,6 @@
 package dev.ratecache.cache;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
-import java.io.IOException;
+import dev.ratecache.internal.JsonText;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +21,8 @@ record StoredResponse(Map<String, String> headers, String body) {
       "Content-Language", "Last-Modified");
 
   private static final String MARKER = "{\"@ratecache.response\":1,";
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final String HEADERS = "\"headers\":{";
+  private static final String BODY = ",\"body\":";
 
   /** The text to store for {@code body} sent with {@code headers} (only replayed ones kept). */
   static String encode(Map<String, String> headers, String body) {
@@ -39,44 +36,46 @@ record StoredResponse(Map<String, String> headers, String body) {
     if (kept.isEmpty()) {
       return body;
     }
-    JsonStringEncoder enc = JsonStringEncoder.getInstance();
-    StringBuilder b = new StringBuilder(body.length() + 128).append(MARKER).append("\"headers\":{");
+    StringBuilder b = new StringBuilder(body.length() + 128).append(MARKER).append(HEADERS);
     boolean first = true;
     for (Map.Entry<String, String> e : kept.entrySet()) {
-      b.append(first ? "" : ",").append('"').append(enc.quoteAsString(e.getKey())).append("\":\"")
-          .append(enc.quoteAsString(e.getValue())).append('"');
+      JsonText.quote(b.append(first ? "" : ","), e.getKey()).append(':');
+      JsonText.quote(b, e.getValue());
       first = false;
     }
-    return b.append("},\"body\":").append(body).append('}').toString();
+    return b.append('}').append(BODY).append(body).append('}').toString();
   }
 
-  /** What was stored: an envelope's headers and body, or a plain JSON body. */
+  /**
+   * What was stored: an envelope's headers and body, or a plain JSON body. The envelope is read in
+   * the exact shape {@link #encode} writes (marker, headers, body last); anything else is a body.
+   */
   static StoredResponse decode(String stored) {
-    if (!stored.startsWith(MARKER)) {
+    if (!stored.startsWith(MARKER) || !stored.startsWith(HEADERS, MARKER.length())
+        || !stored.endsWith("}")) {
       return new StoredResponse(Map.of(), stored);
     }
-    try (JsonParser p = JSON.createParser(stored)) {
-      Map<String, String> headers = new LinkedHashMap<>();
-      p.nextToken(); // {
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        JsonToken value = p.nextToken();
-        if (field.equals("headers") && value == JsonToken.START_OBJECT) {
-          while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String name = p.currentName();
-            p.nextToken();
-            headers.put(name, p.getText());
-          }
-        } else if (field.equals("body")) {
-          int start = (int) p.currentTokenLocation().getCharOffset();
-          return new StoredResponse(headers, stored.substring(start, stored.length() - 1));
-        } else {
-          p.skipChildren();
-        }
+    Map<String, String> headers = new LinkedHashMap<>();
+    int at = MARKER.length() + HEADERS.length();
+    while (at < stored.length() && stored.charAt(at) != '}') {
+      JsonText.Read name = JsonText.read(stored, at);
+      if (name == null || !stored.startsWith(":", name.end())) {
+        return new StoredResponse(Map.of(), stored);
       }
-    } catch (IOException | RuntimeException malformed) {
-      // fall through: not an envelope after all
+      JsonText.Read value = JsonText.read(stored, name.end() + 1);
+      if (value == null) {
+        return new StoredResponse(Map.of(), stored);
+      }
+      headers.put(name.value(), value.value());
+      at = value.end();
+      if (stored.startsWith(",", at)) {
+        at++;
+      }
     }
-    return new StoredResponse(Map.of(), stored);
+    if (!stored.startsWith(BODY, at + 1)) {
+      return new StoredResponse(Map.of(), stored);
+    }
+    return new StoredResponse(headers,
+        stored.substring(at + 1 + BODY.length(), stored.length() - 1));
   }
 }

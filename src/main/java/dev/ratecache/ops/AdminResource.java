@@ -1,7 +1,7 @@
 package dev.ratecache.ops;
 
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.cache.JsonCodec;
+import dev.ratecache.json.JsonCodec;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -33,14 +33,14 @@ import java.util.Objects;
  */
 @Path("/admin/ratecache")
 public final class AdminResource {
-  private static final JsonCodec JSON = JsonCodec.standard();
-
   private final Operations operations;
+  private final JsonCodec json;
   private final byte[] token;
   private final String role;
 
   private AdminResource(Operations operations, String token, String role) {
     this.operations = Objects.requireNonNull(operations, "operations");
+    this.json = operations.json();
     this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
     this.role = role;
   }
@@ -153,23 +153,23 @@ public final class AdminResource {
     return token.isEmpty() || token.indexOf(' ') >= 0 ? null : token;
   }
 
-  private static Response withChallenge() {
+  private Response withChallenge() {
     return Response.fromResponse(problem(401, "Unauthorized", "admin credential required"))
         .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"ratecache\"").build();
   }
 
-  private static Response json(int status, Object body) {
+  private Response json(int status, Object body) {
     return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
-        .entity(JSON.encode(body)).build();
+        .entity(json.encode(body)).build();
   }
 
-  private static Response problem(int status, String title, String detail) {
+  private Response problem(int status, String title, String detail) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("type", "about:blank");
     p.put("title", title);
     p.put("status", status);
     p.put("detail", detail);
-    return Response.status(status).type("application/problem+json").entity(JSON.encode(p))
+    return Response.status(status).type("application/problem+json").entity(json.encode(p))
         .build();
   }
 }

@@ -3,6 +3,7 @@ package dev.ratecache.ops;
 import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.CacheStats;
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.json.JsonCodec;
 import dev.ratecache.internal.KeySpace;
 import dev.ratecache.ratelimit.RateLimitStats;
 import dev.ratecache.ratelimit.RateLimiter;
@@ -161,6 +162,14 @@ public final class Operations implements AutoCloseable {
       }
     }
     return removed;
+  }
+
+  /**
+   * The JSON codec of operational output: the attached {@link QueryCache}'s, so that the admin
+   * endpoint writes as the cache does, or {@link JsonCodec#standard()} without one.
+   */
+  public JsonCodec json() {
+    return cache != null ? cache.codec() : JsonCodec.standard();
   }
 
   /** The warm-up registry, or {@code null} without a {@link QueryCache}. */

@@ -1,7 +1,7 @@
 package dev.ratecache.cache;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.JavaType;
+import dev.ratecache.json.JsonCodec;
+import dev.ratecache.json.TypeToken;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +33,8 @@ public class CacheBenchmarks {
   private String rowJson;
   private List<Row> rows;
   private String rowsJson;
-  private JavaType rowType;
-  private JavaType rowsType;
+  private TypeToken<Row> rowType;
+  private TypeToken<List<Row>> rowsType;
 
   @Setup
   public void setUp() {
@@ -48,8 +48,8 @@ public class CacheBenchmarks {
       rows.add(new Row(i, "u" + i + "@example.com", "User " + i, row.createdAt()));
     }
     rowsJson = codec.encode(rows);
-    rowType = codec.type(Row.class);
-    rowsType = codec.type(new TypeReference<List<Row>>() {});
+    rowType = TypeToken.of(Row.class);
+    rowsType = new TypeToken<List<Row>>() {};
   }
 
   @Benchmark

@@ -1,9 +1,9 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.json.TypeToken;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.support.TestRedis;
 import dev.ratecache.testing.Await;
@@ -81,7 +81,7 @@ class QueryCacheIT {
     List<Row> rows = List.of(row, new Row(2, "bob", row.createdAt(), row.day()));
     long written = System.nanoTime();
     cache.put("query:chat:user:1", rows); // category TTL: chat, 180 s
-    assertThat(cache.get("query:chat:user:1", new TypeReference<List<Row>>() {})).contains(rows);
+    assertThat(cache.get("query:chat:user:1", new TypeToken<List<Row>>() {})).contains(rows);
     long ttl = redis.<Long>withClient(j -> j.pttl("query:chat:user:1"));
     // What is left of 180 s: less by no more than the time since the write, however slow.
     assertThat(ttl).isBetween(180_000L - millisSince(written), 180_000L);

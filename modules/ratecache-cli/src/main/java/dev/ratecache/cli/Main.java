@@ -1,8 +1,9 @@
 package dev.ratecache.cli;
 
-import com.fasterxml.jackson.databind.JavaType;
 import dev.ratecache.ConfigurationException;
-import dev.ratecache.cache.JsonCodec;
+import dev.ratecache.json.Jackson2Codec;
+import dev.ratecache.json.JsonCodec;
+import dev.ratecache.json.TypeToken;
 import dev.ratecache.ops.FleetStats;
 import dev.ratecache.ops.HealthCheck;
 import dev.ratecache.ops.HealthReport;
@@ -60,7 +61,7 @@ public final class Main implements Callable<Integer> {
   static final int UNREACHABLE = 3;
 
 
-  private static final JsonCodec JSON = JsonCodec.standard();
+  private static final JsonCodec JSON = Jackson2Codec.standard();
 
   final PrintStream out;
   final PrintStream err;
@@ -375,8 +376,7 @@ public final class Main implements Callable<Integer> {
             + response.body());
         return FAILED;
       }
-      JavaType type = JSON.type(WarmupReport.class);
-      WarmupReport report = JSON.decode(response.body(), type);
+      WarmupReport report = JSON.decode(response.body(), TypeToken.of(WarmupReport.class));
       main.out.print(json ? response.body() + "\n" : Format.warmup(report));
       return report.succeeded() ? OK : FAILED;
     }

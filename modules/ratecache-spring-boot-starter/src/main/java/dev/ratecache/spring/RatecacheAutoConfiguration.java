@@ -1,6 +1,9 @@
 package dev.ratecache.spring;
 
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.json.Jackson2Codec;
+import dev.ratecache.json.Jackson3Codec;
+import dev.ratecache.json.JsonCodec;
 import dev.ratecache.ops.RatecacheMetrics;
 import dev.ratecache.ratelimit.RateLimitFilter;
 import dev.ratecache.ratelimit.RateLimiter;
@@ -13,10 +16,12 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
 import org.springframework.core.env.Environment;
 import org.springframework.web.servlet.HandlerInterceptor;
 import org.springframework.web.servlet.config.annotation.InterceptorRegistry;
@@ -25,14 +30,18 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
 /**
  * Spring Boot auto-configuration of ratecache from {@code ratecache.*} properties: one {@link
  * RedisConnector}, a {@link RateLimiter} with its {@link RateLimitFilter} (URL prefixes) and an
- * MVC interceptor ({@code @RateLimited} on controllers), a {@link QueryCache}, an Actuator health
+ * MVC interceptor ({@code @RateLimited} on controllers), a {@link QueryCache} whose JSON is written
+ * by the application's own Jackson mapper (Boot 4's Jackson 3 {@code JsonMapper}, or Boot 3's
+ * Jackson 2 {@code ObjectMapper}: see {@link Jackson3Json}), an Actuator health
  * indicator named {@code ratecache} and Micrometer metrics. Every bean backs off when the
  * application defines its own; {@code ratecache.enabled=false} switches all of it off, and
  * {@code ratecache.filter.enabled}, {@code ratecache.interceptor.enabled}, {@code
  * ratecache.cache.enabled} each part. Settings are read and validated at start-up: a wrong one
  * fails the application, naming it.
  */
-@AutoConfiguration
+@AutoConfiguration(afterName = {
+    "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration", // Boot 4
+    "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration"}) // Boot 3
 @ConditionalOnProperty(prefix = "ratecache", name = "enabled", matchIfMissing = true)
 public class RatecacheAutoConfiguration {
 
@@ -62,9 +71,43 @@ public class RatecacheAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   @ConditionalOnProperty(prefix = "ratecache.cache", name = "enabled", matchIfMissing = true)
-  public QueryCache ratecacheQueryCache(RedisConnector connector, Environment env) {
-    return QueryCache.builder().connector(connector)
-        .environment(SpringSettings.lookup(env, "CACHE_", "ratecache.cache.")).build();
+  public QueryCache ratecacheQueryCache(RedisConnector connector, Environment env,
+      ObjectProvider<JsonCodec> codec) {
+    QueryCache.Builder b = QueryCache.builder().connector(connector)
+        .environment(SpringSettings.lookup(env, "CACHE_", "ratecache.cache."));
+    codec.ifAvailable(b::codec);
+    return b.build();
+  }
+
+  /**
+   * The cache's JSON through Spring Boot 4's Jackson 3 {@code JsonMapper} (so {@code
+   * spring.jackson.*} and the application's modules apply to cached values too). Taken before
+   * {@link Jackson2Json}: a Boot 4 application that also has Jackson 2 writes its HTTP JSON with
+   * Jackson 3. Without either mapper bean the cache uses {@link JsonCodec#standard()}.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "tools.jackson.databind.json.JsonMapper")
+  @Order(1)
+  static class Jackson3Json {
+    @Bean
+    @ConditionalOnMissingBean(JsonCodec.class)
+    @ConditionalOnSingleCandidate(type = "tools.jackson.databind.json.JsonMapper")
+    public JsonCodec ratecacheJackson3Codec(tools.jackson.databind.json.JsonMapper mapper) {
+      return Jackson3Codec.using(mapper);
+    }
+  }
+
+  /** The cache's JSON through Spring Boot 3's Jackson 2 {@code ObjectMapper}. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "com.fasterxml.jackson.databind.ObjectMapper")
+  @Order(2)
+  static class Jackson2Json {
+    @Bean
+    @ConditionalOnMissingBean(JsonCodec.class)
+    @ConditionalOnSingleCandidate(type = "com.fasterxml.jackson.databind.ObjectMapper")
+    public JsonCodec ratecacheJackson2Codec(com.fasterxml.jackson.databind.ObjectMapper mapper) {
+      return Jackson2Codec.using(mapper);
+    }
   }
 
   /** The servlet parts: the filter on URL prefixes, and {@code @RateLimited} on controllers. */

@@ -1,10 +1,12 @@
 package dev.ratecache.examples.nobom;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ratecache.cache.CachedQuery;
 import dev.ratecache.cache.CachedQueryFeature;
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.json.Jackson2Codec;
 import dev.ratecache.redis.RedisSettings;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
@@ -27,9 +29,10 @@ import org.glassfish.jersey.servlet.ServletContainer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Jersey's Jackson and ratecache's Jackson in one application with no BOM to align them: it
- * starts, and a {@code @CachedQuery} resource serves JSON from Jersey's provider and then from
- * the cache (the in-memory store: this is about the classpath, not about Redis).
+ * A Jersey application whose only Jackson is Jersey's (Jackson 2; ratecache's is optional), with
+ * no BOM: it starts, a {@code @CachedQuery} resource serves JSON from Jersey's provider and then
+ * from the cache, and {@code QueryCache}'s typed values go through the same Jackson 2 (the
+ * in-memory store: this is about the class path, not about Redis).
  */
 class JerseyWithoutBomIT {
   static final AtomicInteger CALLS = new AtomicInteger();
@@ -76,6 +79,11 @@ class JerseyWithoutBomIT {
         assertThat(hit.headers().firstValue("X-Cache")).hasValue("HIT");
         assertThat(hit.body()).isEqualTo(miss.body());
         assertThat(CALLS.get()).isEqualTo(1);
+        assertThat(cache.codec()).isInstanceOf(Jackson2Codec.class);
+        cache.put("query:chat:typed", Map.of("n", 1), java.time.Duration.ofMinutes(1));
+        assertThat(cache.get("query:chat:typed", Map.class)).contains(Map.of("n", 1));
+        assertThatThrownBy(() -> Class.forName("tools.jackson.databind.ObjectMapper"))
+            .as("no Jackson 3 came with ratecache").isInstanceOf(ClassNotFoundException.class);
       } finally {
         server.stop();
       }

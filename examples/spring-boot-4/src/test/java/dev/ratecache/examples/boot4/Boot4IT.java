@@ -1,7 +1,11 @@
 package dev.ratecache.examples.boot4;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.ratecache.cache.QueryCache;
+import dev.ratecache.json.Jackson3Codec;
+import dev.ratecache.json.JsonCodec;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.testing.Await;
 import dev.ratecache.testing.RedisServer;
@@ -33,7 +37,8 @@ import org.springframework.test.context.DynamicPropertySource;
     "ratecache.redis.connect-timeout-ms=250",
     "ratecache.redis.socket-timeout-ms=250",
     "ratecache.redis.probe-initial-ms=20",
-    "ratecache.redis.probe-max-ms=200"})
+    "ratecache.redis.probe-max-ms=200",
+    "spring.jackson.property-naming-strategy=SNAKE_CASE"})
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class Boot4IT {
   private static final String AUTO = "dev.ratecache.spring.RatecacheAutoConfiguration";
@@ -75,7 +80,7 @@ class Boot4IT {
     Map<String, ConditionEvaluationReport.ConditionAndOutcomes> outcomes =
         report.getConditionAndOutcomesBySource();
     for (String applies : List.of(AUTO, AUTO + "$Web", AUTO + "$Web$Mvc", AUTO + "$Boot4Health",
-        AUTO + "$Metrics")) {
+        AUTO + "$Metrics", AUTO + "$Jackson3Json")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
@@ -87,8 +92,34 @@ class Boot4IT {
         .contains("ratecacheHealthIndicator");
   }
 
+  /**
+   * A Boot 4 application needs no Jackson 2, and ratecache brings none: cached values are
+   * written by Boot's own Jackson 3 {@code JsonMapper}, so {@code spring.jackson.*} (here
+   * snake_case names) applies to what is stored in Redis as to what the endpoints answer.
+   */
   @Test
   @Order(2)
+  void cachedJsonIsWrittenByBootsJackson3MapperWithNoJackson2OnTheClassPath() throws Exception {
+    assertThatThrownBy(() -> Class.forName("com.fasterxml.jackson.databind.ObjectMapper"))
+        .isInstanceOf(ClassNotFoundException.class);
+    assertThat(context.getBean(QueryCache.class).codec()).isInstanceOf(Jackson3Codec.class)
+        .isSameAs(context.getBean(JsonCodec.class));
+    ConditionEvaluationReport.ConditionAndOutcomes jackson2 = ConditionEvaluationReport
+        .get(context.getBeanFactory()).getConditionAndOutcomesBySource()
+        .get(AUTO + "$Jackson2Json");
+    assertThat(jackson2 == null || !jackson2.isFullMatch()).as("Jackson 2 is absent").isTrue();
+
+    HttpResponse<String> first = get("/profiles/9");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).contains("\"display_name\":\"User 9\"")
+        .contains("\"member_since\":\"2026-01-02T03:04:05Z\"");
+    String stored = redis.withClient(j -> j.get(j.keys("*profile:9*").iterator().next()));
+    assertThat(stored).contains("\"display_name\":\"User 9\"").doesNotContain("displayName");
+    assertThat(get("/profiles/9").body()).isEqualTo(first.body()); // read back by the same mapper
+  }
+
+  @Test
+  @Order(3)
   void limitsHoldAndTheCacheServes() throws Exception {
     assertThat(get("/reports/a").statusCode()).isEqualTo(200);
     assertThat(get("/reports/a").statusCode()).isEqualTo(200);
@@ -103,7 +134,7 @@ class Boot4IT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void healthReportsRedisThenTheFallback() throws Exception {
     HttpResponse<String> up = get("/actuator/health/ratecache");
     assertThat(up.statusCode()).isEqualTo(200);

@@ -81,13 +81,17 @@ class BootDemoIT {
     var outcomes = org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport
         .get(context.getBeanFactory()).getConditionAndOutcomesBySource();
     for (String applies : java.util.List.of(auto, auto + "$Web", auto + "$Web$Mvc",
-        auto + "$Health", auto + "$Metrics")) {
+        auto + "$Health", auto + "$Metrics", auto + "$Jackson2Json")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
     }
     assertThat(outcomes.get(auto + "$Boot4Health").isFullMatch())
         .as("Boot 4's health API is absent on Boot 3.5").isFalse();
+    // Cached JSON is written by the application's own ObjectMapper (Boot 3's Jackson 2).
+    assertThat(context.getBean(dev.ratecache.cache.QueryCache.class).codec())
+        .isInstanceOf(dev.ratecache.json.Jackson2Codec.class)
+        .isSameAs(context.getBean(dev.ratecache.json.JsonCodec.class));
   }
 
   @Test
