@@ -199,7 +199,7 @@ final class Generations {
   }
 
   private Snapshot refresh() {
-    Map<String, String> all = connector.execute(j -> j.hgetAll(HASH));
+    Map<String, String> all = connector.execute(HASH, j -> j.hgetAll(HASH));
     if (!all.containsKey(EPOCH)) {
       copy = Snapshot.EMPTY;
       return Snapshot.EMPTY;
@@ -236,7 +236,7 @@ final class Generations {
   }
 
   private void increment(String ns) {
-    Object gen = connector.execute(j -> j.eval(INCREMENT, List.of(HASH), List.of(ns, newEpoch())));
+    Object gen = connector.execute(HASH, j -> j.eval(INCREMENT, List.of(HASH), List.of(ns, newEpoch())));
     copy = null; // read again on next use; every read checks the version anyway
     // Older instances in a rolling upgrade keep their copies current from this event.
     connector.events().publish(new Invalidation.Generation(ns, (Long) gen));

@@ -105,8 +105,8 @@ final class RedisCacheStore implements CacheStore {
     if (cluster) {
       // Two calls, each following redirections (a cluster pipeline does not follow ASK during a
       // resharding). Either order is safe: both run after this read began.
-      raw = connector.execute(j -> j.get(key));
-      hash = connector.execute(j -> j.hmget(Generations.HASH, Generations.EPOCH,
+      raw = connector.execute(key, j -> j.get(key));
+      hash = connector.execute(Generations.HASH, j -> j.hmget(Generations.HASH, Generations.EPOCH,
           Generations.VERSION));
     } else {
       List<Object> got = connector.pipelinedResults(p -> List.of(p.get(key),
@@ -135,7 +135,7 @@ final class RedisCacheStore implements CacheStore {
     if (!(seen.token() instanceof Token t)) {
       return false; // seen in memory, or near: nothing to compare with here
     }
-    Object stored = connector.execute(j -> j.eval(PUT_IF_UNCHANGED, List.of(key),
+    Object stored = connector.execute(key, j -> j.eval(PUT_IF_UNCHANGED, List.of(key),
         List.of(Generations.wrap(value, t.stamp()), Long.toString(ttl.toMillis()), t.mode(),
             t.held())));
     return Long.valueOf(1).equals(stored);
@@ -146,7 +146,7 @@ final class RedisCacheStore implements CacheStore {
     String stored = Generations.wrap(value, generations.known().stamp(key));
     // PSETEX rather than SET … PX: SetParams.px changed its binary signature between Jedis 6
     // and 7, and an application on Spring Boot's managed Jedis 6 must work too.
-    connector.run(j -> j.psetex(key, ttl.toMillis(), stored));
+    connector.run(key, j -> j.psetex(key, ttl.toMillis(), stored));
   }
 
   @Override
@@ -251,14 +251,14 @@ final class RedisCacheStore implements CacheStore {
    * pass {@code budget}.
    */
   boolean charge(String budgetKey, long bytes, Duration window, long budget) {
-    return Long.valueOf(1).equals(connector.execute(j -> j.eval(CHARGE, List.of(budgetKey),
+    return Long.valueOf(1).equals(connector.execute(budgetKey, j -> j.eval(CHARGE, List.of(budgetKey),
         List.of(Long.toString(bytes), Long.toString(window.toMillis()), Long.toString(budget)))));
   }
 
   /** Leaves a tombstone at {@code key}; true if a live value was there. */
   @Override
   public boolean delete(String key) {
-    return Long.valueOf(1).equals(connector.execute(j -> j.eval(INVALIDATE, List.of(key),
+    return Long.valueOf(1).equals(connector.execute(key, j -> j.eval(INVALIDATE, List.of(key),
         invalidateArgs())));
   }
 
@@ -275,7 +275,8 @@ final class RedisCacheStore implements CacheStore {
   /** As {@code PTTL}, and -2 for a tombstone (an invalidated key holds no value). */
   @Override
   public long ttlMillis(String key) {
-    String raw = connector.execute(j -> j.get(key));
-    return raw == null || raw.startsWith(TOMBSTONE) ? -2 : connector.<Long>execute(j -> j.pttl(key));
+    String raw = connector.execute(key, j -> j.get(key));
+    return raw == null || raw.startsWith(TOMBSTONE) ? -2
+        : connector.<Long>execute(key, j -> j.pttl(key));
   }
 }

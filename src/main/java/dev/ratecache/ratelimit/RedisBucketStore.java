@@ -114,12 +114,13 @@ final class RedisBucketStore implements BucketStore {
   private final class Bucket4jProxies implements BucketStore {
     @Override
     public Probe tryConsume(String key, BucketConfiguration config) {
-      return connector.execute(jedis -> consume(proxy(jedis, key, config)));
+      return connector.execute(KeySpace.RATE_LIMIT + key,
+          jedis -> consume(proxy(jedis, key, config)));
     }
 
     @Override
     public Probe peek(String key, BucketConfiguration config) {
-      return connector.execute(jedis -> {
+      return connector.execute(KeySpace.RATE_LIMIT + key, jedis -> {
         ProxyManager<String> m = manager(jedis);
         if (m.getProxyConfiguration(key).isEmpty()) {
           return BucketStore.fullBucket(config);

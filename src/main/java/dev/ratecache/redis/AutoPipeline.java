@@ -92,6 +92,7 @@ public final class AutoPipeline {
   public <T> T execute(byte[] key, CommandObject<T> command) {
     connector.failIfDown();
     HostAndPort node = connector.nodeFor(key);
+    connector.failIfShardFailing(node); // one master's failure is its keys' alone
     Lane lane = node == null ? single : lanes.computeIfAbsent(node, Lane::new);
     Op<T> op = new Op<>(command, Thread.currentThread());
     lane.queue.add(op);

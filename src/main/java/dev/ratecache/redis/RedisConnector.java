@@ -69,6 +69,10 @@ public final class RedisConnector implements AutoCloseable {
   private final ThrottledLog throttled;
   private final long slowCallNanos;
   private final RedisUnavailableException downException;
+  private final RedisUnavailableException shardFailingException;
+  private final ShardHealth shards;
+  private final java.util.concurrent.atomic.AtomicBoolean shardCheckScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private final boolean sharedInstance;
   private final javax.net.ssl.SSLSocketFactory tlsSocketFactory;
 
@@ -111,6 +115,10 @@ public final class RedisConnector implements AutoCloseable {
     this.slowCallNanos = settings.slowCallThreshold().toNanos();
     this.downException = new RedisUnavailableException(
         "Redis " + name + " is unavailable; use the fallback", null);
+    this.shardFailingException = new RedisUnavailableException("Redis " + name
+        + ": the cluster master of this key is failing; use the fallback for its keys", null);
+    this.shards = new ShardHealth(settings.probeBackoff(),
+        () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     this.throttled = new ThrottledLog(log, Duration.ofSeconds(30), clock);
     this.ownsScheduler = scheduler == null;
     this.scheduler = scheduler != null ? scheduler : Executors.newSingleThreadScheduledExecutor(r -> {
@@ -123,6 +131,8 @@ public final class RedisConnector implements AutoCloseable {
         enabled ? RedisHealth.State.UP : RedisHealth.State.DOWN,
         settings.failureThreshold(), settings.probeBackoff(), this::probe, this.scheduler, clock,
         () -> ThreadLocalRandom.current().nextDouble(), enabled);
+    // Whatever a shard's quarantine said before, a probe that found the cluster whole rules now.
+    health.onTransition(transition -> shards.clear());
     if (!enabled) {
       log.info("Redis is switched off ({}=false); every feature uses its in-memory store",
           RedisSettings.Name.ENABLED);
@@ -219,17 +229,57 @@ public final class RedisConnector implements AutoCloseable {
    * @throws JedisDataException if Redis answered with an error
    */
   public <T> T execute(Function<? super UnifiedJedis, ? extends T> command) {
-    return execute(command, true);
+    return execute(null, command, true);
+  }
+
+  /**
+   * {@link #execute} for a command on {@code key} alone. On a Cluster, a failure of the master
+   * that serves the key's slot is that master's alone: calls for keys on it fail fast until it
+   * serves again (their callers take the fallback), while keys on the other masters go on using
+   * Redis, and the connector's health stays UP unless every master fails. Elsewhere it is {@link
+   * #execute}.
+   *
+   * @throws RedisUnavailableException if Redis is down, the key's master is failing, or this call
+   *     could not reach it
+   */
+  public <T> T execute(String key, Function<? super UnifiedJedis, ? extends T> command) {
+    return execute(nodeFor(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)), command, true);
+  }
+
+  /** {@link #execute(String, Function)} for a command with no result. */
+  public void run(String key, Consumer<? super UnifiedJedis> command) {
+    execute(key, jedis -> {
+      command.accept(jedis);
+      return null;
+    });
+  }
+
+  /**
+   * The masters of a cluster that are failing now (their keys take the fallback while the rest
+   * use Redis), as {@code host:port}; empty when none is, and always for standalone and Sentinel.
+   */
+  public List<String> failingMasters() {
+    return shards.failing();
   }
 
   private <T> T execute(Function<? super UnifiedJedis, ? extends T> command, boolean timed) {
+    return execute(null, command, timed);
+  }
+
+  /** {@code node}: the cluster master the command goes to, if known; its failure is its own. */
+  private <T> T execute(HostAndPort node, Function<? super UnifiedJedis, ? extends T> command,
+      boolean timed) {
     failIfDown();
+    failIfShardFailing(node);
     long start = Time.monotonicNanos();
     T result;
     try {
       result = command.apply(client().jedis());
     } catch (RuntimeException e) {
-      throw onFailure(e);
+      throw onFailure(node, e);
+    }
+    if (shards.recovered(node)) {
+      log.info("Redis {}: cluster master {} serves again; its keys use Redis", name, node);
     }
     long took = Time.monotonicNanos() - start;
     if (timed && took >= slowCallNanos) {
@@ -311,6 +361,13 @@ public final class RedisConnector implements AutoCloseable {
     }
   }
 
+  /** Throws the (shared, stack-less) fail-fast exception while {@code node}'s shard is failing. */
+  void failIfShardFailing(HostAndPort node) {
+    if (shards.failsFast(node)) {
+      throw shardFailingException;
+    }
+  }
+
   /**
    * The cluster node that serves {@code key}'s slot, as this client currently maps slots; null
    * for standalone and Sentinel, where one server serves every key.
@@ -338,14 +395,14 @@ public final class RedisConnector implements AutoCloseable {
    */
   <T> T pipelinedOn(HostAndPort node, Function<? super AbstractPipeline, ? extends T> queue,
       Runnable checkReplies) {
-    return execute(jedis -> {
+    return execute(node, jedis -> {
       ConnectionProvider provider = client.provider();
       Connection c = node != null && provider instanceof ClusterConnectionProvider cluster
           ? cluster.getConnection(node) : provider.getConnection();
       T result = sync(new Pipeline(c, true), queue);
       checkReplies.run();
       return result;
-    });
+    }, true);
   }
 
   /** Commands from concurrent callers, sent together (created on first use). */
@@ -582,6 +639,89 @@ public final class RedisConnector implements AutoCloseable {
 
 
   /**
+   * Records {@code node}'s failure as its shard's.
+   *
+   * @return false if every master of the cluster is failing now: then it is the connector's
+   *     failure, counted by its health as any other
+   */
+  private boolean shardFailed(HostAndPort node, RuntimeException e) {
+    String reason = Failures.describe(e);
+    if (shards.failed(node, reason)) {
+      log.warn("Redis {}: cluster master {} failed ({}); its keys use the fallback until it, or"
+          + " the replica that takes its slots, serves; the other masters' keys use Redis",
+          name, node, reason);
+    }
+    scheduleShardCheck();
+    java.util.Set<HostAndPort> masters = masters();
+    return masters.isEmpty() || !shards.failingNodes().containsAll(masters);
+  }
+
+  /** The masters that serve slots in this client's slot map (empty if not a cluster). */
+  private java.util.Set<HostAndPort> masters() {
+    java.util.Set<HostAndPort> masters = new java.util.HashSet<>();
+    if (client().provider() instanceof ClusterConnectionProvider cluster) {
+      for (int slot = 0; slot < 16384; slot++) { // a cluster's hash slots
+        HostAndPort owner = cluster.getNode(slot);
+        if (owner != null) {
+          masters.add(owner);
+        }
+      }
+    }
+    return masters;
+  }
+
+  /** One background check at a time, when the earliest quarantine ends. */
+  private void scheduleShardCheck() {
+    if (closed || !shardCheckScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      scheduler.schedule(this::checkShards, Math.max(1, shards.untilNextRetry().toMillis()),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      shardCheckScheduled.set(false);
+    }
+  }
+
+  /**
+   * Takes the cluster's slot map again (a promoted replica now serves the slots) and pings each
+   * failing master that still serves slots: one that answers, or serves none any more, is
+   * failing no longer.
+   */
+  private void checkShards() {
+    shardCheckScheduled.set(false);
+    if (closed || !(client().provider() instanceof ClusterConnectionProvider cluster)) {
+      return;
+    }
+    try {
+      cluster.renewSlotCache();
+    } catch (RuntimeException e) {
+      // no node answered: the pings below fail too, and the quarantines grow
+    }
+    java.util.Set<HostAndPort> masters = masters();
+    for (HostAndPort node : shards.failingNodes()) {
+      if (!masters.contains(node)) {
+        shards.recovered(node);
+        log.info("Redis {}: the slots of failed master {} moved to another master; its keys use"
+            + " Redis", name, node);
+        continue;
+      }
+      try (Connection c = cluster.getConnection(node)) {
+        c.executeCommand(new redis.clients.jedis.CommandObject<>(
+            new redis.clients.jedis.CommandArguments(redis.clients.jedis.Protocol.Command.PING),
+            redis.clients.jedis.BuilderFactory.STRING));
+        shards.recovered(node);
+        log.info("Redis {}: cluster master {} answers again; its keys use Redis", name, node);
+      } catch (RuntimeException e) {
+        shards.failed(node, Failures.describe(e));
+      }
+    }
+    if (!shards.failing().isEmpty()) {
+      scheduleShardCheck();
+    }
+  }
+
+  /**
    * An error reply that one command of a shared pipeline received: if it says the server cannot
    * serve (READONLY, OOM, LOADING…), it counts towards health as a failed call would, and comes
    * back as {@link RedisUnavailableException}; an ACL refusal is logged and becomes the health
@@ -593,6 +733,20 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   private RuntimeException onFailure(RuntimeException e) {
+    return onFailure(null, e);
+  }
+
+  /**
+   * A failed call. When it went to a known cluster master and the other masters are not all
+   * failing too, it is that master's failure (see {@link #execute(String, Function)}), not the
+   * connector's.
+   */
+  private RuntimeException onFailure(HostAndPort node, RuntimeException e) {
+    if (node != null && Failures.classify(e) == Failures.Kind.UNAVAILABLE
+        && !(e instanceof RedisUnavailableException) && shardFailed(node, e)) {
+      return new RedisUnavailableException("Redis " + name + " cluster master " + node
+          + " failed: " + Failures.describe(e), e);
+    }
     switch (Failures.classify(e)) {
       case UNAVAILABLE -> {
         String reason = Failures.describe(e);

@@ -1,0 +1,140 @@
+package dev.ratecache.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.cache.CacheKeys;
+import dev.ratecache.ratelimit.Limit;
+import dev.ratecache.ratelimit.RateLimitDecision;
+import dev.ratecache.ratelimit.RateLimitProfile;
+import dev.ratecache.ratelimit.RateLimiter;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.Await;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/**
+ * One master of a Cluster down is that master's keys' failure alone, on real processes: three
+ * masters without replicas and {@code cluster-require-full-coverage no} (so the cluster serves
+ * the slots it still covers). A master killed: decisions for clients whose buckets live on it are
+ * made locally, every other client's on Redis, exactly, and the connector stays UP; a client that
+ * had used its limit on the dead master stays limited; once the master is back, its keys are
+ * decided on Redis again.
+ */
+class ShardFailureIT {
+  @RegisterExtension
+  static final RedisCluster cluster = new RedisCluster();
+
+  private RedisConnector connector;
+  private RateLimiter limiter;
+  private RedisServer victim;
+
+  @BeforeEach
+  void start() {
+    for (RedisServer n : cluster.nodes()) {
+      if (!n.isRunning()) {
+        n.start();
+      }
+    }
+    cluster.awaitOk(Duration.ofSeconds(30));
+    for (RedisServer n : cluster.nodes()) {
+      n.withClient(j -> j.configSet("cluster-require-full-coverage", "no"));
+    }
+    cluster.flushAll();
+    connector = RedisConnector.create(TestRedis.settings(cluster).build());
+    limiter = RateLimiter.builder().connector(connector).profile(RateLimitProfile.builder("search")
+        .limit(Limit.parse("30/1h", "search")).prefix("/api/search").build()).build();
+  }
+
+  @AfterEach
+  void stop() {
+    limiter.close();
+    connector.close();
+    if (victim != null && !victim.isRunning()) {
+      victim.start();
+      cluster.awaitOk(Duration.ofSeconds(30));
+    }
+  }
+
+  /** The slot of {@code client}'s bucket, by the key the limiter resolved for it. */
+  private final Map<String, Integer> slots = new java.util.HashMap<>();
+
+  private int slotOf(String client) {
+    return slots.get(client);
+  }
+
+  private RateLimitDecision firstDecision(String client) {
+    RateLimitDecision d = limiter.tryAcquire("search", client);
+    slots.put(client, JedisClusterCRC16.getSlot(CacheKeys.rateLimit("search", d.clientKey())
+        .getBytes(StandardCharsets.UTF_8)));
+    return d;
+  }
+
+  @Test
+  void aDeadMastersKeysTakeTheFallbackAndEveryOtherKeyStaysOnRedis() {
+    Map<Integer, RedisServer> owners = new java.util.HashMap<>();
+    List<String> clients = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String client = "client-" + i;
+      clients.add(client);
+      assertThat(firstDecision(client).backend()).isEqualTo(RateLimitDecision.Backend.REDIS);
+      owners.put(slotOf(client), cluster.ownerOf(slotOf(client)));
+    }
+    victim = owners.get(slotOf("client-0"));
+    // client-0 uses its whole limit on Redis, and is refused there once.
+    for (int n = 1; n < 30; n++) {
+      assertThat(limiter.tryAcquire("search", "client-0").allowed()).isTrue();
+    }
+    RateLimitDecision refused = limiter.tryAcquire("search", "client-0");
+    assertThat(refused.allowed()).isFalse();
+    assertThat(refused.backend()).isEqualTo(RateLimitDecision.Backend.REDIS);
+
+    victim.kill();
+    long killedAt = System.nanoTime();
+    int onVictim = 0;
+    for (int round = 0; round < 3; round++) {
+      for (String client : clients) {
+        RateLimitDecision d = limiter.tryAcquire("search", client);
+        boolean victims = owners.get(slotOf(client)) == victim;
+        if (client.equals("client-0")) {
+          // Refused by what Redis said before the fault (remembered), whatever the backend.
+          assertThat(d.allowed()).as("a client limited on the dead master stays limited")
+              .isFalse();
+          continue;
+        }
+        assertThat(d.backend()).as("%s (on the dead master: %s), round %d; %s; failing %s",
+            client, victims, round, connector.health().snapshot(), connector.failingMasters()).isEqualTo(victims ? RateLimitDecision.Backend.LOCAL
+            : RateLimitDecision.Backend.REDIS);
+        assertThat(d.allowed()).as(client).isTrue();
+        onVictim += victims ? 1 : 0;
+      }
+    }
+    assertThat(onVictim).as("some clients live on the dead master").isPositive();
+    assertThat(connector.isAvailable()).as("one master down is not Redis down").isTrue();
+    assertThat(connector.failingMasters()).containsExactly("127.0.0.1:" + victim.port());
+    System.out.printf("one master of three killed: %d of %d decisions local, the rest on Redis,"
+        + " for %d ms%n", onVictim, 3 * clients.size(),
+        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+
+    victim.start();
+    cluster.awaitOk(Duration.ofSeconds(30));
+    long backAt = System.nanoTime();
+    Await.until("the returned master's keys decided on Redis", Duration.ofSeconds(30), () ->
+        clients.stream().allMatch(client -> limiter.tryAcquire("search", client).backend()
+            == RateLimitDecision.Backend.REDIS));
+    System.out.printf("its keys back on Redis %d ms after the master returned%n",
+        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - backAt));
+    assertThat(connector.failingMasters()).isEmpty();
+    assertThat(limiter.tryAcquire("search", "client-0").allowed())
+        .as("the limited client's bucket on Redis is still used up").isFalse();
+  }
+}
