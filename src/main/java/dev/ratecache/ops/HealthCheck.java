@@ -29,10 +29,17 @@ public final class HealthCheck {
     if (connector.isAvailable()) {
       try {
         long start = Time.monotonicNanos();
-        connector.execute(j -> j.ping());
-        double ping = (Time.monotonicNanos() - start) / 1_000_000.0;
-        Map<String, String> infos = connector.executeOnMasters(c -> command(c, "INFO", "server",
-            "memory"));
+        // On a cluster, UnifiedJedis.ping() broadcasts and fails if any node does: ask the
+        // serving masters one by one instead (a failing one is left out), and take the mean.
+        int asked = 1;
+        if (settings.topology() instanceof RedisTopology.Cluster) {
+          asked = connector.executeOnServingMasters(c -> command(c, "PING")).size();
+        } else {
+          connector.execute(j -> j.ping());
+        }
+        double ping = (Time.monotonicNanos() - start) / 1_000_000.0 / asked;
+        Map<String, String> infos = connector.executeOnServingMasters(c -> command(c, "INFO",
+            "server", "memory"));
         String version = null;
         long used = 0;
         long max = 0;
@@ -58,7 +65,8 @@ public final class HealthCheck {
     boolean up = s.state() == RedisHealth.State.UP && "UP".equals(status);
     return new HealthReport(up ? "UP" : "DEGRADED", up ? backend : "memory", s.since(), ping,
         version, topology, connector.settings().describe(), nodes, used, max, s.lastError(),
-        s.lastErrorAt(), s.outages(), s.totalDowntime(), connector.events().state());
+        s.lastErrorAt(), s.outages(), s.totalDowntime(), connector.events().state(),
+        connector.failingMasters());
   }
 
   private static List<HealthReport.Node> nodes(RedisConnector connector,
@@ -68,7 +76,7 @@ public final class HealthCheck {
       masters.keySet().forEach(m -> nodes.add(new HealthReport.Node(m, "master", "ok")));
       return nodes;
     }
-    String clusterNodes = connector.executeOnMasters(c -> command(c, "CLUSTER", "NODES"))
+    String clusterNodes = connector.executeOnServingMasters(c -> command(c, "CLUSTER", "NODES"))
         .values().iterator().next();
     for (String line : clusterNodes.split("\n")) {
       String[] f = line.trim().split(" ");

@@ -10,7 +10,8 @@ import java.util.List;
  * @param status {@code UP} (Redis in use and answering) or {@code DEGRADED} (memory fallback)
  * @param backend {@code redis} or {@code memory}
  * @param since when the current backend came into use
- * @param pingMillis round trip of a {@code PING}, or -1 when Redis was not asked
+ * @param pingMillis round trip of a {@code PING} (on a cluster, the mean over the serving
+ *     masters), or -1 when Redis was not asked
  * @param redisVersion the server's version, or {@code null}
  * @param topology {@code standalone}, {@code sentinel}, {@code cluster} or {@code disabled}
  * @param endpoint where Redis is configured (no credentials)
@@ -23,6 +24,8 @@ import java.util.List;
  * @param totalDowntime time spent on the fallback since start
  * @param events the invalidation-event subscription between instances: {@code unused}, {@code
  *     live} or {@code resubscribing}
+ * @param failingMasters cluster masters failing now, whose keys alone take the fallback while
+ *     the status stays {@code UP} (see {@code RedisConnector.failingMasters()}); empty otherwise
  */
 public record HealthReport(
     String status,
@@ -39,7 +42,14 @@ public record HealthReport(
     Instant lastErrorAt,
     long outages,
     Duration totalDowntime,
-    String events) {
+    String events,
+    List<String> failingMasters) {
+
+  /** Copies the lists. */
+  public HealthReport {
+    nodes = List.copyOf(nodes);
+    failingMasters = List.copyOf(failingMasters);
+  }
 
   /**
    * One Redis node.

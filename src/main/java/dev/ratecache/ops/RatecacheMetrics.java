@@ -42,6 +42,9 @@ public final class RatecacheMetrics implements MeterBinder {
     Gauge.builder("ratecache.redis.fallback.seconds", connector,
             c -> c.health().snapshot().totalDowntime().toMillis() / 1000.0)
         .description("time spent on the memory fallback").register(registry);
+    Gauge.builder("ratecache.redis.failing.masters", connector, c -> c.failingMasters().size())
+        .description("cluster masters failing now (their keys alone take the fallback)")
+        .register(registry);
     if (limiter != null) {
       for (RateLimitProfile p : limiter.profiles()) {
         decision(registry, p.name(), "allowed", RateLimitStats.ProfileStats::allowed);

@@ -472,6 +472,41 @@ public final class RedisConnector implements AutoCloseable {
   }
 
   /**
+   * {@link #executeOnMasters}, leaving out the cluster masters that are failing (see {@link
+   * #failingMasters()}): a master that fails during the run is recorded as failing and left out
+   * too, so that one master down does not fail a health report or statistics about the others.
+   *
+   * @throws RedisUnavailableException if Redis is down, or every master failed
+   */
+  public <T> Map<String, T> executeOnServingMasters(
+      Function<? super Connection, ? extends T> command) {
+    return execute(jedis -> {
+      if (!(client.provider() instanceof ClusterConnectionProvider cluster)) {
+        return executeOnMasters(command);
+      }
+      Map<String, T> results = new java.util.LinkedHashMap<>();
+      for (String node : ClusterNodes.masters(cluster)) {
+        HostAndPort master = HostAndPort.from(node);
+        if (shards.failsFast(master)) {
+          continue;
+        }
+        try (Connection conn = cluster.getConnection(master)) {
+          results.put(node, command.apply(conn));
+          shards.recovered(master);
+        } catch (RuntimeException e) {
+          if (Failures.classify(e) != Failures.Kind.UNAVAILABLE || !shardFailed(master, e)) {
+            throw e;
+          }
+        }
+      }
+      if (results.isEmpty()) {
+        throw new RedisUnavailableException("Redis " + name + ": no cluster master serves", null);
+      }
+      return results;
+    }, false);
+  }
+
+  /**
    * Probes Redis now on the caller's thread (bounded by the connect and socket timeouts) and
    * switches the health state to what it finds. Use at start-up to learn at once whether Redis is
    * there, or from a health endpoint.

@@ -27,8 +27,8 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * masters without replicas and {@code cluster-require-full-coverage no} (so the cluster serves
  * the slots it still covers). A master killed: decisions for clients whose buckets live on it are
  * made locally, every other client's on Redis, exactly, and the connector stays UP; a client that
- * had used its limit on the dead master stays limited; once the master is back, its keys are
- * decided on Redis again.
+ * had used its limit on the dead master stays limited while it is down; once the master is back,
+ * its keys are decided on Redis again.
  */
 class ShardFailureIT {
   @RegisterExtension
@@ -121,6 +121,9 @@ class ShardFailureIT {
     assertThat(onVictim).as("some clients live on the dead master").isPositive();
     assertThat(connector.isAvailable()).as("one master down is not Redis down").isTrue();
     assertThat(connector.failingMasters()).containsExactly("127.0.0.1:" + victim.port());
+    dev.ratecache.ops.HealthReport report = dev.ratecache.ops.HealthCheck.check(connector);
+    assertThat(report.healthy()).as("%s", report).isTrue();
+    assertThat(report.failingMasters()).containsExactly("127.0.0.1:" + victim.port());
     System.out.printf("one master of three killed: %d of %d decisions local, the rest on Redis,"
         + " for %d ms%n", onVictim, 3 * clients.size(),
         java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
@@ -134,7 +137,8 @@ class ShardFailureIT {
     System.out.printf("its keys back on Redis %d ms after the master returned%n",
         java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - backAt));
     assertThat(connector.failingMasters()).isEmpty();
-    assertThat(limiter.tryAcquire("search", "client-0").allowed())
-        .as("the limited client's bucket on Redis is still used up").isFalse();
+    // (Not asserted: client-0's bucket after the return. This master had no replica and no
+    // persistence, so it came back empty; what the instance remembers of client-0 may or may not
+    // still be trusted then, depending on whether its event subscription was on this master.)
   }
 }

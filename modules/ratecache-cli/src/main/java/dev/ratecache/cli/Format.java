@@ -39,6 +39,10 @@ final class Format {
     }
     b.append("outages:    ").append(r.outages()).append(" (").append(duration(r.totalDowntime()))
         .append(" on fallback)\n");
+    if (r.failingMasters() != null && !r.failingMasters().isEmpty()) {
+      b.append("failing:    ").append(String.join(", ", r.failingMasters()))
+          .append(" (their keys use the fallback)\n");
+    }
     if (r.events() != null && !r.events().equals("unused")) {
       b.append("events:     ").append(r.events()).append('\n');
     }

@@ -131,7 +131,7 @@ class CliParsingTest {
     Instant since = Instant.parse("2026-11-25T10:00:00Z");
     HealthReport r = new HealthReport("UP", "redis", since, 0.42, "7.0.15", "cluster",
         "cluster[a:1]", List.of(new HealthReport.Node("a:1", "master", "ok")), 2_097_152, 0,
-        null, null, 2, Duration.ofSeconds(75), "live");
+        null, null, 2, Duration.ofSeconds(75), "live", List.of());
     String text = Format.health(r, since.plusSeconds(3600));
     assertThat(text).contains("status:     UP\n")
         .contains("since 2026-11-25T10:00:00Z (60 min 0 s)")
@@ -140,7 +140,11 @@ class CliParsingTest {
         .contains("node:       a:1 master ok")
         .contains("outages:    2 (75.0 s on fallback)")
         .contains("events:     live\n")
-        .doesNotContain("last error");
+        .doesNotContain("last error").doesNotContain("failing");
+    HealthReport partly = new HealthReport("UP", "redis", since, 0.42, "7.0.15", "cluster",
+        "cluster[a:1]", List.of(), 0, 0, null, null, 0, Duration.ZERO, "live", List.of("b:2"));
+    assertThat(Format.health(partly, since)).contains(
+        "failing:    b:2 (their keys use the fallback)\n");
   }
 
   @Test

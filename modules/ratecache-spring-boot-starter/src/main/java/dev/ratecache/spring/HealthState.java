@@ -28,6 +28,9 @@ record HealthState(String status, Map<String, Object> details) {
     details.put("redis", connector.settings().describe());
     details.put("since", String.valueOf(s.since()));
     details.put("events", connector.events().state());
+    if (!connector.failingMasters().isEmpty()) {
+      details.put("failingMasters", connector.failingMasters());
+    }
     if (!onRedis && s.lastError() != null) {
       details.put("lastError", s.lastError());
     }
