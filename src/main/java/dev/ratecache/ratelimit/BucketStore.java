@@ -27,6 +27,15 @@ interface BucketStore {
   /** Forgets what this instance remembers of one bucket (its key without the store's prefix). */
   default void forget(String key) {}
 
+  /**
+   * The tokens {@code key}'s bucket had when this instance last saw it on Redis (refilled to now),
+   * or -1 if it remembers none: what a local bucket starts from when Redis cannot decide, so that
+   * a failover is not a fresh bucket for a client that was using its limit.
+   */
+  default long rememberedTokens(String key) {
+    return -1;
+  }
+
   /** A bucket that has never been charged. */
   static Probe fullBucket(BucketConfiguration config) {
     long capacity = Long.MAX_VALUE;

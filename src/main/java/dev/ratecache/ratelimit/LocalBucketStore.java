@@ -38,7 +38,16 @@ final class LocalBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    ConsumptionProbe p = bucket(key, config).tryConsumeAndReturnRemaining(1);
+    return tryConsume(key, config, -1);
+  }
+
+  /**
+   * {@link #tryConsume(String, BucketConfiguration)}, a bucket made now starting with {@code
+   * seedTokens} available (fewer than full: as Redis last had it) unless {@code seedTokens} is
+   * negative; a bucket already held keeps its own count.
+   */
+  Probe tryConsume(String key, BucketConfiguration config, long seedTokens) {
+    ConsumptionProbe p = bucket(key, config, seedTokens).tryConsumeAndReturnRemaining(1);
     return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
         p.getNanosToWaitForReset());
   }
@@ -61,13 +70,19 @@ final class LocalBucketStore implements BucketStore {
     return buckets.estimatedSize();
   }
 
-  private Bucket bucket(String key, BucketConfiguration config) {
+  private Bucket bucket(String key, BucketConfiguration config, long seedTokens) {
     return buckets.get(key, k -> {
       LocalBucketBuilder b = Bucket.builder().withCustomTimePrecision(time);
       for (Bandwidth bandwidth : config.getBandwidths()) {
         b.addLimit(bandwidth);
       }
-      return b.build();
+      Bucket bucket = b.build();
+      long full = BucketStore.fullBucket(config).remaining();
+      if (seedTokens >= 0 && seedTokens < full) {
+        // Taking the difference from every bandwidth leaves the tightest one at the seed.
+        bucket.consumeIgnoringRateLimits(full - seedTokens);
+      }
+      return bucket;
     });
   }
 }

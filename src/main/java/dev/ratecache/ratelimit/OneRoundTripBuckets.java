@@ -165,6 +165,22 @@ final class OneRoundTripBuckets {
         BucketStore.nanosToReset(config, remaining));
   }
 
+  /**
+   * The tokens of {@code key}'s bucket as this instance last saw it on Redis, refilled to now, or
+   * -1 if it remembers no state (never seen, forgotten, or older than it keeps states). Other
+   * instances may have taken tokens since: an upper bound of what Redis holds, never more than a
+   * full bucket.
+   */
+  long rememberedTokens(String key) {
+    long now = time.currentTimeNanos();
+    byte[] state = states.get(key, now);
+    if (state == null) {
+      return -1;
+    }
+    return new EstimateAbilityToConsumeCommand(1).execute(new MutableBucketEntry(state), now)
+        .getData().getRemainingTokens();
+  }
+
   /** Drops remembered states whose Redis key matches (after an operator reset them). */
   void forget(Predicate<String> redisKey) {
     guard.invalidate(() -> states.removeIf(k -> redisKey.test(keyPrefix + k)));

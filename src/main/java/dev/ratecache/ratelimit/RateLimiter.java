@@ -306,7 +306,11 @@ public final class RateLimiter implements AutoCloseable {
     long now = Time.epochNanos(clock);
 
     RejectionMemory.KnownRejection known = rejections.get(key);
-    if (known != null && now < known.retryAt()) {
+    // A rejection decided locally (Redis could not decide for this key) stands only while the
+    // connector is down; while it is up (one cluster master failing, since back) Redis decides
+    // again, and while the key's master still fails its local bucket does.
+    if (known != null && now < known.retryAt()
+        && (known.backend() != Backend.LOCAL || !connector.isAvailable())) {
       e.rejected().increment();
       return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
           RateLimitHeaders.ceilSeconds(known.resetAt() - now, 1),
@@ -361,7 +365,9 @@ public final class RateLimiter implements AutoCloseable {
                 RateLimitHeaders.ceilSeconds(doubt.resetAt() - now, 1),
                 RateLimitHeaders.ceilSeconds(doubt.retryAt() - now, 1), Backend.LOCAL);
           }
-          p = localStore.tryConsume(key, e.config());
+          // A bucket this instance saw on Redis starts from what it saw there, not full.
+          p = localStore.tryConsume(key, e.config(),
+              redisStore != null ? redisStore.rememberedTokens(key) : -1);
           backend = Backend.LOCAL;
         }
       }

@@ -94,6 +94,13 @@ final class RedisBucketStore implements BucketStore {
     return decisions.peek(key, config);
   }
 
+  /** On {@code one-round-trip}, from its remembered states; Bucket4j's protocol keeps none. */
+  @Override
+  public long rememberedTokens(String key) {
+    OneRoundTripBuckets b = oneRoundTrip;
+    return b == null ? -1 : b.rememberedTokens(key);
+  }
+
   /**
    * {@code one-round-trip}: its commands go through the connector's auto-pipeline, which fails
    * fast while Redis is down and counts each shared round trip once towards health.
