@@ -325,13 +325,15 @@ public final class RateLimiter implements AutoCloseable {
       eventSubscription.ensureOpen();
     }
     long mark = rejections.mark();
-    if (redisStore != null && connector.isAvailable()) {
+    boolean unreachable = !connector.isAvailable();
+    if (redisStore != null && !unreachable) {
       try {
         p = redisStore.tryConsume(key, e.config());
         rejections.settled(key);
       } catch (RedisUnavailableException redisFailed) {
         // Already counted and logged (throttled) by the connector; decide without Redis.
         p = null;
+        unreachable = true;
       } catch (RuntimeException unexpected) {
         // Not Redis being unreachable: an error reply (the connector logged it) or a defect of
         // ours, such as a command the cluster client could not route, which nothing else would
@@ -365,9 +367,10 @@ public final class RateLimiter implements AutoCloseable {
                 RateLimitHeaders.ceilSeconds(doubt.resetAt() - now, 1),
                 RateLimitHeaders.ceilSeconds(doubt.retryAt() - now, 1), Backend.LOCAL);
           }
-          // A bucket this instance saw on Redis starts from what it saw there, not full.
+          // Redis unreachable: a bucket this instance saw there starts from what it saw, not
+          // full. (After an error reply for this key what Redis holds is unknown: a fresh one.)
           p = localStore.tryConsume(key, e.config(),
-              redisStore != null ? redisStore.rememberedTokens(key) : -1);
+              redisStore != null && unreachable ? redisStore.rememberedTokens(key) : -1);
           backend = Backend.LOCAL;
         }
       }

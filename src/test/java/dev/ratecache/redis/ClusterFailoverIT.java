@@ -126,7 +126,7 @@ class ClusterFailoverIT {
   private long backOnRedis(String what) {
     long start = System.nanoTime();
     Await.until(what + ": every instance back on Redis", Duration.ofSeconds(60), () ->
-        connectors.stream().allMatch(RedisConnector::isAvailable)
+        connectors.stream().allMatch(c -> c.isAvailable() && c.failingMasters().isEmpty())
             && limiters.stream().allMatch(l -> l.tryAcquire("search", "probe-client").backend()
                 == RateLimitDecision.Backend.REDIS));
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
