@@ -243,7 +243,7 @@ public final class RedisConnector implements AutoCloseable {
    *     could not reach it
    */
   public <T> T execute(String key, Function<? super UnifiedJedis, ? extends T> command) {
-    return execute(nodeFor(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)), command, true);
+    return execute(nodeFor(key), command, true);
   }
 
   /** {@link #execute(String, Function)} for a command with no result. */
@@ -377,6 +377,12 @@ public final class RedisConnector implements AutoCloseable {
         ? cluster.getNode(JedisClusterCRC16.getSlot(key)) : null;
   }
 
+  /** {@link #nodeFor(byte[])} of a text key; no encoding on standalone and Sentinel. */
+  private HostAndPort nodeFor(String key) {
+    return client().provider() instanceof ClusterConnectionProvider cluster
+        ? cluster.getNode(JedisClusterCRC16.getSlot(key)) : null;
+  }
+
   /**
    * {@link #pipelined} on one connection: to {@code node} of a cluster, or to the one server when
    * {@code node} is null. One round trip, and no thread pool (a multi-node {@code ClusterPipeline}
@@ -480,10 +486,10 @@ public final class RedisConnector implements AutoCloseable {
    */
   public <T> Map<String, T> executeOnServingMasters(
       Function<? super Connection, ? extends T> command) {
+    if (!(client().provider() instanceof ClusterConnectionProvider cluster)) {
+      return executeOnMasters(command); // one server: nothing to leave out
+    }
     return execute(jedis -> {
-      if (!(client.provider() instanceof ClusterConnectionProvider cluster)) {
-        return executeOnMasters(command);
-      }
       Map<String, T> results = new java.util.LinkedHashMap<>();
       for (String node : ClusterNodes.masters(cluster)) {
         HostAndPort master = HostAndPort.from(node);
