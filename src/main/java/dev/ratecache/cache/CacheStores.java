@@ -37,6 +37,20 @@ final class CacheStores {
   private final NearCache near;
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
+  private final AutoCloseable shardRegistration;
+  private final LongAdder unacknowledgedDropped = new LongAdder();
+  private final LongAdder kept = new LongAdder();
+  /** Whether a retry of the kept invalidations is scheduled, and how many ran in a row. */
+  private final java.util.concurrent.atomic.AtomicBoolean retryScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile int retries;
+  private final dev.ratecache.internal.ThrottledLog throttled =
+      new dev.ratecache.internal.ThrottledLog(log, java.time.Duration.ofSeconds(30),
+          java.time.Clock.systemUTC());
+  /** Invalidations not in Redis yet. */
+  private final PendingInvalidations pending = new PendingInvalidations();
+  /** Invalidations in Redis that no replica acknowledged (see {@code REDIS_WAIT_REPLICAS}). */
+  private final PendingInvalidations unacknowledged = new PendingInvalidations();
 
   /**
    * @param redis the Redis store, or {@code null} when Redis is switched off
@@ -51,8 +65,10 @@ final class CacheStores {
     this.healthRegistration = connector.health().onTransition(t -> {
       if (t.to() == RedisHealth.State.UP) {
         memory.clear();
+        writePending();
       }
     });
+    this.shardRegistration = connector.onShardRecovered(master -> writePending());
   }
 
   /** Whether Redis is in use right now (switched on and not known down). */
@@ -81,9 +97,15 @@ final class CacheStores {
    */
   CacheStore.Seen observe(String key) {
     String category = CacheKeys.category(key);
-    CacheStore.Seen seen = near != null ? nearOrRedis(category, key) : null;
-    if (seen == null) {
-      seen = withStore(category, s -> s.observe(key));
+    CacheStore.Seen seen;
+    if (!writePending(key)) {
+      counters(category).fallback.increment(); // Redis still holds what was invalidated
+      seen = memory.observe(key);
+    } else {
+      seen = near != null ? nearOrRedis(category, key) : null;
+      if (seen == null) {
+        seen = withStore(category, s -> s.observe(key));
+      }
     }
     Counters c = counters(category);
     (seen.value() != null ? c.hits : c.misses).increment();
@@ -135,6 +157,214 @@ final class CacheStores {
       return null;
     });
     announce(List.of(key));
+  }
+
+  /**
+   * Removes {@code key} from Redis (leaving a tombstone); if Redis is down or the call fails, the
+   * removal is kept and made when the key's Redis serves again (see {@link
+   * PendingInvalidations}), or, past that bound, the key's namespace is invalidated.
+   *
+   * @return whether a live value was there (false when kept for later)
+   */
+  boolean deleteFromRedis(String key) {
+    if (redis == null) {
+      return false;
+    }
+    if (connector.isAvailable()) {
+      try {
+        RedisConnector.Replicated<Boolean> done = redis.invalidate(key);
+        if (!done.acknowledged()) {
+          unacknowledged(PendingInvalidations.Kind.KEY, key);
+        }
+        return done.result();
+      } catch (RuntimeException e) {
+        counters(CacheKeys.category(key)).errors.increment();
+      }
+    }
+    keep(PendingInvalidations.Kind.KEY, key, key);
+    return false;
+  }
+
+  /**
+   * Removes every user variant of {@code base} from Redis, through its variant index; kept for
+   * later as {@link #deleteFromRedis} is when it cannot be done now.
+   *
+   * @return the variants removed (none when kept for later)
+   */
+  java.util.Set<String> deleteVariantsFromRedis(String base) {
+    if (redis == null) {
+      return java.util.Set.of();
+    }
+    if (connector.isAvailable()) {
+      try {
+        java.util.Set<String> removed = redis.deleteVariants(ResponseStore.variantIndex(base),
+            ResponseStore.legacyVariantIndex(base));
+        if (connector.settings().waitReplicas() > 0) {
+          // spread over many masters, not waited for: made again after the next failover
+          unacknowledged(PendingInvalidations.Kind.VARIANTS, base);
+        }
+        return removed;
+      } catch (RuntimeException e) {
+        counters(CacheKeys.category(base)).errors.increment();
+      }
+    }
+    keep(PendingInvalidations.Kind.VARIANTS, base, base + ":user:*");
+    return java.util.Set.of();
+  }
+
+  /** Keeps an invalidation, or past the bound invalidates {@code pattern}'s namespace instead. */
+  private void keep(PendingInvalidations.Kind kind, String key, String pattern) {
+    kept.increment();
+    if (pending.keep(kind, key)) {
+      scheduleRetry();
+      return;
+    }
+    try {
+      redis.generations().invalidate(pattern); // kept there in turn if Redis is unreachable
+    } catch (RuntimeException e) {
+      log.error("Invalidation of {} could not be made or kept; entries there may be served until"
+          + " their TTL", pattern, e);
+    }
+  }
+
+  /**
+   * Keeps an invalidation made in Redis that no replica acknowledged, to make again once a
+   * failing master serves (its successor may not have it); past the bound it is not kept, and
+   * counted.
+   */
+  private void unacknowledged(PendingInvalidations.Kind kind, String key) {
+    if (!unacknowledged.keep(kind, key)) {
+      unacknowledgedDropped.increment();
+      throttled.warn("unacknowledged", PendingInvalidations.MAX + " invalidations wait for a"
+          + " replica's acknowledgement; more are not kept, and a master crash now may lose"
+          + " them (check the replicas' lag, or REDIS_WAIT_REPLICAS_TIMEOUT_MS)", null);
+    }
+  }
+
+  /** Invalidations kept for later, key removals and namespace increments (for tests). */
+  int pendingInvalidations() {
+    return pending.size() + (redis == null ? 0 : redis.generations().pendingIncrements());
+  }
+
+  /** Invalidations that could not be made at once, since start (for tests). */
+  long keptInvalidations() {
+    return kept.sum();
+  }
+
+  /**
+   * Before a read of {@code key} from Redis: the invalidation kept for it (or for the shared key
+   * whose user variant it is), if any, is made.
+   *
+   * @return false if one is kept and still cannot be made: then Redis must not be read for it
+   */
+  private boolean writePending(String key) {
+    if (pending.isEmpty() || redis == null) {
+      return true;
+    }
+    Object token = pending.token(PendingInvalidations.Kind.KEY, key);
+    if (token != null && !write(new PendingInvalidations.Entry(
+        PendingInvalidations.Kind.KEY, key, token))) {
+      return false;
+    }
+    int user = key.lastIndexOf(":user:");
+    if (user > 0) {
+      String base = key.substring(0, user);
+      token = pending.token(PendingInvalidations.Kind.VARIANTS, base);
+      return token == null || write(new PendingInvalidations.Entry(
+          PendingInvalidations.Kind.VARIANTS, base, token));
+    }
+    return true;
+  }
+
+  /**
+   * Before a read of {@code keys} from Redis: the invalidations kept for any of them are made.
+   *
+   * @return false if one still cannot be made: then Redis must not be read for them
+   */
+  boolean writePending(java.util.Collection<String> keys) {
+    boolean all = true;
+    for (String k : keys) {
+      all &= writePending(k);
+    }
+    return all;
+  }
+
+  /**
+   * Makes every invalidation kept for later whose Redis serves now (on the connector's
+   * scheduler, when health turns UP or a failing master's keys use Redis again), and tells every
+   * instance of the keys.
+   */
+  void writePending() {
+    if ((pending.isEmpty() && unacknowledged.isEmpty()) || redis == null) {
+      return;
+    }
+    List<String> written = new java.util.ArrayList<>();
+    int left = 0;
+    for (PendingInvalidations.Entry e : pending.snapshot()) {
+      if (!connector.isAvailable()) {
+        left++;
+        continue;
+      }
+      if (write(e)) {
+        written.add(e.key());
+      } else {
+        left++;
+      }
+    }
+    for (PendingInvalidations.Entry e : unacknowledged.snapshot()) {
+      if (connector.isAvailable()) {
+        write(e); // made again: the master that took the slots may not have had it
+      }
+    }
+    if (!written.isEmpty()) {
+      log.info("{} invalidations made while their Redis could not be reached are made now{}",
+          written.size(), left == 0 ? "" : "; " + left + " still wait");
+    }
+  }
+
+  /**
+   * Retries the kept invalidations on the probe's backoff while any is kept, so that one kept
+   * because Redis refused writes (out of memory, read-only) is made once it accepts them, though
+   * no health transition or recovery announces it.
+   */
+  private void scheduleRetry() {
+    if (!retryScheduled.compareAndSet(false, true)) {
+      return;
+    }
+    connector.later(() -> {
+      retryScheduled.set(false);
+      writePending();
+      if (pending.isEmpty()) {
+        retries = 0;
+      } else {
+        retries++;
+        scheduleRetry();
+      }
+    }, connector.settings().probeBackoff().delay(Math.min(retries, 30), 0.5));
+  }
+
+  /** Makes one kept invalidation; false if its Redis still cannot be reached. */
+  private boolean write(PendingInvalidations.Entry e) {
+    try {
+      if (e.kind() == PendingInvalidations.Kind.KEY) {
+        RedisConnector.Replicated<Boolean> done = redis.invalidate(e.key());
+        pending.written(e.kind(), e.key(), e.token());
+        if (done.acknowledged()) {
+          unacknowledged.written(e.kind(), e.key(), unacknowledged.token(e.kind(), e.key()));
+        } else {
+          unacknowledged(e.kind(), e.key());
+        }
+        announce(List.of(e.key()));
+      } else {
+        java.util.Set<String> removed = redis.deleteVariants(
+            ResponseStore.variantIndex(e.key()), ResponseStore.legacyVariantIndex(e.key()));
+        pending.written(e.kind(), e.key(), e.token());
+        announce(removed);
+      }
+      return true;
+    } catch (RuntimeException failed) {
+      return false;
+    }
   }
 
   /**
@@ -200,6 +430,7 @@ final class CacheStores {
     }
     try {
       healthRegistration.close();
+      shardRegistration.close();
     } catch (Exception e) {
       log.debug("Removing the health listener failed", e);
     }

@@ -87,14 +87,23 @@ final class Generations {
   private final RedisConnector connector;
   private volatile Snapshot copy;
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
+  /** Increments in Redis that no replica acknowledged: made again once a failing master serves. */
+  private final Set<String> unacknowledged = ConcurrentHashMap.newKeySet();
   private final AutoCloseable healthRegistration;
+  private final AutoCloseable shardRegistration;
 
   Generations(RedisConnector connector) {
     this.connector = connector;
     this.healthRegistration = connector.health().onTransition(t -> {
       if (t.to() == RedisHealth.State.UP) {
-        flushPending();
+        flushPending(true);
+        redoUnacknowledged();
       }
+    });
+    // The hash's cluster master may fail alone (the connector stays UP): flush once it serves.
+    this.shardRegistration = connector.onShardRecovered(master -> {
+      flushPending(true);
+      redoUnacknowledged();
     });
   }
 
@@ -175,6 +184,15 @@ final class Generations {
    * (made first if absent).
    */
   Snapshot current(String epoch, String version) {
+    if (!pending.isEmpty()) {
+      // The hash misses this instance's own increments: make them before trusting it.
+      flushPending(false);
+      if (!pending.isEmpty()) {
+        throw new RedisUnavailableException("namespace invalidations made while Redis could not"
+            + " be reached are not in Redis yet; reading from the fallback", null);
+      }
+      return refresh();
+    }
     if (epoch == null) {
       copy = Snapshot.EMPTY;
       return Snapshot.EMPTY; // no hash: nothing was ever invalidated, or it was removed
@@ -236,28 +254,66 @@ final class Generations {
   }
 
   private void increment(String ns) {
-    Object gen = connector.execute(HASH, j -> j.eval(INCREMENT, List.of(HASH), List.of(ns, newEpoch())));
+    RedisConnector.Replicated<Object> done = connector.executeReplicated(HASH,
+        j -> j.eval(INCREMENT, List.of(HASH), List.of(ns, newEpoch())));
+    Object gen = done.result();
+    if (done.acknowledged()) {
+      unacknowledged.remove(ns);
+    } else if (unacknowledged.size() < MAX_NAMESPACES) {
+      unacknowledged.add(ns);
+    }
     copy = null; // read again on next use; every read checks the version anyway
     // Older instances in a rolling upgrade keep their copies current from this event.
     connector.events().publish(new Invalidation.Generation(ns, (Long) gen));
   }
 
-  private void flushPending() {
+  /**
+   * Makes the increments kept while Redis could not be reached.
+   *
+   * @param background on the connector's scheduler (a failure is logged), not a reader's thread
+   */
+  private synchronized void flushPending(boolean background) {
+    if (pending.isEmpty()) {
+      return;
+    }
     for (String ns : new LinkedHashSet<>(pending)) {
       try {
         increment(ns);
         pending.remove(ns);
       } catch (RuntimeException e) {
-        log.warn("A namespace invalidation made during the outage still waits for Redis: {}",
-            e.toString());
+        if (background) {
+          log.warn("A namespace invalidation made during the outage still waits for Redis: {}",
+              e.toString());
+        }
         return;
       }
     }
   }
 
+  /**
+   * After a failing master's keys use Redis again: the hash's master may be a promoted replica
+   * that never had the increments no replica acknowledged; make them again (one more generation
+   * each: more than asked, never less).
+   */
+  private synchronized void redoUnacknowledged() {
+    for (String ns : new LinkedHashSet<>(unacknowledged)) {
+      try {
+        increment(ns);
+      } catch (RuntimeException e) {
+        return; // the next recovery tries again
+      }
+    }
+  }
+
+  /** Increments kept until Redis can be reached (for tests and reports). */
+  int pendingIncrements() {
+    return pending.size();
+  }
+
   void close() {
     try {
       healthRegistration.close();
+      shardRegistration.close();
     } catch (Exception e) {
       log.debug("Closing a registration failed", e);
     }

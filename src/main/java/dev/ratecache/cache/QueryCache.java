@@ -223,12 +223,17 @@ public final class QueryCache implements AutoCloseable {
     stores.announce(json.keySet());
   }
 
-  /** Removes {@code key} from Redis and from the memory store; true if it was in either. */
+  /**
+   * Removes {@code key} from Redis and from the memory store, for every instance; true if it was
+   * in either. If Redis, or the cluster master of the key, cannot be reached, the removal is kept
+   * (bounded) and made as soon as it serves again, before this instance reads the key from it, so
+   * the value it still holds is not served again after the outage.
+   */
   public boolean invalidate(String key) {
     boolean inMemory = stores.memory().delete(key);
-    Boolean inRedis = stores.redisOnly(CacheKeys.category(key), r -> r.delete(key), false);
+    boolean inRedis = stores.deleteFromRedis(key);
     stores.announce(List.of(key));
-    return inMemory || Boolean.TRUE.equals(inRedis);
+    return inMemory || inRedis;
   }
 
   /**
@@ -339,7 +344,9 @@ public final class QueryCache implements AutoCloseable {
       return Map.of();
     }
     String category = CacheKeys.category(list.get(0));
-    Map<String, String> found = stores.withStore(category, s -> s.getAll(list));
+    Map<String, String> found = stores.writePending(list)
+        ? stores.withStore(category, s -> s.getAll(list))
+        : stores.memory().getAll(list); // Redis still holds what was invalidated
     Map<String, T> out = new LinkedHashMap<>();
     for (String k : list) {
       CacheStores.Counters c = stores.counters(CacheKeys.category(k));
@@ -434,6 +441,11 @@ public final class QueryCache implements AutoCloseable {
   /** Counters per TTL category since start. */
   public CacheStats stats() {
     return stores.stats();
+  }
+
+  /** The Redis-or-memory switch (for tests in this package). */
+  CacheStores stores() {
+    return stores;
   }
 
   /** Raw JSON, per-user variants and single flights, for the JAX-RS response cache. */

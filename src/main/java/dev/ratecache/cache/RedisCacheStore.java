@@ -258,8 +258,18 @@ final class RedisCacheStore implements CacheStore {
   /** Leaves a tombstone at {@code key}; true if a live value was there. */
   @Override
   public boolean delete(String key) {
-    return Long.valueOf(1).equals(connector.execute(key, j -> j.eval(INVALIDATE, List.of(key),
-        invalidateArgs())));
+    return invalidate(key).result();
+  }
+
+  /**
+   * {@link #delete}, and whether the replicas the settings ask for ({@code REDIS_WAIT_REPLICAS})
+   * acknowledged the tombstone.
+   */
+  RedisConnector.Replicated<Boolean> invalidate(String key) {
+    RedisConnector.Replicated<Object> done = connector.executeReplicated(key,
+        j -> j.eval(INVALIDATE, List.of(key), invalidateArgs()));
+    return new RedisConnector.Replicated<>(Long.valueOf(1).equals(done.result()),
+        done.acknowledged());
   }
 
   private List<String> invalidateArgs() {

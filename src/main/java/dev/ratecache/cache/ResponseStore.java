@@ -94,8 +94,7 @@ final class ResponseStore {
    */
   long invalidateVariants(String base) {
     long fromMemory = stores.memory().deleteMatching(base + ":user:*");
-    Set<String> fromRedis = stores.redisOnly(CacheKeys.category(base),
-        r -> r.deleteVariants(variantIndex(base), legacyVariantIndex(base)), Set.of());
+    Set<String> fromRedis = stores.deleteVariantsFromRedis(base);
     stores.announce(fromRedis);
     return fromMemory + fromRedis.size();
   }

@@ -64,6 +64,8 @@ public final class RedisConnector implements AutoCloseable {
   private final String name;
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
+  private final List<Consumer<String>> shardListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private final boolean ownsScheduler;
   private final RedisHealth health;
   private final ThrottledLog throttled;
@@ -262,6 +264,44 @@ public final class RedisConnector implements AutoCloseable {
     return shards.failing();
   }
 
+  /**
+   * Tells {@code listener} (on the connector's scheduler, never on a caller's thread) each time
+   * a failing cluster master's keys reach Redis again: the master serves again, or its slots
+   * moved to a master that does. What could not be written to those keys meanwhile (an
+   * invalidation kept for later) can be written now. Health transitions are announced apart,
+   * by {@link RedisHealth#onTransition}.
+   *
+   * @param listener receives the master as {@code host:port}
+   * @return closing it removes the listener
+   */
+  public AutoCloseable onShardRecovered(Consumer<String> listener) {
+    Objects.requireNonNull(listener, "listener");
+    shardListeners.add(listener);
+    return () -> shardListeners.remove(listener);
+  }
+
+  /** A failing master's keys use Redis again: logged, and the listeners told. */
+  private void servesAgain(HostAndPort node, String how) {
+    log.info("Redis {}: cluster master {} {}; its keys use Redis", name, node, how);
+    if (shardListeners.isEmpty() || closed) {
+      return;
+    }
+    String master = node.toString();
+    try {
+      scheduler.execute(() -> {
+        for (Consumer<String> l : shardListeners) {
+          try {
+            l.accept(master);
+          } catch (RuntimeException | Error e) {
+            log.error("A shard-recovery listener threw for {}; ignored", master, e);
+          }
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      log.debug("Shard-recovery listeners not told of {}: connector closed", master);
+    }
+  }
+
   private <T> T execute(Function<? super UnifiedJedis, ? extends T> command, boolean timed) {
     return execute(null, command, timed);
   }
@@ -279,7 +319,7 @@ public final class RedisConnector implements AutoCloseable {
       throw onFailure(node, e);
     }
     if (shards.recovered(node)) {
-      log.info("Redis {}: cluster master {} serves again; its keys use Redis", name, node);
+      servesAgain(node, "serves again");
     }
     long took = Time.monotonicNanos() - start;
     if (timed && took >= slowCallNanos) {
@@ -292,6 +332,43 @@ public final class RedisConnector implements AutoCloseable {
       health.recordSuccess();
     }
     return result;
+  }
+
+  /**
+   * What {@link #executeReplicated} returns: the write's result, and whether the replicas
+   * {@link RedisSettings#waitReplicas()} asks for acknowledged it (always true when it asks
+   * for none).
+   */
+  public record Replicated<T>(T result, boolean acknowledged) {}
+
+  /**
+   * A write for one key that should survive its master's crash: {@code write} runs on the key's
+   * master as {@link #execute(String, Function)} runs it and, when {@link
+   * RedisSettings#waitReplicas()} is above 0, is followed on the same connection by {@code WAIT}
+   * for that many replicas, up to {@link RedisSettings#waitReplicasTimeout()}. A write no
+   * replica acknowledged may be lost if the master crashes now: the caller keeps what it needs
+   * to make it again (see {@link #onShardRecovered}).
+   *
+   * @throws RedisUnavailableException if Redis is down or the key's master failing
+   */
+  public <T> Replicated<T> executeReplicated(String key,
+      Function<? super redis.clients.jedis.commands.JedisCommands, ? extends T> write) {
+    int replicas = settings.waitReplicas();
+    if (replicas == 0) {
+      return new Replicated<>(execute(key, write::apply), true);
+    }
+    long timeout = settings.waitReplicasTimeout().toMillis();
+    HostAndPort node = nodeFor(key);
+    return execute(node, jedis -> {
+      // WAIT counts the writes of its own connection: both go on one connection to the master.
+      ConnectionProvider provider = client().provider();
+      try (Connection c = provider instanceof ClusterConnectionProvider cluster && node != null
+          ? cluster.getConnection(node) : provider.getConnection()) {
+        redis.clients.jedis.Jedis one = new redis.clients.jedis.Jedis(c);
+        T result = write.apply(one);
+        return new Replicated<T>(result, one.waitReplicas(replicas, timeout) >= replicas);
+      }
+    }, false);
   }
 
   /** {@link #execute} for a command with no result. */
@@ -498,7 +575,9 @@ public final class RedisConnector implements AutoCloseable {
         }
         try (Connection conn = cluster.getConnection(master)) {
           results.put(node, command.apply(conn));
-          shards.recovered(master);
+          if (shards.recovered(master)) {
+            servesAgain(master, "serves again");
+          }
         } catch (RuntimeException e) {
           if (Failures.classify(e) != Failures.Kind.UNAVAILABLE || !shardFailed(master, e)) {
             throw e;
@@ -567,6 +646,22 @@ public final class RedisConnector implements AutoCloseable {
   @Override
   public String toString() {
     return "RedisConnector{" + name + ", " + health.state() + "}";
+  }
+
+  /**
+   * Runs a light task of the library's (a retry of work kept for Redis) on the connector's
+   * scheduler after {@code delay}; nothing once the connector is closed. The task must not block
+   * for long: health probes and listeners share the thread.
+   */
+  public void later(Runnable task, Duration delay) {
+    if (closed) {
+      return;
+    }
+    try {
+      scheduler.schedule(task, Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException stopped) {
+      log.debug("Task not scheduled: connector closed");
+    }
   }
 
   // ------------------------------------------------------------------ internals
@@ -742,17 +837,18 @@ public final class RedisConnector implements AutoCloseable {
     java.util.Set<HostAndPort> masters = masters();
     for (HostAndPort node : shards.failingNodes()) {
       if (!masters.contains(node)) {
-        shards.recovered(node);
-        log.info("Redis {}: the slots of failed master {} moved to another master; its keys use"
-            + " Redis", name, node);
+        if (shards.recovered(node)) {
+          servesAgain(node, "no longer serves slots: they moved to another master");
+        }
         continue;
       }
       try (Connection c = cluster.getConnection(node)) {
         c.executeCommand(new redis.clients.jedis.CommandObject<>(
             new redis.clients.jedis.CommandArguments(redis.clients.jedis.Protocol.Command.PING),
             redis.clients.jedis.BuilderFactory.STRING));
-        shards.recovered(node);
-        log.info("Redis {}: cluster master {} answers again; its keys use Redis", name, node);
+        if (shards.recovered(node)) {
+          servesAgain(node, "answers again");
+        }
       } catch (RuntimeException e) {
         shards.failed(node, Failures.describe(e));
       }

@@ -70,6 +70,8 @@ public final class RedisSettings {
     public static final String SLOW_CALL_MS = "REDIS_SLOW_CALL_MS";
     public static final String PROBE_INITIAL_MS = "REDIS_PROBE_INITIAL_MS";
     public static final String PROBE_MAX_MS = "REDIS_PROBE_MAX_MS";
+    public static final String WAIT_REPLICAS = "REDIS_WAIT_REPLICAS";
+    public static final String WAIT_REPLICAS_TIMEOUT_MS = "REDIS_WAIT_REPLICAS_TIMEOUT_MS";
 
     /** Every setting name, in documentation order. */
     public static final List<String> ALL =
@@ -78,7 +80,7 @@ public final class RedisSettings {
             SENTINEL_MASTER, SENTINEL_PASSWORD, CLIENT_NAME, CONNECT_TIMEOUT_MS,
             SOCKET_TIMEOUT_MS, POOL_MAX_TOTAL, POOL_MAX_WAIT_MS, CLUSTER_MAX_ATTEMPTS,
             CLUSTER_MAX_RETRY_MS, FAILURE_THRESHOLD, SLOW_CALL_MS, PROBE_INITIAL_MS,
-            PROBE_MAX_MS);
+            PROBE_MAX_MS, WAIT_REPLICAS, WAIT_REPLICAS_TIMEOUT_MS);
 
     private Name() {}
   }
@@ -126,6 +128,8 @@ public final class RedisSettings {
   private final int failureThreshold;
   private final Duration slowCallThreshold;
   private final Backoff probeBackoff;
+  private final int waitReplicas;
+  private final Duration waitReplicasTimeout;
 
   private RedisSettings(Builder b) {
     this.enabled = b.enabled;
@@ -151,6 +155,8 @@ public final class RedisSettings {
     this.failureThreshold = b.failureThreshold;
     this.slowCallThreshold = b.slowCallThreshold != null ? b.slowCallThreshold : b.socketTimeout;
     this.probeBackoff = Backoff.exponential(b.probeInitial, b.probeMax);
+    this.waitReplicas = b.waitReplicas;
+    this.waitReplicasTimeout = b.waitReplicasTimeout;
   }
 
   /** A builder with every default: standalone {@code localhost:6379}, database 0, no auth. */
@@ -297,6 +303,19 @@ public final class RedisSettings {
     return slowCallThreshold;
   }
 
+  /**
+   * How many replicas must acknowledge an invalidation before it counts as made (Redis's {@code
+   * WAIT}); 0, the default, waits for none.
+   */
+  public int waitReplicas() {
+    return waitReplicas;
+  }
+
+  /** The longest an invalidation waits for {@link #waitReplicas()} acknowledgements. */
+  public Duration waitReplicasTimeout() {
+    return waitReplicasTimeout;
+  }
+
   /** The schedule of background probes while Redis is down. */
   public Backoff probeBackoff() {
     return probeBackoff;
@@ -352,13 +371,16 @@ public final class RedisSettings {
     b.slowCallThreshold = slowCallThreshold;
     b.probeInitial = probeBackoff.initial();
     b.probeMax = probeBackoff.max();
+    b.waitReplicas = waitReplicas;
+    b.waitReplicasTimeout = waitReplicasTimeout;
     return b;
   }
 
   private List<Object> identity() {
     return java.util.Arrays.asList(enabled, topology, username, password, tls, tlsCaCertFile,
         tlsCertFile, tlsKeyFile, tlsVerify, clientName, connectTimeout, socketTimeout,
-        poolMaxTotal, poolMaxWait, failureThreshold, slowCallThreshold, probeBackoff);
+        poolMaxTotal, poolMaxWait, failureThreshold, slowCallThreshold, probeBackoff,
+        waitReplicas, waitReplicasTimeout);
   }
 
   @Override
@@ -435,6 +457,8 @@ public final class RedisSettings {
     private Duration slowCallThreshold;
     private Duration probeInitial = Duration.ofMillis(250);
     private Duration probeMax = Duration.ofSeconds(5);
+    private int waitReplicas;
+    private Duration waitReplicasTimeout = Duration.ofMillis(100);
 
     private Builder() {}
 
@@ -666,6 +690,30 @@ public final class RedisSettings {
     }
 
     /**
+     * How many replicas must acknowledge a cache invalidation (a key's removal, a namespace's new
+     * generation) before it counts as made. Redis replicates asynchronously: a master that crashes
+     * just after acknowledging a write can take it with it, and the replica promoted in its place
+     * serves the entry the invalidation removed. With 1 here (on a Cluster or Sentinel whose
+     * masters have replicas), an invalidation no replica acknowledged within {@link
+     * #waitReplicasTimeout} is kept by the instance and made again once the key's master serves
+     * after a failover. Default 0: no wait.
+     */
+    public Builder waitReplicas(int replicas) {
+      if (replicas < 0) {
+        throw new ConfigurationException(Name.WAIT_REPLICAS,
+            "must not be negative, got " + replicas);
+      }
+      this.waitReplicas = replicas;
+      return this;
+    }
+
+    /** The longest an invalidation waits for {@link #waitReplicas}. Default 100 ms. */
+    public Builder waitReplicasTimeout(Duration timeout) {
+      this.waitReplicasTimeout = positive(Name.WAIT_REPLICAS_TIMEOUT_MS, timeout);
+      return this;
+    }
+
+    /**
      * Validates and returns immutable settings.
      *
      * @throws ConfigurationException naming the setting if the combination is invalid
@@ -690,6 +738,11 @@ public final class RedisSettings {
         throw new ConfigurationException(tlsCertFile == null ? Name.TLS_CERT_FILE
             : Name.TLS_KEY_FILE, "must be set together with "
             + (tlsCertFile == null ? Name.TLS_KEY_FILE : Name.TLS_CERT_FILE));
+      }
+      if (waitReplicas > 0 && waitReplicasTimeout.compareTo(socketTimeout) >= 0) {
+        throw new ConfigurationException(Name.WAIT_REPLICAS_TIMEOUT_MS, "must be less than "
+            + Name.SOCKET_TIMEOUT_MS + " (" + socketTimeout.toMillis() + "), or every wait that"
+            + " runs out would be taken for a dead server");
       }
       if (probeMax.compareTo(probeInitial) < 0) {
         throw new ConfigurationException(Name.PROBE_MAX_MS, "must not be less than "

@@ -119,6 +119,12 @@ final class RedisSettingsReader {
     if ((value = get.apply(Name.PROBE_MAX_MS)) != null) {
       b.probeMax(SettingValues.millis(Name.PROBE_MAX_MS, value));
     }
+    if ((value = get.apply(Name.WAIT_REPLICAS)) != null) {
+      b.waitReplicas(SettingValues.integer(Name.WAIT_REPLICAS, value));
+    }
+    if ((value = get.apply(Name.WAIT_REPLICAS_TIMEOUT_MS)) != null) {
+      b.waitReplicasTimeout(SettingValues.millis(Name.WAIT_REPLICAS_TIMEOUT_MS, value));
+    }
     return b.build();
   }
 

@@ -134,8 +134,13 @@ class CacheHistoryIT {
   }
 
   private static List<String> keys(String namespace) {
+    return keys(namespace, KEYS_PER_NAMESPACE);
+  }
+
+  /** {@code n} keys of {@code namespace}: {@code <namespace>id:0} and on. */
+  static List<String> keys(String namespace, int n) {
     List<String> keys = new ArrayList<>();
-    for (int i = 0; i < KEYS_PER_NAMESPACE; i++) {
+    for (int i = 0; i < n; i++) {
       keys.add(namespace + "id:" + i);
     }
     return keys;
@@ -280,6 +285,14 @@ class CacheHistoryIT {
 
   /** Every read that returned an older version than a write to its key that ended before it. */
   static List<String> check(List<Op> history) {
+    return check(history, (read, write) -> true);
+  }
+
+  /**
+   * {@link #check(List)} of the reads and writes {@code applies} to (a read, and a write to its
+   * key that ended before it began).
+   */
+  static List<String> check(List<Op> history, java.util.function.BiPredicate<Op, Op> applies) {
     Map<String, List<Op>> writesByKey = history.stream().filter(o -> o.kind().contains("write"))
         .collect(Collectors.groupingBy(Op::key));
     List<String> violations = new ArrayList<>();
@@ -288,7 +301,7 @@ class CacheHistoryIT {
         continue;
       }
       for (Op w : writesByKey.getOrDefault(read.key(), List.of())) {
-        if (w.end() < read.start() && read.version() < w.version()) {
+        if (w.end() < read.start() && read.version() < w.version() && applies.test(read, w)) {
           violations.add(read + " returned v" + read.version() + ", but " + w
               + " had ended before it began; the key's history around it:\n    "
               + history.stream().filter(o -> o.key().equals(read.key())

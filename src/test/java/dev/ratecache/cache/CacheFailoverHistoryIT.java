@@ -1,0 +1,231 @@
+package dev.ratecache.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisSettings;
+import dev.ratecache.support.TestRedis;
+import dev.ratecache.testing.Await;
+import dev.ratecache.testing.RedisCluster;
+import dev.ratecache.testing.RedisServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import redis.clients.jedis.util.JedisClusterCRC16;
+
+/**
+ * The cache's promise across a Cluster failover, checked over a recorded history: three masters
+ * with a replica each, {@value #INSTANCES} instances of {@value #THREADS} threads reading
+ * through {@code getOrLoad}, writing rows and invalidating their keys ({@code invalidate}) or
+ * their namespace ({@code invalidateMatching}), while a master is killed (one holding some of
+ * the keys, the first seed among them) or fails over as planned maintenance does.
+ *
+ * <p>While a master's keys are on the fallback, each instance answers them from its own memory,
+ * so what one instance invalidates another may still serve (documented); what the checker
+ * demands over the whole history: (1) on one instance, no read that begins after a write ended
+ * returns an older version, fault or not; (2) across instances, the same for every read that
+ * ended before the fault or began once every instance was back on Redis with nothing kept for
+ * later; (3) once the load stops, every key reads its current row on every instance, so every
+ * invalidation made during the window was honoured; (4) each namespace's generation is at least
+ * the number of pattern invalidations made of it before the fault (acknowledged by a replica, so
+ * the promoted one has them), plus one if any was made after it. The kill cases must have kept
+ * invalidations for later (the path under test ran). Invalidations wait for the replica's
+ * acknowledgement ({@code REDIS_WAIT_REPLICAS=1}), so the promoted replica has every one.
+ */
+class CacheFailoverHistoryIT {
+  @RegisterExtension
+  static final RedisCluster cluster = RedisCluster.withReplicas();
+
+  private static final int INSTANCES = 2;
+  private static final int THREADS = 3;
+  private static final List<String> NAMESPACES = List.of("query:user:", "query:chat:");
+  private static final int KEYS_PER_NAMESPACE = 8;
+
+  /** What a load read from the database: the row's version. */
+  public record Loaded(long version) {}
+
+
+  private final List<RedisConnector> connectors = new ArrayList<>();
+  private final List<QueryCache> caches = new ArrayList<>();
+  private final ExecutorService pool = Executors.newFixedThreadPool(INSTANCES * THREADS);
+  private final AtomicBoolean running = new AtomicBoolean(true);
+
+  @BeforeEach
+  void start() {
+    cluster.restoreOriginalMasters(Duration.ofSeconds(30)); // what an earlier run killed
+    cluster.flushAll();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    running.set(false);
+    pool.shutdownNow();
+    pool.awaitTermination(10, TimeUnit.SECONDS);
+    caches.forEach(QueryCache::close);
+    connectors.forEach(RedisConnector::close);
+  }
+
+  static Stream<Arguments> faults() {
+    Consumer<RedisCluster> firstSeed = c -> c.originalMasters().get(0).kill();
+    Consumer<RedisCluster> another = c -> c.originalMasters().get(2).kill();
+    Consumer<RedisCluster> planned = c -> c.failover(c.nodes().stream()
+        .filter(n -> !RedisCluster.isMaster(n)).findFirst().orElseThrow());
+    return Stream.of(Arguments.of("the first seed master killed", firstSeed, 0),
+        Arguments.of("another master killed", another, 2),
+        Arguments.of("a planned CLUSTER FAILOVER", planned, -1));
+  }
+
+  private static List<String> keys(String namespace) {
+    return CacheHistoryIT.keys(namespace, KEYS_PER_NAMESPACE);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("faults")
+  void invalidationsHoldAcrossTheFailover(String what, Consumer<RedisCluster> fault, int victim)
+      throws Exception {
+    List<String> allKeys = NAMESPACES.stream().flatMap(ns -> keys(ns).stream()).toList();
+    if (victim >= 0) {
+      RedisServer m = cluster.originalMasters().get(victim);
+      assertThat(allKeys).as("keys on the master to be killed (the test's precondition)")
+          .anyMatch(k -> cluster.ownerOf(JedisClusterCRC16.getSlot(k)) == m);
+    }
+    RedisSettings settings = TestRedis.clusterSettings(cluster.masterSeeds())
+        .socketTimeout(Duration.ofSeconds(5)).slowCallThreshold(Duration.ofSeconds(5))
+        .waitReplicas(1).waitReplicasTimeout(Duration.ofMillis(100)).build();
+    for (int i = 0; i < INSTANCES; i++) {
+      RedisConnector c = RedisConnector.create(settings);
+      connectors.add(c);
+      caches.add(QueryCache.builder().connector(c).build());
+    }
+    Map<String, AtomicLong> database = new ConcurrentHashMap<>();
+    allKeys.forEach(k -> database.put(k, new AtomicLong()));
+    Map<String, List<Long>> patternInvalidations = new ConcurrentHashMap<>(); // when each ended
+    List<CacheHistoryIT.Op> history = Collections.synchronizedList(new ArrayList<>());
+    AtomicLong ops = new AtomicLong();
+    List<Future<?>> workers = new ArrayList<>();
+    for (int i = 0; i < INSTANCES; i++) {
+      for (int t = 0; t < THREADS; t++) {
+        int instance = i;
+        QueryCache cache = caches.get(i);
+        Random r = new Random(i * 100L + t);
+        workers.add(pool.submit(() -> {
+          while (running.get()) {
+            String ns = NAMESPACES.get(r.nextInt(NAMESPACES.size()));
+            List<String> nsKeys = keys(ns);
+            String key = nsKeys.get(r.nextInt(nsKeys.size()));
+            int dice = r.nextInt(100);
+            long start = System.nanoTime();
+            if (dice < 70) {
+              boolean slow = r.nextInt(10) == 0;
+              Loaded got = cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class, () -> {
+                Loaded l = new Loaded(database.get(key).get());
+                if (slow) {
+                  Thread.sleep(2); // a slow query: invalidations overtake it
+                }
+                return l;
+              });
+              history.add(new CacheHistoryIT.Op("read", instance, key, start, System.nanoTime(),
+                  got.version(), 0));
+            } else if (dice < 90) {
+              long version = database.get(key).incrementAndGet();
+              cache.invalidate(key);
+              history.add(new CacheHistoryIT.Op("write", instance, key, start,
+                  System.nanoTime(), version, 0));
+            } else {
+              Map<String, Long> versions = new java.util.HashMap<>();
+              nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
+              cache.invalidateMatching(ns + "*");
+              long end = System.nanoTime();
+              patternInvalidations.computeIfAbsent(ns,
+                  x -> Collections.synchronizedList(new ArrayList<>())).add(end);
+              versions.forEach((k, v) -> history.add(new CacheHistoryIT.Op("write-all", instance,
+                  k, start, end, v, 0)));
+            }
+            ops.incrementAndGet();
+          }
+          return null;
+        }));
+      }
+    }
+    awaitProgress("load running", ops, 500, workers);
+    long faultAt = System.nanoTime();
+    fault.accept(cluster);
+    cluster.awaitOk(Duration.ofSeconds(30));
+    long okAt = System.nanoTime();
+    Await.until("every instance back on Redis with nothing kept for later", Duration.ofSeconds(60),
+        () -> connectors.stream().allMatch(c -> c.isAvailable() && c.failingMasters().isEmpty())
+            && caches.stream().allMatch(c -> c.stores().pendingInvalidations() == 0));
+    long backAt = System.nanoTime();
+    long opsBack = ops.get();
+    awaitProgress("load goes on after the recovery", ops, opsBack + 1_000, workers);
+    running.set(false);
+    for (Future<?> w : workers) {
+      w.get(30, TimeUnit.SECONDS); // rethrows what a call threw
+    }
+    long kept = caches.stream().mapToLong(c -> c.stores().keptInvalidations()).sum();
+    System.out.printf("%s: cluster ok %d ms after the fault, every instance back on Redis with"
+        + " nothing kept %d ms after that; %d operations, %d invalidations kept for later%n",
+        what, TimeUnit.NANOSECONDS.toMillis(okAt - faultAt),
+        TimeUnit.NANOSECONDS.toMillis(backAt - okAt), history.size(), kept);
+
+    List<CacheHistoryIT.Op> all = List.copyOf(history);
+    assertThat(CacheHistoryIT.check(all, (r, w) -> r.instance() == w.instance()))
+        .as("reads on one instance that returned what a write on it that ended before them had"
+            + " invalidated (%d operations)", all.size()).isEmpty();
+    assertThat(CacheHistoryIT.check(all, (r, w) -> r.end() < faultAt || r.start() > backAt))
+        .as("reads before the fault or after the recovery that returned what a write on any"
+            + " instance that ended before them had invalidated").isEmpty();
+    for (String key : allKeys) {
+      for (QueryCache cache : caches) {
+        assertThat(cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class,
+            () -> new Loaded(database.get(key).get())).version())
+            .as("%s after the load, on every instance", key).isEqualTo(database.get(key).get());
+      }
+    }
+    Map<String, String> generations = cluster.ownerOf(JedisClusterCRC16.getSlot(
+        Generations.HASH)).withClient(j -> j.hgetAll(Generations.HASH));
+    for (String ns : NAMESPACES) {
+      List<Long> ends = List.copyOf(patternInvalidations.getOrDefault(ns, List.of()));
+      long before = ends.stream().filter(end -> end < faultAt).count();
+      long generation = generations.get(ns) == null ? 0 : Long.parseLong(generations.get(ns));
+      // Those made before the fault were acknowledged by a replica: the promoted one has them.
+      // Those kept during the window are made as one increment (one covers them all).
+      assertThat(generation).as("generation of %s: %d pattern invalidations before the fault,"
+          + " %d in all", ns, before, ends.size())
+          .isGreaterThanOrEqualTo(before + (ends.size() > before ? 1 : 0));
+    }
+    if (victim >= 0) {
+      assertThat(kept).as("invalidations kept for later while a master was down").isPositive();
+    }
+  }
+
+  /** Waits until {@code ops} passes {@code n}; a worker that stopped throws what it threw. */
+  private static void awaitProgress(String what, AtomicLong ops, long n, List<Future<?>> workers)
+      throws Exception {
+    Await.until(what, () -> ops.get() > n || workers.stream().anyMatch(Future::isDone));
+    for (Future<?> w : workers) {
+      if (w.isDone()) {
+        w.get();
+        throw new AssertionError("a worker stopped early");
+      }
+    }
+  }
+}
