@@ -1,7 +1,6 @@
 package dev.ratecache.cache;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -27,8 +26,13 @@ final class PendingInvalidations {
   /** One kept invalidation, as {@link #snapshot} lists it. */
   record Entry(Kind kind, String key, Object token) {}
 
-  private final Map<Kind, ConcurrentHashMap<String, Object>> kept = Map.of(
-      Kind.KEY, new ConcurrentHashMap<>(), Kind.VARIANTS, new ConcurrentHashMap<>());
+  private final ConcurrentHashMap<String, Object> keys = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Object> variants = new ConcurrentHashMap<>();
+
+  /** The entries of one kind (two fields, not a map keyed by the enum's identity hash). */
+  private ConcurrentHashMap<String, Object> map(Kind kind) {
+    return kind == Kind.KEY ? keys : variants;
+  }
 
   /**
    * Keeps the invalidation of {@code key} for later.
@@ -36,7 +40,7 @@ final class PendingInvalidations {
    * @return false if {@value #MAX} of this kind are kept already (nothing kept)
    */
   boolean keep(Kind kind, String key) {
-    ConcurrentHashMap<String, Object> map = kept.get(kind);
+    ConcurrentHashMap<String, Object> map = map(kind);
     if (map.size() >= MAX && !map.containsKey(key)) {
       return false;
     }
@@ -46,31 +50,31 @@ final class PendingInvalidations {
 
   /** The token of a kept invalidation of {@code key}, or {@code null}: cheap when none is kept. */
   Object token(Kind kind, String key) {
-    ConcurrentHashMap<String, Object> map = kept.get(kind);
+    ConcurrentHashMap<String, Object> map = map(kind);
     return map.isEmpty() ? null : map.get(key);
   }
 
   /** The invalidation kept with {@code token} was written: forget it (unless kept again since). */
   void written(Kind kind, String key, Object token) {
     if (token != null) {
-      kept.get(kind).remove(key, token);
+      map(kind).remove(key, token);
     }
   }
 
   boolean isEmpty() {
-    return kept.get(Kind.KEY).isEmpty() && kept.get(Kind.VARIANTS).isEmpty();
+    return keys.isEmpty() && variants.isEmpty();
   }
 
   /** How many are kept. */
   int size() {
-    return kept.get(Kind.KEY).size() + kept.get(Kind.VARIANTS).size();
+    return keys.size() + variants.size();
   }
 
   /** Every kept invalidation, keys first. */
   List<Entry> snapshot() {
     List<Entry> out = new java.util.ArrayList<>(size());
     for (Kind kind : Kind.values()) {
-      kept.get(kind).forEach((k, token) -> out.add(new Entry(kind, k, token)));
+      map(kind).forEach((k, token) -> out.add(new Entry(kind, k, token)));
     }
     return out;
   }
