@@ -68,7 +68,11 @@ final class CacheStores {
         writePending();
       }
     });
-    this.shardRegistration = connector.onShardRecovered(master -> writePending());
+    // As on UP: nothing a master's outage wrote to memory outlives it (its keys read Redis again).
+    this.shardRegistration = connector.onShardRecovered(master -> {
+      memory.clear();
+      writePending();
+    });
   }
 
   /** Whether Redis is in use right now (switched on and not known down). */

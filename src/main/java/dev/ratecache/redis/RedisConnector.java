@@ -360,15 +360,30 @@ public final class RedisConnector implements AutoCloseable {
     long timeout = settings.waitReplicasTimeout().toMillis();
     HostAndPort node = nodeFor(key);
     return execute(node, jedis -> {
-      // WAIT counts the writes of its own connection: both go on one connection to the master.
       ConnectionProvider provider = client().provider();
-      try (Connection c = provider instanceof ClusterConnectionProvider cluster && node != null
-          ? cluster.getConnection(node) : provider.getConnection()) {
-        redis.clients.jedis.Jedis one = new redis.clients.jedis.Jedis(c);
-        T result = write.apply(one);
-        return new Replicated<T>(result, one.waitReplicas(replicas, timeout) >= replicas);
+      try {
+        return writeAndWait(provider, node, write, replicas, timeout);
+      } catch (redis.clients.jedis.exceptions.JedisRedirectionException moved) {
+        // The slot moved (a failover, a resharding): take the map afresh and try its master once.
+        if (!(provider instanceof ClusterConnectionProvider cluster)) {
+          throw moved;
+        }
+        cluster.renewSlotCache();
+        return writeAndWait(provider, nodeFor(key), write, replicas, timeout);
       }
     }, false);
+  }
+
+  /** The write and {@code WAIT} on one connection: WAIT counts its own connection's writes. */
+  private static <T> Replicated<T> writeAndWait(ConnectionProvider provider, HostAndPort node,
+      Function<? super redis.clients.jedis.commands.JedisCommands, ? extends T> write,
+      int replicas, long timeout) {
+    try (Connection c = provider instanceof ClusterConnectionProvider cluster && node != null
+        ? cluster.getConnection(node) : provider.getConnection()) {
+      redis.clients.jedis.Jedis one = new redis.clients.jedis.Jedis(c);
+      T result = write.apply(one);
+      return new Replicated<T>(result, one.waitReplicas(replicas, timeout) >= replicas);
+    }
   }
 
   /** {@link #execute} for a command with no result. */
