@@ -38,7 +38,6 @@ final class CacheStores {
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
-  private final LongAdder unacknowledgedDropped = new LongAdder();
   private final LongAdder kept = new LongAdder();
   /** Whether a retry of the kept invalidations is scheduled, and how many ran in a row. */
   private final java.util.concurrent.atomic.AtomicBoolean retryScheduled =
@@ -201,13 +200,9 @@ final class CacheStores {
     }
     if (connector.isAvailable()) {
       try {
-        java.util.Set<String> removed = redis.deleteVariants(ResponseStore.variantIndex(base),
+        // Spread over many masters: not waited for (REDIS_WAIT_REPLICAS covers single keys).
+        return redis.deleteVariants(ResponseStore.variantIndex(base),
             ResponseStore.legacyVariantIndex(base));
-        if (connector.settings().waitReplicas() > 0) {
-          // spread over many masters, not waited for: made again after the next failover
-          unacknowledged(PendingInvalidations.Kind.VARIANTS, base);
-        }
-        return removed;
       } catch (RuntimeException e) {
         counters(CacheKeys.category(base)).errors.increment();
       }
@@ -238,7 +233,6 @@ final class CacheStores {
    */
   private void unacknowledged(PendingInvalidations.Kind kind, String key) {
     if (!unacknowledged.keep(kind, key)) {
-      unacknowledgedDropped.increment();
       throttled.warn("unacknowledged", PendingInvalidations.MAX + " invalidations wait for a"
           + " replica's acknowledgement; more are not kept, and a master crash now may lose"
           + " them (check the replicas' lag, or REDIS_WAIT_REPLICAS_TIMEOUT_MS)", null);

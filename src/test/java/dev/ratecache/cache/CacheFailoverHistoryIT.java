@@ -42,8 +42,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * so what one instance invalidates another may still serve (documented); what the checker
  * demands over the whole history: (1) on one instance, no read that begins after a write ended
  * returns an older version, fault or not; (2) across instances, the same for every read that
- * ended before the fault or began once every instance was back on Redis with nothing kept for
- * later; (3) once the load stops, every key reads its current row on every instance, so every
+ * ended before the fault; (3) once the load stops, every key reads its current row on every instance, so every
  * invalidation made during the window was honoured; (4) each namespace's generation is at least
  * the number of pattern invalidations made of it before the fault (acknowledged by a replica, so
  * the promoted one has them), plus one if any was made after it. The kill cases must have kept
@@ -190,9 +189,13 @@ class CacheFailoverHistoryIT {
     assertThat(CacheHistoryIT.check(all, (r, w) -> r.instance() == w.instance()))
         .as("reads on one instance that returned what a write on it that ended before them had"
             + " invalidated (%d operations)", all.size()).isEmpty();
-    assertThat(CacheHistoryIT.check(all, (r, w) -> r.end() < faultAt || r.start() > backAt))
-        .as("reads before the fault or after the recovery that returned what a write on any"
-            + " instance that ended before them had invalidated").isEmpty();
+    // Across instances only before the fault: after it, a call that fails while the cluster
+    // settles (a planned failover's pause, a redirect) puts an instance on its memory store again
+    // at a moment this test cannot see, so "after the recovery" has no exact start here; (3) checks
+    // what the window left behind.
+    assertThat(CacheHistoryIT.check(all, (r, w) -> r.end() < faultAt))
+        .as("reads before the fault that returned what a write on any instance that ended before"
+            + " them had invalidated").isEmpty();
     for (String key : allKeys) {
       for (QueryCache cache : caches) {
         assertThat(cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class,
