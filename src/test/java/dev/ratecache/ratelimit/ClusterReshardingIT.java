@@ -31,7 +31,8 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * A resharding under load: the slots of two clients' buckets and of forty cache entries move to
  * other masters, one key at a time, while two instances keep deciding and caching through them.
  * Clients meet {@code ASK} while a slot migrates and {@code MOVED} once it has moved; none of
- * it may fail a call, send a decision to the fallback, or break the limit's exactness.
+ * it may fail a call, send a decision to the fallback, or break the limit's exactness. The same
+ * holds when the slots move to a shard added under traffic, and back before it is removed.
  */
 class ClusterReshardingIT {
   @RegisterExtension
@@ -45,6 +46,68 @@ class ClusterReshardingIT {
   @EnumSource(RedisBucketProtocol.class)
   void slotsMovingUnderTrafficFailNothingAndKeepTheLimitExact(RedisBucketProtocol protocol)
       throws Exception {
+    underTraffic(protocol, (slots, betweenKeys) -> {
+      int migrated = 0;
+      for (int slot : slots) {
+        RedisServer from = cluster.ownerOf(slot);
+        RedisServer to = cluster.nodes().stream().filter(n -> n != from).findFirst()
+            .orElseThrow();
+        migrated += cluster.moveSlot(slot, to, betweenKeys);
+        assertThat(cluster.ownerOf(slot)).isSameAs(to);
+      }
+      return migrated;
+    });
+  }
+
+  /**
+   * Scaling out and in again under traffic: a fourth master joins the cluster (no instance was
+   * ever told of it), the slots of the clients' buckets and cache entries move to it key by key,
+   * traffic runs on it, then they move back, the node is removed (forgotten by every other node)
+   * and shut down, and traffic goes on without it.
+   */
+  @Test
+  void aShardAddedTakesSlotsUnderTrafficAndIsRemovedAgain() throws Exception {
+    underTraffic(RedisBucketProtocol.ONE_ROUND_TRIP, (slots, betweenKeys) -> {
+      RedisServer added = cluster.addMaster();
+      Map<Integer, RedisServer> owners = new LinkedHashMap<>();
+      int migrated = 0;
+      for (int slot : slots) {
+        owners.put(slot, cluster.ownerOf(slot));
+        migrated += cluster.moveSlot(slot, added, betweenKeys);
+      }
+      for (int i = 0; i < 20; i++) {
+        betweenKeys.run(); // traffic on the new shard alone
+      }
+      for (String client : CLIENTS) {
+        assertThat(added.<Boolean>withClient(j -> j.exists("rate_limit:reshard:app:" + client)))
+            .as("%s's bucket is on the added shard", client).isTrue();
+      }
+      for (int slot : slots) {
+        migrated += cluster.moveSlot(slot, owners.get(slot), betweenKeys);
+      }
+      cluster.removeMaster(added);
+      for (int i = 0; i < 20; i++) {
+        betweenKeys.run(); // and on the cluster without it
+      }
+      return migrated;
+    });
+  }
+
+  /** A change of the slot map made while traffic runs: how many keys it migrated. */
+  private interface Reshard {
+    /**
+     * @param slots the slots of the clients' buckets and cache entries, to move
+     * @param betweenKeys lets some traffic run; call it between steps
+     */
+    int run(java.util.Set<Integer> slots, Runnable betweenKeys) throws Exception;
+  }
+
+  /**
+   * Two instances decide for two clients and read and write forty cache entries in the slots of
+   * those clients' buckets, from several threads, while {@code reshard} runs; nothing may fail,
+   * go to the fallback or break the limit's exactness.
+   */
+  private void underTraffic(RedisBucketProtocol protocol, Reshard reshard) throws Exception {
     cluster.flushAll();
     resetErrorStats();
     MutableClock clock = MutableClock.startingNow(); // frozen: no refill, so exactly LIMIT pass
@@ -124,14 +187,9 @@ class ClusterReshardingIT {
         }));
       }
 
-      // Move each slot to another master, one key at a time, letting traffic run between keys.
-      int migrated = 0;
-      for (int slot : cacheKeysBySlot.keySet()) {
-        RedisServer from = cluster.ownerOf(slot);
-        RedisServer to = cluster.nodes().stream().filter(n -> n != from).findFirst().orElseThrow();
-        migrated += cluster.moveSlot(slot, to, () -> awaitProgress(operations, 20, workers));
-        assertThat(cluster.ownerOf(slot)).isSameAs(to);
-      }
+      // Move the slots, one key at a time, letting traffic run between keys.
+      int migrated = reshard.run(cacheKeysBySlot.keySet(),
+          () -> awaitProgress(operations, 20, workers));
       moved.set(true);
       for (Future<?> w : workers) {
         w.get(120, TimeUnit.SECONDS);

@@ -21,6 +21,9 @@ public final class RedisCluster extends RedisFixture {
 
   private final List<RedisServer> nodes = new ArrayList<>();
   private final List<Integer> busPorts = new ArrayList<>();
+  private final TestCertificates certificates;
+  /** How many masters {@link #awaitOk} expects: three, more after {@link #addMaster()}. */
+  private int masters = MASTERS;
 
   /** Three masters, not yet started. */
   public RedisCluster() {
@@ -42,21 +45,68 @@ public final class RedisCluster extends RedisFixture {
   }
 
   private RedisCluster(TestCertificates certificates, int replicasPerMaster) {
+    this.certificates = certificates;
     for (int i = 0; i < MASTERS * (1 + replicasPerMaster); i++) {
-      int busPort = Ports.free();
-      busPorts.add(busPort);
-      RedisServer.Builder b = RedisServer.builder()
-          .args("--cluster-enabled", "yes",
-              "--cluster-port", String.valueOf(busPort),
-              "--cluster-config-file", "nodes.conf",
-              "--cluster-node-timeout", "1000",
-              // As in production: with a master down, the whole cluster refuses commands.
-              "--cluster-require-full-coverage", "yes");
-      if (certificates != null) {
-        b.tls(certificates, false).args("--tls-cluster", "yes");
-      }
-      nodes.add(b.build());
+      nodes.add(newNode());
     }
+  }
+
+  /** A cluster-enabled server, not yet started, its bus port recorded beside it. */
+  private RedisServer newNode() {
+    int busPort = Ports.free();
+    busPorts.add(busPort);
+    RedisServer.Builder b = RedisServer.builder()
+        .args("--cluster-enabled", "yes",
+            "--cluster-port", String.valueOf(busPort),
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", "1000",
+            // As in production: with a master down, the whole cluster refuses commands.
+            "--cluster-require-full-coverage", "yes");
+    if (certificates != null) {
+      b.tls(certificates, false).args("--tls-cluster", "yes");
+    }
+    return b.build();
+  }
+
+  /**
+   * Adds a shard, as scaling out does: starts a new node, has the cluster meet it, and waits until
+   * every node knows it as a master. It serves no slots until {@link #moveSlot} gives it some.
+   */
+  public synchronized RedisServer addMaster() {
+    RedisServer added = newNode().start();
+    nodes.add(added);
+    String port = String.valueOf(added.port());
+    String busPort = String.valueOf(busPorts.get(busPorts.size() - 1));
+    nodes.get(0).withClient(j -> j.sendCommand(redis.clients.jedis.Protocol.Command.CLUSTER,
+        "MEET", "127.0.0.1", port, busPort));
+    masters++;
+    awaitOk(Duration.ofSeconds(20));
+    return added;
+  }
+
+  /**
+   * Removes a shard that serves no slots any more (move them away first; once its last slot has
+   * gone it may be a replica of the node that took it), as {@code redis-cli --cluster del-node}
+   * does: every other node forgets it, then it is shut down.
+   */
+  public synchronized void removeMaster(RedisServer removed) {
+    String id = removed.withClient(j -> j.clusterMyId());
+    String slots = removed.withClient(j -> j.clusterNodes()).lines()
+        .filter(l -> l.contains("myself")).findFirst().orElse("");
+    if (slots.split(" ").length > 8) {
+      throw new IllegalStateException(removed + " still serves slots: " + slots);
+    }
+    int index = nodes.indexOf(removed);
+    nodes.remove(index);
+    busPorts.remove(index);
+    for (RedisServer n : nodes) {
+      if (n.isRunning()) {
+        n.withClient(j -> j.clusterForget(id));
+      }
+    }
+    removed.close();
+    masters--;
+    awaitOk(Duration.ofSeconds(20));
   }
 
   /** Starts the nodes and forms the cluster; waits until it serves every slot. */
@@ -164,16 +214,16 @@ public final class RedisCluster extends RedisFixture {
   }
 
   /**
-   * Waits until exactly three running nodes are masters, and every running node reports {@code
+   * Waits until exactly three running nodes (or as many as shards were added) are masters, and every running node reports {@code
    * cluster_state:ok}, knows three working masters and, if it is a replica, has its link up.
    */
   public void awaitOk(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       // Three running nodes say they are masters: no demoted master still thinks it is one.
-      boolean ok = nodes.stream().filter(RedisCluster::isMaster).count() == MASTERS;
+      boolean ok = nodes.stream().filter(RedisCluster::isMaster).count() == masters;
       for (RedisServer n : nodes) {
-        if (ok && n.isRunning() && (!stateOk(n) || knownMasters(n) < MASTERS || !linkUp(n))) {
+        if (ok && n.isRunning() && (!stateOk(n) || knownMasters(n) < masters || !linkUp(n))) {
           ok = false;
           break;
         }
@@ -279,7 +329,17 @@ public final class RedisCluster extends RedisFixture {
       moved++;
     }
     to.withClient(j -> j.clusterSetSlotNode(slot, toId));
-    from.withClient(j -> j.clusterSetSlotNode(slot, toId));
+    if (isMaster(from)) {
+      // A master that gave up its last slot may have learnt it already and turned into a replica
+      // of the new owner (cluster-allow-replica-migration), which refuses SETSLOT.
+      try {
+        from.withClient(j -> j.clusterSetSlotNode(slot, toId));
+      } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+        if (isMaster(from)) {
+          throw e;
+        }
+      }
+    }
     for (RedisServer n : nodes) {
       if (n != to && n != from) {
         n.withClient(j -> j.clusterSetSlotNode(slot, toId));
