@@ -39,6 +39,7 @@ final class CacheStores {
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
   private final LongAdder kept = new LongAdder();
+  private final LongAdder unacknowledgedCount = new LongAdder();
   /** Whether a retry of the kept invalidations is scheduled, and how many ran in a row. */
   private final java.util.concurrent.atomic.AtomicBoolean retryScheduled =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -232,6 +233,7 @@ final class CacheStores {
    * counted.
    */
   private void unacknowledged(PendingInvalidations.Kind kind, String key) {
+    unacknowledgedCount.increment();
     if (!unacknowledged.keep(kind, key)) {
       throttled.warn("unacknowledged", PendingInvalidations.MAX + " invalidations wait for a"
           + " replica's acknowledgement; more are not kept, and a master crash now may lose"
@@ -242,6 +244,21 @@ final class CacheStores {
   /** Invalidations kept for later, key removals and namespace increments (for tests). */
   int pendingInvalidations() {
     return pending.size() + (redis == null ? 0 : redis.generations().pendingIncrements());
+  }
+
+  /**
+   * Calls since start that did not run wholly on Redis with what the settings ask: answered from
+   * the memory store, failed on Redis, invalidations kept for later or not acknowledged by a
+   * replica (key removals and namespace increments). A call during which this did not change on
+   * its instance is one the fleet's promises cover in full (for history tests).
+   */
+  long degradedCalls() {
+    long sum = kept.sum() + unacknowledgedCount.sum()
+        + (redis == null ? 0 : redis.generations().degradedIncrements());
+    for (Counters c : counters.values()) {
+      sum += c.fallback.sum() + c.errors.sum();
+    }
+    return sum;
   }
 
   /** Invalidations that could not be made at once, since start (for tests). */

@@ -89,6 +89,9 @@ final class Generations {
   private final Set<String> pending = ConcurrentHashMap.newKeySet();
   /** Increments in Redis that no replica acknowledged: made again once a failing master serves. */
   private final Set<String> unacknowledged = ConcurrentHashMap.newKeySet();
+  /** Increments kept for later or not acknowledged, since start. */
+  private final java.util.concurrent.atomic.LongAdder degraded =
+      new java.util.concurrent.atomic.LongAdder();
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
 
@@ -135,6 +138,7 @@ final class Generations {
     try {
       increment(ns);
     } catch (RedisUnavailableException unavailable) {
+      degraded.increment();
       if (pending.size() >= MAX_NAMESPACES) {
         pending.add(""); // everything, once Redis is back: more than asked, never less
       } else {
@@ -259,8 +263,11 @@ final class Generations {
     Object gen = done.result();
     if (done.acknowledged()) {
       unacknowledged.remove(ns);
-    } else if (unacknowledged.size() < MAX_NAMESPACES) {
-      unacknowledged.add(ns);
+    } else {
+      degraded.increment();
+      if (unacknowledged.size() < MAX_NAMESPACES) {
+        unacknowledged.add(ns);
+      }
     }
     copy = null; // read again on next use; every read checks the version anyway
     // Older instances in a rolling upgrade keep their copies current from this event.
@@ -303,6 +310,14 @@ final class Generations {
         return; // the next recovery tries again
       }
     }
+  }
+
+  /**
+   * Increments that could not be made at once, or that no replica acknowledged, since start (for
+   * tests).
+   */
+  long degradedIncrements() {
+    return degraded.sum();
   }
 
   /** Increments kept until Redis can be reached (for tests and reports). */
