@@ -227,7 +227,9 @@ public final class QueryCache implements AutoCloseable {
    * Removes {@code key} from Redis and from the memory store, for every instance; true if it was
    * in either. If Redis, or the cluster master of the key, cannot be reached, the removal is kept
    * (bounded) and made as soon as it serves again, before this instance reads the key from it, so
-   * the value it still holds is not served again after the outage.
+   * the value it still holds is not served again after the outage. Keys not read through this
+   * cache ({@code rate_limit:} buckets, {@code ratecache:}) are deleted outright: invalidating a
+   * bucket resets that client's limit.
    */
   public boolean invalidate(String key) {
     boolean inMemory = stores.memory().delete(key);

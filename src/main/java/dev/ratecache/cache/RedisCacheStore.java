@@ -266,6 +266,14 @@ final class RedisCacheStore implements CacheStore {
    * acknowledged the tombstone.
    */
   RedisConnector.Replicated<Boolean> invalidate(String key) {
+    if (key.startsWith(dev.ratecache.internal.KeySpace.RATE_LIMIT)
+        || key.startsWith(dev.ratecache.internal.KeySpace.LIBRARY)) {
+      // Not read through this cache (a bucket, the library's own): removed outright, since a
+      // tombstone there would be a value its owner cannot read (a bucket's decisions would fail
+      // to the fallback until it expired).
+      RedisConnector.Replicated<Long> done = connector.executeReplicated(key, j -> j.del(key));
+      return new RedisConnector.Replicated<>(done.result() > 0, done.acknowledged());
+    }
     RedisConnector.Replicated<Object> done = connector.executeReplicated(key,
         j -> j.eval(INVALIDATE, List.of(key), invalidateArgs()));
     return new RedisConnector.Replicated<>(Long.valueOf(1).equals(done.result()),

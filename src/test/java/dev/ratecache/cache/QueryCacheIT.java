@@ -69,6 +69,40 @@ class QueryCacheIT {
     connector.close();
   }
 
+  /**
+   * A bucket key invalidated through the cache (an operator resetting a client) is removed
+   * outright: a tombstone there made the client's decisions fail to the fallback until it
+   * expired.
+   */
+  @Test
+  void invalidatingABucketKeyRemovesItAndTheClientIsDecidedOnRedisAfresh() {
+    try (dev.ratecache.ratelimit.RateLimiter limiter = dev.ratecache.ratelimit.RateLimiter
+        .builder().connector(connector).profile(dev.ratecache.ratelimit.RateLimitProfile
+            .builder("login").limit(dev.ratecache.ratelimit.Limit.parse("2/1h", "login"))
+            .prefix("/login").build()).build()) {
+      limiter.tryAcquire("login", "ip:203.0.113.7");
+      limiter.tryAcquire("login", "ip:203.0.113.7");
+      dev.ratecache.ratelimit.RateLimitDecision limited =
+          limiter.tryAcquire("login", "ip:203.0.113.7");
+      assertThat(limited.allowed()).isFalse();
+      String bucket = CacheKeys.rateLimit("login", limited.clientKey());
+      assertThat(redis.<Boolean>withClient(j -> j.exists(bucket))).isTrue();
+
+      assertThat(cache.invalidate(bucket)).as("the bucket was there").isTrue();
+      assertThat(redis.<Boolean>withClient(j -> j.exists(bucket)))
+          .as("removed outright, no tombstone").isFalse();
+      Await.until("the limiter hears of the removal", () -> {
+        dev.ratecache.ratelimit.RateLimitDecision d =
+            limiter.tryAcquire("login", "ip:203.0.113.7");
+        return d.allowed() && d.backend() == dev.ratecache.ratelimit.RateLimitDecision.Backend.REDIS;
+      });
+      dev.ratecache.ratelimit.RateLimitDecision next = limiter.tryAcquire("login",
+          "ip:203.0.113.7");
+      assertThat(next.backend()).isEqualTo(dev.ratecache.ratelimit.RateLimitDecision.Backend.REDIS);
+      assertThat(next.remaining()).as("a fresh bucket, one token taken before").isZero();
+    }
+  }
+
   @Test
   void recordsJavaTimeAndGenericListsRoundTripAsJsonInRedis() {
     Row row = new Row(1, "alice", Instant.parse("2026-11-25T10:15:30Z"), LocalDate.of(2026, 11, 25));
