@@ -28,6 +28,14 @@ interface BucketStore {
   default void forget(String key) {}
 
   /**
+   * Events may have been missed: trusts nothing it remembers for deciding, but keeps it for
+   * {@link #rememberedTokens} (a bound on what the fallback starts from).
+   */
+  default void doubtAll() {
+    forget(k -> true);
+  }
+
+  /**
    * The tokens {@code key}'s bucket had when this instance last saw it on Redis (refilled to now),
    * or -1 if it remembers none: what a local bucket starts from when Redis cannot decide, so that
    * a failover is not a fresh bucket for a client that was using its limit.

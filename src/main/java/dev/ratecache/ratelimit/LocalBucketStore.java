@@ -42,12 +42,22 @@ final class LocalBucketStore implements BucketStore {
   }
 
   /**
-   * {@link #tryConsume(String, BucketConfiguration)}, a bucket made now starting with {@code
-   * seedTokens} available (fewer than full: as Redis last had it) unless {@code seedTokens} is
-   * negative; a bucket already held keeps its own count.
+   * {@link #tryConsume(String, BucketConfiguration)} with at most {@code seedTokens} available
+   * (as Redis last had it) unless {@code seedTokens} is negative: a bucket made now starts there,
+   * and one already held (from an earlier outage, refilled since) keeps its own count only if it
+   * is lower, so an outage after Redis saw the client use its tokens is no fresh local bucket.
    */
   Probe tryConsume(String key, BucketConfiguration config, long seedTokens) {
-    ConsumptionProbe p = bucket(key, config, seedTokens).tryConsumeAndReturnRemaining(1);
+    Bucket bucket = bucket(key, config, seedTokens);
+    if (seedTokens >= 0) {
+      synchronized (bucket) { // two callers must not both take the difference
+        long held = bucket.getAvailableTokens();
+        if (held > seedTokens) {
+          bucket.consumeIgnoringRateLimits(held - seedTokens);
+        }
+      }
+    }
+    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(1);
     return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
         p.getNanosToWaitForReset());
   }

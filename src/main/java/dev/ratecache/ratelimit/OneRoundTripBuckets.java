@@ -82,6 +82,11 @@ final class OneRoundTripBuckets {
       new ConcurrentHashMap<>();
   private final Version version = ClientSideConfig.getDefault().getBackwardCompatibilityVersion();
   private final RememberedStates states;
+  /**
+   * States written at or before this instant are doubtful ({@link #doubtAll}): decisions treat
+   * them as unknown, the fallback still starts from them.
+   */
+  private volatile long doubtedUpTo = Long.MIN_VALUE;
   private final InvalidationGuard guard = new InvalidationGuard();
   private final ColdBuckets coldBuckets = new ColdBuckets();
   /** The buckets with a decision in flight, and the requests queued behind it. */
@@ -181,6 +186,17 @@ final class OneRoundTripBuckets {
         .getData().getRemainingTokens();
   }
 
+  /**
+   * After events may have been missed (a resubscription): no remembered state is trusted for a
+   * decision any more (each next swap finds Redis's), but they still bound what the fallback
+   * starts from, so a failover that also cut the event subscription is no fresh bucket for every
+   * client (an unheard reset then costs that client tokens on the fallback, never an
+   * over-admission).
+   */
+  void doubtAll() {
+    guard.invalidate(() -> doubtedUpTo = time.currentTimeNanos());
+  }
+
   /** Drops remembered states whose Redis key matches (after an operator reset them). */
   void forget(Predicate<String> redisKey) {
     guard.invalidate(() -> states.removeIf(k -> redisKey.test(keyPrefix + k)));
@@ -260,7 +276,7 @@ final class OneRoundTripBuckets {
     long mark = guard.mark();
     long now = time.currentTimeNanos();
     byte[] redisKey = redisKey(key);
-    byte[] state = states.get(key, now);
+    byte[] state = states.get(key, now, doubtedUpTo);
     boolean coldDecided = false;
     try {
       while (true) {

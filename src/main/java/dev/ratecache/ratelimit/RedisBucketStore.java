@@ -155,6 +155,14 @@ final class RedisBucketStore implements BucketStore {
     }
   }
 
+  @Override
+  public void doubtAll() {
+    OneRoundTripBuckets b = oneRoundTrip;
+    if (b != null) {
+      b.doubtAll();
+    }
+  }
+
   /** Forgets the remembered state of one bucket (its key without the prefix). */
   @Override
   public void forget(String key) {

@@ -20,7 +20,8 @@ import java.util.List;
  * round trip until their retry time, kept true by invalidation events: an operator's clear (on any
  * instance) forgets the rejections and the bucket store's remembered states it concerns, and a
  * resubscription, which may have missed such a clear, forgets everything learnt from Redis as
- * far as skipping Redis goes. It keeps those rejections as doubtful, though, for one use: while
+ * far as skipping Redis goes. It keeps those rejections (and the store its states) as doubtful,
+ * though, for one use: while
  * Redis cannot decide (an outage, a failover), a client known to be over its limit stays rejected
  * until its retry time instead of getting a fresh local bucket. An unheard clear then costs that
  * client at most its retry time on the fallback, never an over-admission; a clear heard, or Redis
@@ -139,7 +140,7 @@ final class RejectionMemory implements RedisEvents.Listener {
   public void onMissedEvents() {
     // A clear may have gone unheard: ask Redis again instead of trusting what we hold.
     guard.invalidate(() -> {
-      redisStore.forget(redisKey -> true);
+      redisStore.doubtAll();
       known.asMap().forEach((key, r) -> {
         if (r.backend() == Backend.REDIS) {
           doubtful.put(key, r);

@@ -33,11 +33,16 @@ final class RememberedStates {
 
   /** The state last written for {@code key}, if remembered and younger than the maximum age. */
   byte[] get(String key, long nowNanos) {
+    return get(key, nowNanos, Long.MIN_VALUE);
+  }
+
+  /** {@link #get(String, long)}, and only if the state was written after {@code writtenAfter}. */
+  byte[] get(String key, long nowNanos, long writtenAfter) {
     int h = hash(key);
     Slot a = live(slots.get(first(h)), key, nowNanos);
     Slot b = live(slots.get(second(h)), key, nowNanos);
     Slot s = a == null ? b : b == null || a.writtenAt >= b.writtenAt ? a : b;
-    return s == null ? null : s.state;
+    return s == null || s.writtenAt <= writtenAfter ? null : s.state;
   }
 
   void put(String key, byte[] state, long nowNanos) {
