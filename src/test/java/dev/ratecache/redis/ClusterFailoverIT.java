@@ -194,6 +194,85 @@ class ClusterFailoverIT {
     fault("its successor killed, the returned node promoted", successor::kill);
   }
 
+  /**
+   * The first seed master killed while HTTP clients call two Jetty apps guarded by {@code
+   * RateLimitFilter} (one per instance): every response is a 200 or a 429, never a 5xx, and a
+   * user limited before the kill gets nothing but 429s through the outage and the recovery.
+   */
+  @Test
+  void theFirstSeedMasterKilledUnderHttpTraffic() throws Exception {
+    instances(cluster.masterSeeds());
+    List<dev.ratecache.testing.JettyApp> apps = new ArrayList<>();
+    try {
+      for (RateLimiter l : limiters) {
+        apps.add(dev.ratecache.testing.JettyApp.start(context -> {
+          context.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(
+              new dev.ratecache.support.BearerAuthFilter()), "/*",
+              java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
+          context.addFilter(new org.eclipse.jetty.ee10.servlet.FilterHolder(
+              new dev.ratecache.ratelimit.RateLimitFilter(l)), "/*",
+              java.util.EnumSet.of(jakarta.servlet.DispatcherType.REQUEST));
+        }));
+      }
+      backOnRedis("before the fault");
+      for (int n = 0; n < 30; n++) {
+        assertThat(apps.get(n % INSTANCES).send("GET", "/api/search/q", "Authorization",
+            "Bearer mallory").statusCode()).as("mallory's request %d", n).isEqualTo(200);
+      }
+      for (dev.ratecache.testing.JettyApp app : apps) {
+        assertThat(app.send("GET", "/api/search/q", "Authorization", "Bearer mallory")
+            .statusCode()).as("mallory over her limit").isEqualTo(429);
+      }
+      java.util.Map<Integer, java.util.concurrent.atomic.LongAdder> statuses =
+          new java.util.concurrent.ConcurrentHashMap<>();
+      AtomicLong malloryAdmitted = new AtomicLong();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        load.submit(() -> {
+          for (long n = 0; running.get(); n++) {
+            dev.ratecache.testing.JettyApp app = apps.get((int) (n % INSTANCES));
+            try {
+              String user = thread == 0 && n % 2 == 0 ? "mallory" : "user-" + thread + "-" + (n % 200);
+              int status = app.send("GET", "/api/search/q", "Authorization", "Bearer " + user)
+                  .statusCode();
+              statuses.computeIfAbsent(status, x -> new java.util.concurrent.atomic.LongAdder())
+                  .increment();
+              if (user.equals("mallory") && status != 429) {
+                malloryAdmitted.incrementAndGet();
+              }
+              calls.incrementAndGet();
+            } catch (Throwable e) {
+              thrown.add(e);
+            }
+          }
+          return null;
+        });
+      }
+      Await.until("HTTP load running", () -> calls.get() > 200);
+      cluster.originalMasters().get(0).kill();
+      long faultAt = System.nanoTime();
+      cluster.awaitOk(Duration.ofSeconds(30));
+      long okAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultAt);
+      long back = backOnRedis("after the kill");
+      long before = calls.get();
+      Await.until("HTTP load goes on", () -> calls.get() > before + 200);
+      running.set(false);
+      load.shutdown();
+      assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      System.out.printf("first seed master killed under HTTP traffic: cluster ok %d ms after the"
+          + " fault, library back on Redis %d ms after that; responses %s%n", okAfter, back,
+          statuses);
+      assertThat(thrown).as("requests that failed").isEmpty();
+      assertThat(statuses.keySet()).as("statuses answered").containsOnly(200, 429);
+      assertThat(malloryAdmitted.get()).as("requests of a user limited before the kill that were"
+          + " not refused").isZero();
+    } finally {
+      for (dev.ratecache.testing.JettyApp app : apps) {
+        app.close();
+      }
+    }
+  }
+
   @Test
   void aPlannedFailover() {
     RedisServer replica = cluster.nodes().stream().filter(n -> !RedisCluster.isMaster(n))
