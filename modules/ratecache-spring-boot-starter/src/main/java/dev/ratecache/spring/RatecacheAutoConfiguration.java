@@ -41,7 +41,9 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration", // Boot 4
-    "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration"}) // Boot 3
+    "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration", // Boot 3
+    "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration", // Boot 4
+    "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration"}) // Boot 3
 @ConditionalOnProperty(prefix = "ratecache", name = "enabled", matchIfMissing = true)
 public class RatecacheAutoConfiguration {
 
@@ -51,12 +53,18 @@ public class RatecacheAutoConfiguration {
   }
 
 
-  /** The shared connector for the settings under {@code ratecache.redis.} (or REDIS_*). */
+  /**
+   * The shared connector for the settings under {@code ratecache.redis.} (or REDIS_*); when
+   * those name no server, Spring's own Redis settings (its connection details bean, or {@code
+   * spring.data.redis.*}: see {@link SpringRedis}).
+   */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  public RedisConnector ratecacheRedisConnector(Environment env) {
-    return RedisConnector.shared(
-        RedisSettings.fromLookup(SpringSettings.lookup(env, "REDIS_", "ratecache.redis.")));
+  public RedisConnector ratecacheRedisConnector(Environment env,
+      org.springframework.beans.factory.config.ConfigurableListableBeanFactory beans) {
+    return RedisConnector.shared(RedisSettings.fromLookup(SpringRedis.lookup(
+        SpringSettings.lookup(env, "REDIS_", "ratecache.redis."), env,
+        SpringRedis.connectionDetails(beans, beans.getBeanClassLoader()))));
   }
 
   /** The limiter, from {@code ratecache.ratelimit.*} named as the filter's init-params. */
