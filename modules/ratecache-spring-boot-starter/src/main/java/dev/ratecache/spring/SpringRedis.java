@@ -89,6 +89,7 @@ final class SpringRedis {
   static Map<String, String> fromDetails(Object details, Environment env) {
     Map<String, String> out = new LinkedHashMap<>();
     Class<?> type = publicType(details);
+    refuseSslBundle(details, type); // Boot 4 has it here, Boot 3.5 on each kind below
     if (call(details, type, "getMasterReplica") != null) {
       throw new ConfigurationException(PREFIX + "masterreplica", "ratecache does not read"
           + " master/replica connections; set ratecache.redis.* (or REDIS_*) for it");
