@@ -49,8 +49,10 @@ final class LocalBucketStore implements BucketStore {
    */
   Probe tryConsume(String key, BucketConfiguration config, long seedTokens) {
     Bucket bucket = bucket(key, config, seedTokens);
-    if (seedTokens >= 0) {
-      synchronized (bucket) { // two callers must not both take the difference
+    if (seedTokens >= 0 && bucket.getAvailableTokens() > seedTokens) {
+      // Rare (a bucket from an earlier outage): locked only then, so that two callers do not
+      // both take the difference; the common fallback decision takes no lock.
+      synchronized (bucket) {
         long held = bucket.getAvailableTokens();
         if (held > seedTokens) {
           bucket.consumeIgnoringRateLimits(held - seedTokens);

@@ -85,6 +85,29 @@ class SpringRedisSettingsIT {
     }
   }
 
+  /** Sentinel and Cluster as Spring names them (the client connects lazily: no servers here). */
+  @Test
+  void springsSentinelAndClusterSettingsAreTakenAsTheirTopologies() {
+    try (ConfigurableApplicationContext context = start(App.class,
+        "spring.data.redis.sentinel.master=orders", "spring.data.redis.sentinel.nodes="
+            + "127.0.0.1:26379,127.0.0.1:26380", "spring.data.redis.sentinel.password=s3cret",
+        "spring.data.redis.database=3")) {
+      RedisSettings s = context.getBean(RedisConnector.class).settings();
+      assertThat(s.topology().kind()).isEqualTo("sentinel");
+      assertThat(s.endpoints()).extracting(RedisSettings.Endpoint::port)
+          .containsExactly(26379, 26380);
+      assertThat(s.database()).isEqualTo(3);
+      assertThat(s.describe()).contains("orders");
+    }
+    try (ConfigurableApplicationContext context = start(App.class,
+        "spring.data.redis.cluster.nodes=127.0.0.1:7001,127.0.0.1:7002")) {
+      RedisSettings s = context.getBean(RedisConnector.class).settings();
+      assertThat(s.topology().kind()).isEqualTo("cluster");
+      assertThat(s.endpoints()).extracting(RedisSettings.Endpoint::port)
+          .containsExactly(7001, 7002);
+    }
+  }
+
   @Test
   void aConnectionDetailsBeanChoosesTheServer() {
     try (ConfigurableApplicationContext context = start(ServiceConnectionApp.class,
