@@ -198,7 +198,35 @@ public final class QueryCache implements AutoCloseable {
     return readAll(keys, type);
   }
 
+  /**
+   * The JSON text stored at {@code key}, as stored, if any: for bridges that keep their own type
+   * information in the value (the Spring {@code CacheManager} of the starter). Counted as a hit or
+   * a miss like every read.
+   */
+  public Optional<String> getJson(String key) {
+    return Optional.ofNullable(stores.observe(key).value());
+  }
+
+  /**
+   * {@link #getOrLoad(String, Duration, Class, Loader)} for JSON text the caller writes and reads
+   * itself: the same single flight, and the loaded text is stored only if nothing invalidated the
+   * key meanwhile. The text is stored as it is; it must be JSON.
+   */
+  public String getOrLoadJson(String key, Duration ttl, Loader<String> loader) {
+    return load(key, ttl, RAW, loader);
+  }
+
   // ------------------------------------------------------------------ writes
+
+  /**
+   * Stores JSON text the caller wrote itself (see {@link #getJson}) at {@code key} for {@code
+   * ttl}, as it is.
+   *
+   * @throws NullPointerException if {@code json} is null
+   */
+  public void putJson(String key, String json, Duration ttl) {
+    stores.putJson(key, Objects.requireNonNull(json, "json"), ttl);
+  }
 
   /** Caches {@code value} as JSON at {@code key} for {@code ttl}. */
   public void put(String key, Object value, Duration ttl) {
@@ -322,6 +350,39 @@ public final class QueryCache implements AutoCloseable {
     return decode(key, stores.observe(key).value(), type);
   }
 
+  /** How loaded values become stored text and back: through the codec, or as they are. */
+  private interface Format<T> {
+    T decode(String key, String json);
+
+    String encode(T value);
+  }
+
+  private static final Format<String> RAW = new Format<>() {
+    @Override
+    public String decode(String key, String json) {
+      return json;
+    }
+
+    @Override
+    public String encode(String value) {
+      return value;
+    }
+  };
+
+  private <T> Format<T> typed(TypeToken<T> type) {
+    return new Format<>() {
+      @Override
+      public T decode(String key, String json) {
+        return QueryCache.this.decode(key, json, type);
+      }
+
+      @Override
+      public String encode(T value) {
+        return codec.encode(value);
+      }
+    };
+  }
+
   /** {@code json} as {@code type}; {@code null} (counted as a miss) if absent or undecodable. */
   private <T> T decode(String key, String json, TypeToken<T> type) {
     if (json == null) {
@@ -377,9 +438,13 @@ public final class QueryCache implements AutoCloseable {
    * which ended before it asked had removed.
    */
   private <T> T load(String key, Duration ttl, TypeToken<T> type, Loader<? extends T> loader) {
+    return load(key, ttl, typed(type), loader);
+  }
+
+  private <T> T load(String key, Duration ttl, Format<T> format, Loader<? extends T> loader) {
     Objects.requireNonNull(loader, "loader");
     CacheStore.Seen seen = stores.observe(key);
-    T cached = decode(key, seen.value(), type);
+    T cached = format.decode(key, seen.value());
     if (cached != null) {
       return cached;
     }
@@ -388,7 +453,7 @@ public final class QueryCache implements AutoCloseable {
       try {
         follower.await();
         seen = stores.observe(key); // what the leader stored, if it is still current
-        cached = decode(key, seen.value(), type);
+        cached = format.decode(key, seen.value());
         if (cached != null) {
           return cached;
         }
@@ -397,11 +462,11 @@ public final class QueryCache implements AutoCloseable {
       } catch (java.util.concurrent.TimeoutException slowLeader) {
         // The other load is slow or hung: load for ourselves rather than wait on it for ever.
       }
-      return loadAndPut(key, ttl, loader, seen);
+      return loadAndPut(key, ttl, format, loader, seen);
     }
     SingleFlight.Leader leader = (SingleFlight.Leader) ticket;
     try {
-      T loaded = loadAndPut(key, ttl, loader, seen);
+      T loaded = loadAndPut(key, ttl, format, loader, seen);
       leader.complete(loaded);
       return loaded;
     } catch (RuntimeException | Error e) {
@@ -410,8 +475,8 @@ public final class QueryCache implements AutoCloseable {
     }
   }
 
-  private <T> T loadAndPut(String key, Duration ttl, Loader<? extends T> loader,
-      CacheStore.Seen seen) {
+  private <T> T loadAndPut(String key, Duration ttl, Format<T> format,
+      Loader<? extends T> loader, CacheStore.Seen seen) {
     long start = ticker.read();
     T loaded;
     try {
@@ -422,7 +487,7 @@ public final class QueryCache implements AutoCloseable {
       throw new LoadException(key, e);
     }
     if (loaded != null && !outlivedTombstones(start)) {
-      stores.putIfUnchanged(key, codec.encode(loaded), ttl, seen);
+      stores.putIfUnchanged(key, format.encode(loaded), ttl, seen);
     }
     return loaded;
   }

@@ -30,12 +30,21 @@ public abstract class TypeToken<T> {
     this.type = p.getActualTypeArguments()[0];
   }
 
-  private TypeToken(Class<T> type) {
+  private TypeToken(Type type) {
     this.type = Objects.requireNonNull(type, "type");
   }
 
   /** The token of a class (not generic, or read as raw). */
   public static <T> TypeToken<T> of(Class<T> type) {
+    return new OfClass<>(type);
+  }
+
+  /**
+   * The token of a type built at run time, such as a {@link ParameterizedType} read from a
+   * stored type name (what a bridge to an untyped caching API needs); the caller vouches for
+   * {@code T}.
+   */
+  public static <T> TypeToken<T> ofType(Type type) {
     return new OfClass<>(type);
   }
 
@@ -60,7 +69,7 @@ public abstract class TypeToken<T> {
   }
 
   private static final class OfClass<T> extends TypeToken<T> {
-    OfClass(Class<T> type) {
+    OfClass(Type type) {
       super(type);
     }
   }

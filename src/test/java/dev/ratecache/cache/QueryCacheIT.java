@@ -121,6 +121,35 @@ class QueryCacheIT {
     assertThat(ttl).isBetween(180_000L - millisSince(written), 180_000L);
   }
 
+  /**
+   * The raw JSON API (for bridges that type values themselves, such as the starter's Spring
+   * CacheManager): stored as given, read as stored, one load, and an invalidation during a load
+   * keeps its value out.
+   */
+  @Test
+  void jsonTextIsStoredAsGivenAndLoadedOnceAndAnInvalidationDuringItsLoadWins() {
+    cache.putJson("query:raw:a", "{\"t\":\"x\",\"v\":[1,2]}", Duration.ofSeconds(30));
+    String raw = redis.withClient(j -> j.get("query:raw:a"));
+    assertThat(raw).isEqualTo("{\"t\":\"x\",\"v\":[1,2]}");
+    assertThat(cache.getJson("query:raw:a")).contains("{\"t\":\"x\",\"v\":[1,2]}");
+    assertThat(cache.getJson("query:raw:none")).isEmpty();
+    AtomicInteger loads = new AtomicInteger();
+    assertThat(cache.getOrLoadJson("query:raw:b", Duration.ofSeconds(30), () -> {
+      loads.incrementAndGet();
+      return "[3]";
+    })).isEqualTo("[3]");
+    assertThat(cache.getOrLoadJson("query:raw:b", Duration.ofSeconds(30), () -> "[4]"))
+        .isEqualTo("[3]");
+    assertThat(loads).hasValue(1);
+    assertThat(cache.getOrLoadJson("query:raw:c", Duration.ofSeconds(30), () -> {
+      cache.invalidate("query:raw:c"); // a write while the load runs
+      return "[5]";
+    })).isEqualTo("[5]");
+    assertThat(cache.getJson("query:raw:c")).as("the loaded text is older than the write").isEmpty();
+    assertThatThrownBy(() -> cache.putJson("query:raw:d", null, Duration.ofSeconds(1)))
+        .isInstanceOf(NullPointerException.class);
+  }
+
   @Test
   void aValueOfTheWrongShapeIsAMissNotAnError() {
     redis.withClient(j -> j.set("query:user:email:x", "not json"));

@@ -39,7 +39,10 @@ import org.springframework.web.servlet.config.annotation.WebMvcConfigurer;
  * ratecache.cache.enabled} each part. Settings are read and validated at start-up: a wrong one
  * fails the application, naming it.
  */
-@AutoConfiguration(afterName = {
+@AutoConfiguration(beforeName = {
+    "org.springframework.boot.cache.autoconfigure.CacheAutoConfiguration", // Boot 4
+    "org.springframework.boot.autoconfigure.cache.CacheAutoConfiguration"}, // Boot 3
+    afterName = {
     "org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration", // Boot 4
     "org.springframework.boot.autoconfigure.jackson.JacksonAutoConfiguration", // Boot 3
     "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration", // Boot 4
@@ -115,6 +118,24 @@ public class RatecacheAutoConfiguration {
     @ConditionalOnSingleCandidate(type = "com.fasterxml.jackson.databind.ObjectMapper")
     public JsonCodec ratecacheJackson2Codec(com.fasterxml.jackson.databind.ObjectMapper mapper) {
       return Jackson2Codec.using(mapper);
+    }
+  }
+
+  /**
+   * Spring's cache abstraction over the query cache ({@code @Cacheable}, {@code @CacheEvict}),
+   * when {@code ratecache.spring-cache.enabled=true} and the application defines no {@code
+   * CacheManager} of its own (see {@link SpringCacheSettings}).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.cache.CacheManager")
+  @ConditionalOnProperty(prefix = "ratecache.spring-cache", name = "enabled",
+      havingValue = "true")
+  static class SpringCache {
+    @Bean
+    @ConditionalOnMissingBean(org.springframework.cache.CacheManager.class)
+    public RatecacheCacheManager cacheManager(ObjectProvider<QueryCache> cache, Environment env,
+        org.springframework.beans.factory.config.ConfigurableListableBeanFactory beans) {
+      return SpringCacheSettings.manager(cache.getIfAvailable(), env, beans);
     }
   }
 

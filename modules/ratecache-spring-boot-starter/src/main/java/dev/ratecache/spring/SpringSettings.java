@@ -79,6 +79,14 @@ final class SpringSettings {
             || GROUPS.stream().anyMatch(name::startsWith)) {
           continue;
         }
+        if (name.startsWith(SpringCacheSettings.PREFIX)) {
+          if (SpringCacheSettings.known(name)) {
+            continue;
+          }
+          throw new ConfigurationException(name, "unknown property (from " + source.getName()
+              + "); the Spring cache properties are " + new TreeSet<>(SpringCacheSettings.NAMES)
+              + " (ttl.<cache>)");
+        }
         if (name.startsWith("ratecache.redis.")) {
           String setting = "REDIS_" + name.substring("ratecache.redis.".length())
               .toUpperCase(Locale.ROOT).replace('-', '_');
@@ -90,7 +98,7 @@ final class SpringSettings {
         }
         throw new ConfigurationException(name, "unknown property (from " + source.getName()
             + "); ratecache reads " + new TreeSet<>(EXACT) + ", ratecache.redis.*,"
-            + " ratecache.ratelimit.* and ratecache.cache.*");
+            + " ratecache.ratelimit.*, ratecache.cache.* and ratecache.spring-cache.*");
       }
     }
   }

@@ -8,6 +8,11 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.cache.annotation.CacheEvict;
+import org.springframework.cache.annotation.Cacheable;
+import org.springframework.cache.annotation.EnableCaching;
+import org.springframework.stereotype.Service;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
@@ -17,6 +22,7 @@ import org.springframework.web.bind.annotation.RestController;
  * path has Jackson 3 only (Boot 4's default); ratecache brings no Jackson 2.
  */
 @SpringBootApplication
+@EnableCaching // Spring's caches are ratecache's: ratecache.spring-cache.enabled=true
 public class Boot4App {
   public static void main(String[] args) {
     SpringApplication.run(Boot4App.class, args);
@@ -53,6 +59,43 @@ public class Boot4App {
         LOADS.incrementAndGet();
         return Map.of("id", id);
       });
+    }
+  }
+
+  /** Spring's cache annotations, over ratecache (Redis, with the memory fallback). */
+  @Service
+  public static class Prices {
+    static final AtomicInteger LOADS = new AtomicInteger();
+
+    /** A price as the database would give it. */
+    public record Price(String symbol, long cents) {}
+
+    @Cacheable("prices")
+    public Price price(String symbol) {
+      LOADS.incrementAndGet();
+      return new Price(symbol, 100L * symbol.length());
+    }
+
+    @CacheEvict("prices")
+    public void changed(String symbol) {}
+  }
+
+  @RestController
+  static class PriceEndpoints {
+    private final Prices prices;
+
+    PriceEndpoints(Prices prices) {
+      this.prices = prices;
+    }
+
+    @GetMapping("/prices/{symbol}")
+    Prices.Price price(@PathVariable String symbol) {
+      return prices.price(symbol);
+    }
+
+    @DeleteMapping("/prices/{symbol}")
+    void changed(@PathVariable String symbol) {
+      prices.changed(symbol);
     }
   }
 }

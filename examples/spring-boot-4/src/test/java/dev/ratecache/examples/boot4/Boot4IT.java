@@ -80,7 +80,7 @@ class Boot4IT {
     Map<String, ConditionEvaluationReport.ConditionAndOutcomes> outcomes =
         report.getConditionAndOutcomesBySource();
     for (String applies : List.of(AUTO, AUTO + "$Web", AUTO + "$Web$Mvc", AUTO + "$Boot4Health",
-        AUTO + "$Metrics", AUTO + "$Jackson3Json")) {
+        AUTO + "$Metrics", AUTO + "$Jackson3Json", AUTO + "$SpringCache")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
@@ -116,6 +116,34 @@ class Boot4IT {
     String stored = redis.withClient(j -> j.get(j.keys("*profile:9*").iterator().next()));
     assertThat(stored).contains("\"display_name\":\"User 9\"").doesNotContain("displayName");
     assertThat(get("/profiles/9").body()).isEqualTo(first.body()); // read back by the same mapper
+  }
+
+  /**
+   * {@code @Cacheable} and {@code @CacheEvict} go through ratecache's CacheManager, the value
+   * written by Boot's Jackson 3 mapper with its type beside it, for the cache's own TTL.
+   */
+  @Test
+  @Order(3)
+  void springsCacheAnnotationsUseRatecache() throws Exception {
+    assertThat(context.getBean(org.springframework.cache.CacheManager.class))
+        .isInstanceOf(dev.ratecache.spring.RatecacheCacheManager.class);
+    int before = Boot4App.Prices.LOADS.get();
+    HttpResponse<String> first = get("/prices/ACME");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).contains("\"cents\":400");
+    assertThat(get("/prices/ACME").body()).isEqualTo(first.body());
+    assertThat(Boot4App.Prices.LOADS.get() - before).isEqualTo(1);
+    String stored = redis.withClient(j -> j.get("query:spring:prices:ACME"));
+    assertThat(stored).startsWith(
+        "{\"t\":\"dev.ratecache.examples.boot4.Boot4App$Prices$Price\",\"v\":");
+    long ttl = redis.withClient(j -> j.pttl("query:spring:prices:ACME"));
+    assertThat(ttl).isBetween(1L, 30_000L);
+    HttpResponse<String> evicted = HTTP.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/prices/ACME")).DELETE().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(evicted.statusCode()).isEqualTo(200);
+    assertThat(get("/prices/ACME").body()).isEqualTo(first.body());
+    assertThat(Boot4App.Prices.LOADS.get() - before).isEqualTo(2);
   }
 
   @Test

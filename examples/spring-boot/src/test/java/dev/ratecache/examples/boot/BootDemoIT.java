@@ -81,7 +81,7 @@ class BootDemoIT {
     var outcomes = org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport
         .get(context.getBeanFactory()).getConditionAndOutcomesBySource();
     for (String applies : java.util.List.of(auto, auto + "$Web", auto + "$Web$Mvc",
-        auto + "$Health", auto + "$Metrics", auto + "$Jackson2Json")) {
+        auto + "$Health", auto + "$Metrics", auto + "$Jackson2Json", auto + "$SpringCache")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
@@ -131,6 +131,31 @@ class BootDemoIT {
       assertThat(r.headers().firstValue("X-RateLimit-Remaining")).contains(String.valueOf(left));
     }
     assertThat(send("POST", "/api/chat/annotated").statusCode()).isEqualTo(429);
+  }
+
+  /**
+   * {@code @Cacheable} and {@code @CacheEvict} go through ratecache's CacheManager (Boot's own
+   * cache auto-configuration backs off): one load for two reads, stored in Redis with the cache's
+   * own TTL and the value's type, and an eviction reloads.
+   */
+  @Test
+  void springsCacheAnnotationsUseRatecache() throws Exception {
+    assertThat(context.getBean(org.springframework.cache.CacheManager.class))
+        .isInstanceOf(dev.ratecache.spring.RatecacheCacheManager.class);
+    int before = BootDemoApp.Prices.LOADS.get();
+    HttpResponse<String> first = send("GET", "/prices/ACME");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).contains("\"cents\":400");
+    assertThat(send("GET", "/prices/ACME").body()).isEqualTo(first.body());
+    assertThat(BootDemoApp.Prices.LOADS.get() - before).isEqualTo(1);
+    String stored = redis.withClient(j -> j.get("query:spring:prices:ACME"));
+    assertThat(stored).startsWith(
+        "{\"t\":\"dev.ratecache.examples.boot.BootDemoApp$Prices$Price\",\"v\":");
+    long ttl = redis.withClient(j -> j.pttl("query:spring:prices:ACME"));
+    assertThat(ttl).isBetween(1L, 30_000L);
+    assertThat(send("DELETE", "/prices/ACME").statusCode()).isEqualTo(200);
+    assertThat(send("GET", "/prices/ACME").body()).isEqualTo(first.body());
+    assertThat(BootDemoApp.Prices.LOADS.get() - before).isEqualTo(2);
   }
 
   @Test

@@ -85,6 +85,34 @@ class StartupFailureIT {
   }
 
   @Test
+  void aWrongSpringCacheSettingFailsTheStartNamingIt() {
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.spring-cache.ttls.prices=1m").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("ratecache.spring-cache.ttls.prices");
+          assertThat(e.getMessage()).contains("ratecache.spring-cache.ttl");
+        });
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.spring-cache.enabled=true", "ratecache.spring-cache.ttl.prices=soon").close())
+        .satisfies(t -> assertThat(configurationError(t).setting())
+            .isEqualTo("ratecache.spring-cache.ttl"));
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.spring-cache.enabled=true", "ratecache.spring-cache.ttl.prices=-1s").close())
+        .satisfies(t -> assertThat(configurationError(t).getMessage()).contains("positive"));
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.spring-cache.enabled=true", "spring.cache.type=simple").close())
+        .satisfies(t -> assertThat(configurationError(t).getMessage())
+            .contains("spring.cache.type=simple"));
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.spring-cache.enabled=true", "ratecache.spring-cache.cache-names=users",
+        "ratecache.spring-cache.ttl.prices=1m").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("ratecache.spring-cache.cache-names");
+          assertThat(e.getMessage()).contains("prices");
+        });
+  }
+
+  @Test
   void everythingCanBeSwitchedOff() {
     try (ConfigurableApplicationContext context = start("ratecache.enabled=false")) {
       assertThat(context.getBeansOfType(dev.ratecache.ratelimit.RateLimiter.class)).isEmpty();
