@@ -35,6 +35,7 @@ final class CacheStores {
   private final RedisCacheStore redis;
   private final MemoryCacheStore memory;
   private final NearCache near;
+  private final LookupObserver observer;
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
@@ -58,6 +59,12 @@ final class CacheStores {
    */
   CacheStores(RedisConnector connector, RedisCacheStore redis, MemoryCacheStore memory,
       NearCache near) {
+    this(connector, redis, memory, near, LookupObserver.NONE);
+  }
+
+  CacheStores(RedisConnector connector, RedisCacheStore redis, MemoryCacheStore memory,
+      NearCache near, LookupObserver observer) {
+    this.observer = java.util.Objects.requireNonNull(observer, "observer");
     this.connector = connector;
     this.redis = redis;
     this.memory = memory;
@@ -101,14 +108,49 @@ final class CacheStores {
    */
   CacheStore.Seen observe(String key) {
     String category = CacheKeys.category(key);
+    if (observer == LookupObserver.NONE) {
+      return observe(key, category, new boolean[1]);
+    }
+    LookupObserver.Scope scope = LookupObserver.Scope.NONE;
+    try {
+      scope = observer.start(category);
+    } catch (RuntimeException e) {
+      throttled.warn("A LookupObserver failed: " + e, e);
+    }
+    boolean[] onRedis = new boolean[1];
+    CacheStore.Seen seen;
+    try {
+      seen = observe(key, category, onRedis);
+    } catch (RuntimeException | Error e) {
+      try {
+        scope.failed(e);
+      } catch (RuntimeException o) {
+        throttled.warn("A LookupObserver failed: " + o, o);
+      }
+      throw e;
+    }
+    try {
+      scope.found(seen.value() != null, onRedis[0]);
+    } catch (RuntimeException e) {
+      throttled.warn("A LookupObserver failed: " + e, e);
+    }
+    return seen;
+  }
+
+  private CacheStore.Seen observe(String key, String category, boolean[] onRedis) {
     CacheStore.Seen seen;
     if (!writePending(key)) {
       counters(category).fallback.increment(); // Redis still holds what was invalidated
       seen = memory.observe(key);
     } else {
       seen = near != null ? nearOrRedis(category, key) : null;
-      if (seen == null) {
-        seen = withStore(category, s -> s.observe(key));
+      if (seen != null) {
+        onRedis[0] = true;
+      } else {
+        seen = withStore(category, s -> {
+          onRedis[0] = s == redis;
+          return s.observe(key);
+        });
       }
     }
     Counters c = counters(category);

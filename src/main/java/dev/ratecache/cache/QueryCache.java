@@ -103,7 +103,7 @@ public final class QueryCache implements AutoCloseable {
     NearCache near = redis != null && !nearTtl.isZero()
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.stores = new CacheStores(connector, redis,
-        new MemoryCacheStore(b.memoryMaxBytes, b.clock), near);
+        new MemoryCacheStore(b.memoryMaxBytes, b.clock), near, b.observer);
     long routeBudget = b.routeBudget >= 0 ? b.routeBudget
         : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 0);
     this.responses = new ResponseStore(stores, flights, routeBudget);
@@ -537,8 +537,18 @@ public final class QueryCache implements AutoCloseable {
     private Duration loadWait;
     private Duration failureMemory;
     private long routeBudget = -1;
+    private LookupObserver observer = LookupObserver.NONE;
 
     private Builder() {}
+
+    /**
+     * Told of every lookup (for tracing: the starter's Micrometer Observation); default none.
+     * What it throws is logged, never the caller's.
+     */
+    public Builder observer(LookupObserver observer) {
+      this.observer = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
 
     /**
      * Bytes of new entries one {@code @CachedQuery} route may store in Redis per window of its

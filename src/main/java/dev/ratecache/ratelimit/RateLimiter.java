@@ -66,6 +66,7 @@ public final class RateLimiter implements AutoCloseable {
   private volatile java.util.concurrent.CompletableFuture<dev.ratecache.redis.MemoryFacts>
       evictionCheck;
   private final Clock clock;
+  private final DecisionObserver observer;
   private final HeaderStyle headerStyle;
   private final String problemType;
   private final boolean chargePreflight;
@@ -81,6 +82,7 @@ public final class RateLimiter implements AutoCloseable {
     this.clock = b.clock;
     this.keyResolver = b.keyResolver;
     this.headerStyle = b.headerStyle;
+    this.observer = b.observer;
     this.problemType = b.problemType;
     this.chargePreflight = b.chargePreflight;
     Map<String, Entry> map = new LinkedHashMap<>();
@@ -301,6 +303,35 @@ public final class RateLimiter implements AutoCloseable {
   }
 
   private RateLimitDecision acquire(Entry e, String clientKey) {
+    if (observer == DecisionObserver.NONE) {
+      return decide(e, clientKey);
+    }
+    DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
+    try {
+      scope = observer.start(e.profile().name());
+    } catch (RuntimeException failed) {
+      unexpectedFailures.warn("A DecisionObserver failed: " + failed, failed);
+    }
+    RateLimitDecision d;
+    try {
+      d = decide(e, clientKey);
+    } catch (RuntimeException | Error t) {
+      try {
+        scope.failed(t);
+      } catch (RuntimeException failed) {
+        unexpectedFailures.warn("A DecisionObserver failed: " + failed, failed);
+      }
+      throw t;
+    }
+    try {
+      scope.decided(d);
+    } catch (RuntimeException failed) {
+      unexpectedFailures.warn("A DecisionObserver failed: " + failed, failed);
+    }
+    return d;
+  }
+
+  private RateLimitDecision decide(Entry e, String clientKey) {
     RateLimitProfile profile = e.profile();
     String key = profile.name() + ":" + clientKey;
     long now = Time.epochNanos(clock);
@@ -437,11 +468,21 @@ public final class RateLimiter implements AutoCloseable {
     private boolean foldCase = true;
     private boolean chargePreflight;
     private String problemType = "about:blank";
+    private DecisionObserver observer = DecisionObserver.NONE;
     private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
         java.util.function.UnaryOperator.identity();
 
     private Builder() {
       RateLimitProfile.defaults().forEach(this::profile);
+    }
+
+    /**
+     * Told of every decision (for tracing: the starter's Micrometer Observation); default none.
+     * What it throws is logged, never the caller's.
+     */
+    public Builder observer(DecisionObserver observer) {
+      this.observer = Objects.requireNonNull(observer, "observer");
+      return this;
     }
 
     /** Adds a profile, replacing one of the same name. */

@@ -1,10 +1,13 @@
 package dev.ratecache.spring;
 
+import dev.ratecache.cache.LookupObserver;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.json.Jackson2Codec;
 import dev.ratecache.json.Jackson3Codec;
 import dev.ratecache.json.JsonCodec;
+import dev.ratecache.ops.Operations;
 import dev.ratecache.ops.RatecacheMetrics;
+import dev.ratecache.ratelimit.DecisionObserver;
 import dev.ratecache.ratelimit.RateLimitFilter;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.ratelimit.ServletGuard;
@@ -73,9 +76,12 @@ public class RatecacheAutoConfiguration {
   /** The limiter, from {@code ratecache.ratelimit.*} named as the filter's init-params. */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
-  public RateLimiter ratecacheRateLimiter(RedisConnector connector, Environment env) {
-    return RateLimiter.builder().connector(connector)
-        .params(SpringSettings.rateLimitParams(env)).build();
+  public RateLimiter ratecacheRateLimiter(RedisConnector connector, Environment env,
+      ObjectProvider<DecisionObserver> observer) {
+    RateLimiter.Builder b = RateLimiter.builder().connector(connector)
+        .params(SpringSettings.rateLimitParams(env));
+    observer.ifUnique(b::observer);
+    return b.build();
   }
 
   /** The query cache; TTLs and the rest from {@code ratecache.cache.*} (or CACHE_*). */
@@ -83,10 +89,11 @@ public class RatecacheAutoConfiguration {
   @ConditionalOnMissingBean
   @ConditionalOnProperty(prefix = "ratecache.cache", name = "enabled", matchIfMissing = true)
   public QueryCache ratecacheQueryCache(RedisConnector connector, Environment env,
-      ObjectProvider<JsonCodec> codec) {
+      ObjectProvider<JsonCodec> codec, ObjectProvider<LookupObserver> observer) {
     QueryCache.Builder b = QueryCache.builder().connector(connector)
         .environment(SpringSettings.lookup(env, "CACHE_", "ratecache.cache."));
     codec.ifAvailable(b::codec);
+    observer.ifUnique(b::observer);
     return b.build();
   }
 
@@ -212,6 +219,62 @@ public class RatecacheAutoConfiguration {
         RedisConnector connector, Environment env) {
       return new RatecacheBoot4HealthIndicator(connector,
           env.getProperty(HealthState.FALLBACK_STATUS_PROPERTY, "DOWN"));
+    }
+  }
+
+  /**
+   * Decisions and lookups as Micrometer Observations ({@code rate_limit.decision}, {@code
+   * ratecache.cache.lookup}) on the application's {@code ObservationRegistry}, so traces show
+   * them; {@code ratecache.observations.enabled=false} switches them off.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "io.micrometer.observation.ObservationRegistry")
+  @ConditionalOnProperty(prefix = "ratecache.observations", name = "enabled",
+      matchIfMissing = true)
+  static class Observations {
+    @Bean
+    @ConditionalOnMissingBean(DecisionObserver.class)
+    public DecisionObserver ratecacheDecisionObservations(
+        ObjectProvider<io.micrometer.observation.ObservationRegistry> registry) {
+      return new RatecacheObservations(registry::getIfUnique).decisions();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(LookupObserver.class)
+    public LookupObserver ratecacheLookupObservations(
+        ObjectProvider<io.micrometer.observation.ObservationRegistry> registry) {
+      return new RatecacheObservations(registry::getIfUnique).lookups();
+    }
+  }
+
+  /**
+   * The Actuator endpoint {@code ratecache} (see {@link RatecacheEndpoint}), over {@link
+   * Operations}, which publishes this instance's counters for the fleet view every {@code
+   * ratecache.endpoint.publish-interval} (30 s; 0 for never).
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+  static class ActuatorEndpoint {
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    public Operations ratecacheOperations(RedisConnector connector,
+        ObjectProvider<RateLimiter> limiter, ObjectProvider<QueryCache> cache, Environment env) {
+      Operations.Builder b = Operations.builder(connector);
+      limiter.ifAvailable(b::rateLimiter);
+      cache.ifAvailable(b::cache);
+      Operations operations = b.build();
+      java.time.Duration every = SpringSettings.duration(env, "ratecache.endpoint.publish-interval",
+          java.time.Duration.ofSeconds(30));
+      if (!every.isZero()) {
+        operations.publishEvery(every);
+      }
+      return operations;
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public RatecacheEndpoint ratecacheEndpoint(Operations operations) {
+      return new RatecacheEndpoint(operations);
     }
   }
 

@@ -52,10 +52,33 @@ final class SpringSettings {
         .orElse(Map.of());
   }
 
+  /**
+   * A duration property (Spring's forms: {@code 30s}, {@code 500ms}, or milliseconds), zero or
+   * more, else {@code otherwise}.
+   *
+   * @throws ConfigurationException naming the property if it is malformed or negative
+   */
+  static java.time.Duration duration(Environment env, String property,
+      java.time.Duration otherwise) {
+    java.time.Duration d;
+    try {
+      d = Binder.get(env).bind(property, java.time.Duration.class).orElse(otherwise);
+    } catch (RuntimeException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new ConfigurationException(property, "must be a duration such as 30s, got '"
+          + env.getProperty(property) + "' (" + cause.getMessage() + ")", e);
+    }
+    if (d.isNegative()) {
+      throw new ConfigurationException(property, "must not be negative, got " + d);
+    }
+    return d;
+  }
+
   /** The properties the starter reads directly; the groups below hold the rest. */
   private static final Set<String> EXACT = Set.of("ratecache.enabled",
       "ratecache.filter.enabled", "ratecache.filter.order", "ratecache.interceptor.enabled",
-      "ratecache.health.fallback-status");
+      "ratecache.health.fallback-status", "ratecache.observations.enabled",
+      "ratecache.endpoint.publish-interval");
   /** Groups whose members the library checks itself (init-params, CACHE_* settings). */
   private static final Set<String> GROUPS = Set.of("ratecache.ratelimit.", "ratecache.cache.");
 

@@ -38,7 +38,8 @@ import org.springframework.test.context.DynamicPropertySource;
     "ratecache.redis.socket-timeout-ms=250",
     "ratecache.redis.probe-initial-ms=20",
     "ratecache.redis.probe-max-ms=200",
-    "spring.jackson.property-naming-strategy=SNAKE_CASE"})
+    "spring.jackson.property-naming-strategy=SNAKE_CASE",
+    "management.endpoint.ratecache.access=unrestricted"})
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class Boot4IT {
   private static final String AUTO = "dev.ratecache.spring.RatecacheAutoConfiguration";
@@ -80,7 +81,8 @@ class Boot4IT {
     Map<String, ConditionEvaluationReport.ConditionAndOutcomes> outcomes =
         report.getConditionAndOutcomesBySource();
     for (String applies : List.of(AUTO, AUTO + "$Web", AUTO + "$Web$Mvc", AUTO + "$Boot4Health",
-        AUTO + "$Metrics", AUTO + "$Jackson3Json", AUTO + "$SpringCache")) {
+        AUTO + "$Metrics", AUTO + "$Jackson3Json", AUTO + "$SpringCache",
+        AUTO + "$Observations", AUTO + "$ActuatorEndpoint")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
@@ -144,6 +146,74 @@ class Boot4IT {
     assertThat(evicted.statusCode()).isEqualTo(200);
     assertThat(get("/prices/ACME").body()).isEqualTo(first.body());
     assertThat(Boot4App.Prices.LOADS.get() - before).isEqualTo(2);
+  }
+
+  /** Records every observation that stops, by name and low-cardinality keys. */
+  @org.springframework.boot.test.context.TestConfiguration
+  static class Observed {
+    static final java.util.List<String> STOPPED =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @org.springframework.context.annotation.Bean
+    io.micrometer.observation.ObservationHandler<io.micrometer.observation.Observation.Context>
+        recordingHandler() {
+      return new io.micrometer.observation.ObservationHandler<>() {
+        @Override
+        public void onStop(io.micrometer.observation.Observation.Context c) {
+          StringBuilder b = new StringBuilder(c.getName());
+          c.getLowCardinalityKeyValues().stream()
+              .sorted(java.util.Comparator.comparing(io.micrometer.common.KeyValue::getKey))
+              .forEach(kv -> b.append(' ').append(kv.getKey()).append('=').append(kv.getValue()));
+          STOPPED.add(b.toString());
+        }
+
+        @Override
+        public boolean supportsContext(io.micrometer.observation.Observation.Context c) {
+          return true;
+        }
+      };
+    }
+  }
+
+  /**
+   * Decisions and lookups are Observations on Boot's registry (what a tracer makes spans of),
+   * and the Actuator endpoint answers, clears and refuses a pattern outside the library's keys.
+   */
+  @Test
+  @Order(3)
+  void decisionsAndLookupsAreObservationsAndTheActuatorEndpointActs() throws Exception {
+    Observed.STOPPED.clear();
+    assertThat(get("/reports/observed").statusCode()).isEqualTo(200);
+    assertThat(get("/users/observed").statusCode()).isEqualTo(200);
+    assertThat(Observed.STOPPED).contains(
+        "rate_limit.decision backend=redis outcome=allowed profile=search",
+        "ratecache.cache.lookup backend=redis category=user result=miss");
+
+    HttpResponse<String> summary = get("/actuator/ratecache");
+    assertThat(summary.statusCode()).isEqualTo(200);
+    assertThat(summary.body()).contains("\"health\"").contains("ratelimit.search.allowed");
+    assertThat(get("/actuator/ratecache/redis").statusCode()).isEqualTo(200);
+    boolean stored = redis.withClient(j -> j.exists("query:user:id:observed"));
+    assertThat(stored).isTrue();
+    HttpResponse<String> cleared = post("/actuator/ratecache/clear",
+        "{\"pattern\":\"query:user:*\"}");
+    assertThat(cleared.statusCode()).isEqualTo(200);
+    assertThat(cleared.body()).contains("\"removed\":");
+    boolean left = redis.withClient(j -> j.exists("query:user:id:observed"));
+    assertThat(left).isFalse();
+    assertThat(post("/actuator/ratecache/clear", "{\"pattern\":\"*\"}").statusCode())
+        .isEqualTo(400);
+    assertThat(post("/actuator/ratecache/explode", "{}").statusCode()).isEqualTo(400);
+    // The search token this test spent, given back as an operator would.
+    assertThat(post("/actuator/ratecache/clear", "{\"pattern\":\"rate_limit:*\"}").body())
+        .isEqualTo("{\"removed\":1}");
+  }
+
+  private HttpResponse<String> post(String path, String json) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test

@@ -81,7 +81,8 @@ class BootDemoIT {
     var outcomes = org.springframework.boot.autoconfigure.condition.ConditionEvaluationReport
         .get(context.getBeanFactory()).getConditionAndOutcomesBySource();
     for (String applies : java.util.List.of(auto, auto + "$Web", auto + "$Web$Mvc",
-        auto + "$Health", auto + "$Metrics", auto + "$Jackson2Json", auto + "$SpringCache")) {
+        auto + "$Health", auto + "$Metrics", auto + "$Jackson2Json", auto + "$SpringCache",
+        auto + "$Observations", auto + "$ActuatorEndpoint")) {
       assertThat(outcomes).as("conditions of " + applies).containsKey(applies);
       assertThat(outcomes.get(applies).isFullMatch()).as(applies + ": " + outcomes.get(applies))
           .isTrue();
@@ -156,6 +157,24 @@ class BootDemoIT {
     assertThat(send("DELETE", "/prices/ACME").statusCode()).isEqualTo(200);
     assertThat(send("GET", "/prices/ACME").body()).isEqualTo(first.body());
     assertThat(BootDemoApp.Prices.LOADS.get() - before).isEqualTo(2);
+  }
+
+  /**
+   * The Actuator endpoint answers health and counters, read-only as the demo exposes it; every
+   * decision is an Observation, which Boot's meter handler makes the timer rate_limit.decision.
+   */
+  @Test
+  void theActuatorEndpointAndTheObservationsAreThere() throws Exception {
+    assertThat(send("GET", "/reports/observed").statusCode()).isEqualTo(200);
+    HttpResponse<String> summary = send("GET", "/actuator/ratecache");
+    assertThat(summary.statusCode()).isEqualTo(200);
+    assertThat(summary.body()).contains("\"health\"").contains("\"instance\"")
+        .contains("ratelimit.search.allowed");
+    assertThat(send("POST", "/actuator/ratecache/clear").statusCode())
+        .as("writes are off while the endpoint is read-only").isGreaterThanOrEqualTo(400);
+    HttpResponse<String> timer = send("GET", "/actuator/metrics/rate_limit.decision");
+    assertThat(timer.statusCode()).isEqualTo(200);
+    assertThat(timer.body()).contains("\"profile\"").contains("search");
   }
 
   @Test

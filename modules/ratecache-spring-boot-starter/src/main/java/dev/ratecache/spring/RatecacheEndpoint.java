@@ -1,0 +1,90 @@
+package dev.ratecache.spring;
+
+import dev.ratecache.ops.HealthReport;
+import dev.ratecache.ops.InstanceStats;
+import dev.ratecache.ops.Operations;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.lang.Nullable;
+
+/**
+ * The Actuator endpoint {@code ratecache}: what the library's admin endpoint and CLI show, the
+ * Boot way (exposed and secured like every Actuator endpoint: {@code
+ * management.endpoints.web.exposure.include=ratecache}, and Spring Security for the writes).
+ *
+ * <ul>
+ *   <li>{@code GET /actuator/ratecache}: health (with detail), this instance's counters, what every
+ *       instance published and their total. No Redis scan.
+ *   <li>{@code GET /actuator/ratecache/redis}: Redis-side figures (a bounded scan: at most 100,000
+ *       keys per master).
+ *   <li>{@code POST /actuator/ratecache/clear}, body {@code {"pattern":"query:user:*"}} (or none,
+ *       for every key the library owns): removes matching keys for every instance; a pattern
+ *       outside the library's namespaces is refused with 400.
+ *   <li>{@code POST /actuator/ratecache/warm}: runs warm-up.
+ * </ul>
+ */
+@Endpoint(id = "ratecache")
+public class RatecacheEndpoint {
+  private final Operations operations;
+
+  public RatecacheEndpoint(Operations operations) {
+    this.operations = Objects.requireNonNull(operations, "operations");
+  }
+
+  /** Health, this instance and the fleet. */
+  @ReadOperation
+  public Map<String, Object> summary() {
+    Map<String, Object> body = new LinkedHashMap<>();
+    HealthReport health = operations.health();
+    body.put("health", health);
+    body.put("instance", operations.localStats());
+    try {
+      List<InstanceStats> fleet = operations.fleet();
+      body.put("fleet", fleet);
+      body.put("total", InstanceStats.total(fleet));
+    } catch (RuntimeException redisUnavailable) {
+      body.put("fleet", Map.of("error", "Redis unavailable: " + redisUnavailable.getMessage()));
+    }
+    return body;
+  }
+
+  /** {@code redis}: Redis-side figures. */
+  @ReadOperation
+  public Object part(@Selector String part) {
+    if (!part.equals("redis")) {
+      throw new InvalidEndpointRequestException("no part '" + part + "' (there is: redis)",
+          "no such part");
+    }
+    try {
+      return operations.redisStats();
+    } catch (RuntimeException redisUnavailable) {
+      return Map.of("error", "Redis unavailable: " + redisUnavailable.getMessage());
+    }
+  }
+
+  /** {@code clear} (with an optional pattern) or {@code warm}. */
+  @WriteOperation
+  public Object act(@Selector String action, @Nullable String pattern) {
+    switch (action) {
+      case "clear" -> {
+        String refused = pattern == null ? null : Operations.checkPattern(pattern);
+        if (refused != null) {
+          throw new InvalidEndpointRequestException("pattern " + refused, "pattern refused");
+        }
+        return Map.of("removed", operations.clear(pattern, n -> { }));
+      }
+      case "warm" -> {
+        return operations.warm();
+      }
+      default -> throw new InvalidEndpointRequestException("no action '" + action
+          + "' (there are: clear, warm)", "no such action");
+    }
+  }
+}
