@@ -84,6 +84,15 @@ final class BenchApp implements AutoCloseable {
   }
 
   static BenchApp start(RedisSettings settings) throws Exception {
+    return start(settings, false);
+  }
+
+  /**
+   * The app on its own connector; with {@code virtualThreads} (Java 21 or later) Jetty handles
+   * every request on a virtual thread (its {@code VirtualThreadPool}) instead of its pool of 64
+   * platform threads.
+   */
+  static BenchApp start(RedisSettings settings, boolean virtualThreads) throws Exception {
     RedisConnector connector = RedisConnector.create(settings);
     RateLimiter limiter = RateLimiter.builder()
         .connector(connector)
@@ -138,7 +147,9 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
 
-    Server server = new Server(new QueuedThreadPool(64, 8));
+    Server server = new Server(virtualThreads
+        ? new org.eclipse.jetty.util.thread.VirtualThreadPool()
+        : new QueuedThreadPool(64, 8));
     ServerConnector http = new ServerConnector(server);
     http.setHost("127.0.0.1");
     http.setPort(0);

@@ -40,7 +40,9 @@ public final class LoadBenchmark {
    * successful one two, and a decided one three.
    */
   private static final java.util.Set<String> CLIENT_COUNTED = java.util.Set.of("B1", "C1", "K1",
-      "M1");
+      "M1", "B1v", "C1v", "K1v");
+  /** Carrier pinning seen during the virtual-thread rows (JFR jdk.VirtualThreadPinned). */
+  private long pinnedEvents = -1;
 
   private record Row(String id, String name, Result median, double redisCommandsPerRequest,
       double roundTripsPerRequest, double redisCpuMicrosPerRequest, String note) {}
@@ -75,7 +77,7 @@ public final class LoadBenchmark {
       serve();
       return;
     }
-    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKLM"))
+    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKLMV"))
         .run();
     System.exit(0);
   }
@@ -153,6 +155,11 @@ public final class LoadBenchmark {
       rows.add(measure("G", "same query uncached (20 ms)", base + "/api/uncached/1", Keys.NONE,
           redis, false));
 
+      if (Runtime.version().feature() >= 21 && only.contains("V")) {
+        rows.addAll(onVirtualThreads(redis));
+        this.app = app;
+      }
+
       redis.stop();
       poke(base + "/guarded", 5); // the first refused calls tell the connector Redis is down
       rows.add(measure("E", "guarded, memory fallback (Redis stopped)", base + "/guarded",
@@ -170,11 +177,52 @@ public final class LoadBenchmark {
       }
     }
     print(rows);
+    printPinning();
+  }
+
+  /**
+   * The same app, a second instance on the same Redis, with Jetty's virtual-thread pool: the
+   * rows that matter for a request's thread (baseline, decisions hot, remembered and cold, the
+   * floor, a cache hit), while JFR records every pinned carrier (no threshold).
+   */
+  private List<Row> onVirtualThreads(RedisServer redis) throws Exception {
+    List<Row> rows = new ArrayList<>();
+    try (BenchApp virtual = BenchApp.start(settings(redis), true);
+        jdk.jfr.Recording pinned = new jdk.jfr.Recording()) {
+      this.app = virtual;
+      String base = "http://127.0.0.1:" + virtual.port;
+      for (String path : List.of("/plain", "/guarded1", "/floor", "/api/item/1", "/near/item/1")) {
+        for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND, Keys.COLD)) {
+          driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
+        }
+      }
+      pinned.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO);
+      pinned.start();
+      rows.add(measure("Av", "A on virtual threads", base + "/plain", Keys.NONE, redis, false));
+      rows.add(measure("B1v", "B1 on virtual threads", base + "/guarded1", Keys.ONE, redis,
+          true));
+      rows.add(measure("C1v", "C1 on virtual threads", base + "/guarded1", Keys.TEN_THOUSAND,
+          redis, true));
+      rows.add(measure("K1v", "K1 on virtual threads", base + "/guarded1", Keys.COLD, redis,
+          true));
+      rows.add(measure("LKv", "LK floor on virtual threads", base + "/floor", Keys.COLD, redis,
+          true));
+      rows.add(measure("Fv", "F on virtual threads", base + "/api/item/1", Keys.NONE, redis,
+          false));
+      rows.add(measure("F2v", "F2 on virtual threads", base + "/near/item/1", Keys.NONE, redis,
+          false));
+      pinned.stop();
+      java.nio.file.Path file = java.nio.file.Files.createTempFile("pinned", ".jfr");
+      pinned.dump(file);
+      pinnedEvents = jdk.jfr.consumer.RecordingFile.readAllEvents(file).size();
+      java.nio.file.Files.delete(file);
+    }
+    return rows;
   }
 
   private Row measure(String id, String name, String url, Keys keys, RedisServer redis,
       boolean countCommands) throws Exception {
-    if (!only.contains(id.substring(0, 1)) && !id.equals("A")) {
+    if (!only.contains(id.substring(0, 1)) && !id.equals("A") && !id.endsWith("v")) {
       return null;
     }
     driver.run(url, keys, Duration.ofSeconds(warmupSeconds));
@@ -283,10 +331,11 @@ public final class LoadBenchmark {
     out.printf(Locale.ROOT, "%n| scenario | req/s | p50 ms | p99 ms | ratio to A | vs floor"
         + " | target | met | Redis cmds/req (commandstats) | round trips/req | Redis CPU µs/req"
         + " | note |%n|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|%n");
-    Map<String, String> floorOf = Map.of("B", "LB", "B1", "LB", "C", "LC", "C1", "LC", "M1", "LC",
-        "K", "LK", "K1", "LK");
+    Map<String, String> floorOf = new java.util.HashMap<>(Map.of("B", "LB", "B1", "LB", "C", "LC",
+        "C1", "LC", "M1", "LC", "K", "LK", "K1", "LK"));
+    floorOf.put("K1v", "LKv");
     for (String id : List.of("A", "B", "B1", "LB", "C", "C1", "M1", "LC", "K", "K1", "LK", "D", "E",
-        "F0", "F", "F2", "G", "H")) {
+        "F0", "F", "F2", "G", "H", "Av", "B1v", "C1v", "K1v", "LKv", "Fv", "F2v")) {
       Row r = byId.get(id);
       if (r == null || (id.startsWith("F") && g == null)) {
         continue;
@@ -323,6 +372,15 @@ public final class LoadBenchmark {
                 r.median().perSecond() / f0.median().perSecond());
           }
         }
+        case "Av", "B1v", "C1v", "K1v", "LKv", "Fv", "F2v" -> {
+          // Against the same scenario on platform threads, same run.
+          Row platform = byId.get(id.substring(0, id.length() - 1));
+          if (platform != null) {
+            double vsPlatform = r.median().perSecond() / platform.median().perSecond();
+            target = String.format(Locale.ROOT, "≥ 0.9 of %s (%.2f)", platform.id(), vsPlatform);
+            met = yes(vsPlatform >= 0.9);
+          }
+        }
         case "H" -> {
           double p99Ratio = r.median().p99Millis() / a.median().p99Millis();
           target = "p99 ≤ 2× A's (" + String.format(Locale.ROOT, "%.2f×", p99Ratio) + ")";
@@ -340,6 +398,13 @@ public final class LoadBenchmark {
           decimal(r.redisCommandsPerRequest()),
           decimal(r.roundTripsPerRequest()), r.redisCpuMicrosPerRequest() < 0 ? ""
               : String.format(Locale.ROOT, "%.1f", r.redisCpuMicrosPerRequest()), r.note());
+    }
+  }
+
+  private void printPinning() {
+    if (pinnedEvents >= 0) {
+      out.printf(Locale.ROOT, "%nCarrier threads pinned during the virtual-thread rows (JFR"
+          + " jdk.VirtualThreadPinned, no threshold): %d%n", pinnedEvents);
     }
   }
 

@@ -53,6 +53,20 @@ public class Boot4App {
           () -> new Profile("User " + id, Instant.parse("2026-01-02T03:04:05Z")));
     }
 
+    /** The Java this runs on, and whether this request is handled on a virtual thread. */
+    @GetMapping("/platform")
+    Map<String, Object> platform() {
+      return Map.of("java", Runtime.version().feature(), "virtual", isVirtual(Thread.currentThread()));
+    }
+
+    private static boolean isVirtual(Thread t) {
+      try { // Thread.isVirtual() is Java 21; the demo is built for 17
+        return (Boolean) Thread.class.getMethod("isVirtual").invoke(t);
+      } catch (ReflectiveOperationException onJava17) {
+        return false;
+      }
+    }
+
     @GetMapping("/users/{id}")
     Map<?, ?> user(@PathVariable String id) {
       return cache.getOrLoad("query:user:id:" + id, Duration.ofMinutes(1), Map.class, () -> {

@@ -73,6 +73,22 @@ class Boot4IT {
         .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * With {@code spring.threads.virtual.enabled=true} (the java-25 execution) requests are handled
+   * on virtual threads, so every other test here runs the filter, the interceptor and the cache
+   * on them; without it, on platform threads.
+   */
+  @Test
+  @Order(0)
+  void requestsRunOnTheThreadsBootIsConfiguredFor() throws Exception {
+    boolean virtual = Boolean.parseBoolean(context.getEnvironment()
+        .getProperty("spring.threads.virtual.enabled", "false"));
+    HttpResponse<String> platform = get("/platform");
+    assertThat(platform.statusCode()).isEqualTo(200);
+    assertThat(platform.body()).contains("\"virtual\":" + virtual)
+        .contains("\"java\":" + Runtime.version().feature());
+  }
+
   @Test
   @Order(1)
   void everyAutoConfigurationTheStarterDeclaresAppliesNoneSilentlySkipped() {
