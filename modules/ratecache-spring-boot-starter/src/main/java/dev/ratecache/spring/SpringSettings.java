@@ -75,7 +75,7 @@ final class SpringSettings {
   }
 
   /** The properties the starter reads directly; the groups below hold the rest. */
-  private static final Set<String> EXACT = Set.of("ratecache.enabled",
+  static final Set<String> EXACT = Set.of("ratecache.enabled",
       "ratecache.filter.enabled", "ratecache.filter.order", "ratecache.interceptor.enabled",
       "ratecache.health.fallback-status", "ratecache.observations.enabled",
       "ratecache.endpoint.publish-interval");
