@@ -90,6 +90,9 @@ public final class Operations implements AutoCloseable {
         counters.put("ratelimit." + profile + ".rejected", p.rejected());
         counters.put("ratelimit." + profile + ".fallback", p.fallback());
         counters.put("ratelimit." + profile + ".unavailable", p.unavailable());
+        counters.put("ratelimit." + profile + ".denied", p.denied());
+        counters.put("ratelimit." + profile + ".allowlisted", p.allowlisted());
+        counters.put("ratelimit." + profile + ".would_reject", p.wouldReject());
       });
     }
     RedisHealth.Snapshot h = connector.health().snapshot();

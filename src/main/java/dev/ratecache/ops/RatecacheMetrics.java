@@ -18,7 +18,8 @@ import java.util.function.ToLongFunction;
  * the application's classpath):
  *
  * <ul>
- *   <li>{@code ratecache.ratelimit.decisions{profile, outcome=allowed|rejected|fallback|unavailable}}
+ *   <li>{@code ratecache.ratelimit.decisions{profile,
+ *       outcome=allowed|rejected|fallback|unavailable|denied|allowlisted|would_reject}}
  *   <li>{@code ratecache.cache.requests{category, result=hit|miss|error|fallback}}
  *   <li>{@code ratecache.redis.up} (1 or 0) and {@code ratecache.redis.fallback.seconds}
  * </ul>
@@ -51,6 +52,9 @@ public final class RatecacheMetrics implements MeterBinder {
         decision(registry, p.name(), "rejected", RateLimitStats.ProfileStats::rejected);
         decision(registry, p.name(), "fallback", RateLimitStats.ProfileStats::fallback);
         decision(registry, p.name(), "unavailable", RateLimitStats.ProfileStats::unavailable);
+        decision(registry, p.name(), "denied", RateLimitStats.ProfileStats::denied);
+        decision(registry, p.name(), "allowlisted", RateLimitStats.ProfileStats::allowlisted);
+        decision(registry, p.name(), "would_reject", RateLimitStats.ProfileStats::wouldReject);
       }
       swap(registry, "made", RedisBucketStats::decidedInRedis);
       swap(registry, "declined", RedisBucketStats::declined);

@@ -157,6 +157,55 @@ public final class ClientKeyResolver {
     return owner == null || owner.isBlank() ? null : owner;
   }
 
+  /**
+   * The client key an operator's name for a client stands for ({@code user:alice}, {@code
+   * key:<owner>}, {@code client:<id>}, {@code app:<id>}), spelled exactly as {@link #resolve}
+   * spells it; null if the text names no identity.
+   */
+  String keyOf(String operatorName) {
+    int colon = operatorName.indexOf(':');
+    if (colon <= 0 || colon == operatorName.length() - 1) {
+      return null;
+    }
+    String value = operatorName.substring(colon + 1);
+    switch (operatorName.substring(0, colon)) {
+      case "user":
+        return safe(PRINCIPAL_PREFIX, foldPrincipalCase ? value.toLowerCase(Locale.ROOT) : value);
+      case "key":
+        return API_KEY_PREFIX + hash(value);
+      case "client":
+        return safe(CLIENT, value);
+      case "app":
+        return forApplication(value);
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * The client's address after trusted proxies (not grouped), or null when the request names
+   * none that parses (an obfuscated or unknown hop).
+   */
+  InetAddress clientAddress(RequestView request) {
+    InetAddress peer = IpAddress.parse(request.remoteAddress());
+    if (peer == null || !isTrusted(peer)) {
+      return peer;
+    }
+    InetAddress client = peer;
+    List<String> chain = forwardedChain(request);
+    for (int i = chain.size() - 1; i >= 0; i--) {
+      InetAddress hop = IpAddress.parse(chain.get(i));
+      if (hop == null) {
+        return null;
+      }
+      client = hop;
+      if (!isTrusted(hop)) {
+        break;
+      }
+    }
+    return client;
+  }
+
   /** The client IP, grouped, or the identity a trusted proxy gave; see the class comment. */
   String clientIp(RequestView request) {
     InetAddress peer = IpAddress.parse(request.remoteAddress());

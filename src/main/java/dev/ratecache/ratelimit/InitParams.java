@@ -134,6 +134,16 @@ final class InitParams {
         pb.fallback(SettingValues.choice(prefix + "fallback", settings.get("fallback"),
             FallbackMode.class));
       }
+      if (settings.containsKey("mode")) {
+        pb.mode(SettingValues.choice(prefix + "mode", settings.get("mode"),
+            EnforcementMode.class));
+      }
+      if (settings.containsKey("allow")) {
+        pb.allow(list(settings.get("allow")));
+      }
+      if (settings.containsKey("deny")) {
+        pb.deny(list(settings.get("deny")));
+      }
       profiles.add(pb.build());
     }
     b.profiles(profiles);
@@ -159,6 +169,10 @@ final class InitParams {
     ifPresent(params, "redis-buckets", v -> b.redisBuckets(
         SettingValues.choice("redis-buckets", v, RedisBucketProtocol.class)));
     ifPresent(params, "problem-type", v -> b.problemType(v.trim()));
+    ifPresent(params, "mode",
+        v -> b.mode(SettingValues.choice("mode", v, EnforcementMode.class)));
+    ifPresent(params, "allow", v -> b.allow(list(v)));
+    ifPresent(params, "deny", v -> b.deny(list(v)));
 
     b.redisOverrides(redis);
     return b;
@@ -184,6 +198,17 @@ final class InitParams {
       throw new ConfigurationException("api-key-verifier", "cannot create " + className + ": "
           + (e.getCause() != null ? e.getCause() : e));
     }
+  }
+
+  /** A comma-separated list, blanks dropped. */
+  private static List<String> list(String text) {
+    List<String> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.trim());
+      }
+    }
+    return out;
   }
 
   private static String canonicalRedisName(String name) {

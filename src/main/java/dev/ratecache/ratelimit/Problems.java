@@ -47,7 +47,11 @@ final class Problems {
 
   /** The HTTP status for a refused decision: 429, or 503 for a closed profile without Redis. */
   static int status(RateLimitDecision d) {
-    return d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE ? 503 : 429;
+    return switch (d.outcome()) {
+      case UNAVAILABLE -> 503;
+      case DENIED -> 403;
+      default -> 429;
+    };
   }
 
   /**
@@ -56,7 +60,7 @@ final class Problems {
    */
   static byte[] body(RateLimitDecision d, String type) {
     // A rejection storm repeats the same body until Retry-After ticks over: reuse it.
-    String key = d.profile().name() + '|' + d.outcome();
+    String key = d.profile().name() + '|' + d.outcome() + '|' + d.reason();
     Built last = RECENT.get(key);
     if (last != null && last.profile == d.profile() && last.retryAfter == d.retryAfterSeconds()
         && last.type.equals(type)) {
@@ -77,6 +81,17 @@ final class Problems {
 
   private static byte[] build(RateLimitDecision d, String type) {
     RateLimitProfile p = d.profile();
+    if (d.outcome() == RateLimitDecision.Outcome.DENIED) {
+      StringBuilder b = new StringBuilder(192);
+      b.append("{\"type\":");
+      string(b, type);
+      b.append(",\"title\":\"Forbidden\",\"status\":403,\"detail\":");
+      string(b, "This client is denied by the rate-limit policy '" + p.name() + "'.");
+      b.append(",\"policy\":");
+      string(b, p.name());
+      b.append(",\"reason\":\"denied\"}");
+      return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
     boolean closed = d.outcome() == RateLimitDecision.Outcome.UNAVAILABLE;
     StringBuilder b = new StringBuilder(256);
     b.append("{\"type\":");
@@ -98,7 +113,9 @@ final class Problems {
       }
       string(b, p.limits().get(i).toString());
     }
-    b.append("],\"retryAfter\":").append(d.retryAfterSeconds()).append('}');
+    b.append("],\"retryAfter\":").append(d.retryAfterSeconds());
+    b.append(",\"reason\":\"").append(d.reason().name().toLowerCase(java.util.Locale.ROOT))
+        .append("\"}");
     return b.toString().getBytes(StandardCharsets.UTF_8);
   }
 

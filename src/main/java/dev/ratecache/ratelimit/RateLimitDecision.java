@@ -13,6 +13,7 @@ package dev.ratecache.ratelimit;
  * @param retryAfterSeconds for a rejection, whole seconds (at least 1) until a retry can succeed;
  *     0 otherwise
  * @param backend which store decided
+ * @param reason why: the limit, the fallback, a deny or allow list, or shadow mode
  */
 public record RateLimitDecision(
     Outcome outcome,
@@ -21,7 +22,34 @@ public record RateLimitDecision(
     long remaining,
     long resetSeconds,
     long retryAfterSeconds,
-    Backend backend) {
+    Backend backend,
+    Reason reason) {
+
+  /**
+   * A decision for its limit: {@link Reason#LIMIT} on Redis, {@link Reason#FALLBACK} otherwise.
+   */
+  public RateLimitDecision(Outcome outcome, RateLimitProfile profile, String clientKey,
+      long remaining, long resetSeconds, long retryAfterSeconds, Backend backend) {
+    this(outcome, profile, clientKey, remaining, resetSeconds, retryAfterSeconds, backend,
+        backend == Backend.REDIS ? Reason.LIMIT : Reason.FALLBACK);
+  }
+
+  /** Why the decision is what it is (in metrics and in refusal bodies). */
+  public enum Reason {
+    /** The client's bucket on Redis decided. */
+    LIMIT,
+    /** Decided without Redis: a local bucket, or the profile's open or closed fallback. */
+    FALLBACK,
+    /** The client is on a deny list: 403 Forbidden, nothing charged. */
+    DENIED,
+    /** The client is on an allow list: admitted, nothing charged. */
+    ALLOWLISTED,
+    /**
+     * The profile is in shadow mode: admitted whatever its limit said (a refusal it would have
+     * made is counted as {@code would_reject}), and no rate-limit headers are sent.
+     */
+    SHADOW
+  }
 
   /** What happens to the request. */
   public enum Outcome {
@@ -30,7 +58,9 @@ public record RateLimitDecision(
     /** Over the limit: 429 Too Many Requests. */
     REJECTED,
     /** Redis is down and the profile fails closed: 503 Service Unavailable. */
-    UNAVAILABLE
+    UNAVAILABLE,
+    /** The client is on a deny list: 403 Forbidden. */
+    DENIED
   }
 
   /** Which store decided. */

@@ -42,6 +42,10 @@ final class RateLimitHeaders {
 
   /** Sets the headers for {@code d} in {@code style} through {@code setHeader}. */
   static void apply(RateLimitDecision d, HeaderStyle style, BiConsumer<String, String> setHeader) {
+    if (d.reason() == RateLimitDecision.Reason.SHADOW || d.outcome()
+        == RateLimitDecision.Outcome.DENIED) {
+      return; // a limit being tried says nothing to clients; a denied client has no limit
+    }
     boolean known = d.remaining() >= 0;
     if (style == HeaderStyle.DRAFT || style == HeaderStyle.BOTH) {
       setHeader.accept("RateLimit-Policy", d.profile().policyHeader());

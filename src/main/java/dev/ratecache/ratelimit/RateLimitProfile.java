@@ -33,6 +33,10 @@ public final class RateLimitProfile {
   private final List<String> prefixes;
   private final Set<String> methods;
   private final FallbackMode fallback;
+  /** Null: the limiter's mode. */
+  private final EnforcementMode mode;
+  private final List<String> allow;
+  private final List<String> deny;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
   private final String policyHeader;
 
@@ -42,6 +46,9 @@ public final class RateLimitProfile {
     this.prefixes = List.copyOf(b.prefixes);
     this.methods = Set.copyOf(b.methods);
     this.fallback = b.fallback;
+    this.mode = b.mode;
+    this.allow = List.copyOf(b.allow);
+    this.deny = List.copyOf(b.deny);
     this.policyHeader = RateLimitHeaders.policy(this);
   }
 
@@ -105,24 +112,45 @@ public final class RateLimitProfile {
     b.prefixes.addAll(prefixes);
     b.methods.addAll(methods);
     b.fallback = fallback;
+    b.mode = mode;
+    b.allow.addAll(allow);
+    b.deny.addAll(deny);
     return b;
+  }
+
+  /** This profile's own mode, or empty to take the limiter's ({@code mode}, default enforce). */
+  public java.util.Optional<EnforcementMode> mode() {
+    return java.util.Optional.ofNullable(mode);
+  }
+
+  /** Clients this profile never limits (besides the limiter's own allow list). */
+  public List<String> allow() {
+    return allow;
+  }
+
+  /** Clients this profile refuses with 403 (besides the limiter's own deny list). */
+  public List<String> deny() {
+    return deny;
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof RateLimitProfile p && name.equals(p.name) && limits.equals(p.limits)
-        && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback;
+        && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
+        && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, limits, prefixes, methods, fallback);
+    return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny);
   }
 
   @Override
   public String toString() {
     return "RateLimitProfile{" + name + " " + limits + " on " + prefixes
-        + (methods.isEmpty() ? "" : " " + methods) + ", fallback " + fallback + "}";
+        + (methods.isEmpty() ? "" : " " + methods) + ", fallback " + fallback
+        + (mode == null ? "" : ", " + mode) + (allow.isEmpty() ? "" : ", allow " + allow)
+        + (deny.isEmpty() ? "" : ", deny " + deny) + "}";
   }
 
   /** Builds a {@link RateLimitProfile}. Not thread-safe. */
@@ -132,6 +160,9 @@ public final class RateLimitProfile {
     private final List<String> prefixes = new ArrayList<>();
     private final Set<String> methods = new LinkedHashSet<>();
     private FallbackMode fallback = FallbackMode.LOCAL;
+    private EnforcementMode mode;
+    private final List<String> allow = new ArrayList<>();
+    private final List<String> deny = new ArrayList<>();
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -189,6 +220,33 @@ public final class RateLimitProfile {
     /** What to do while Redis is unavailable. Default {@link FallbackMode#LOCAL}. */
     public Builder fallback(FallbackMode mode) {
       this.fallback = Objects.requireNonNull(mode, "fallback");
+      return this;
+    }
+
+    /**
+     * {@link EnforcementMode#SHADOW} to compute and count every decision but refuse nothing (try
+     * a limit on real traffic first); default the limiter's mode.
+     */
+    public Builder mode(EnforcementMode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Clients never limited by this profile: addresses or CIDR blocks, or {@code user:<name>},
+     * {@code key:<owner>}, {@code client:<id>}, {@code app:<id>} (checked when the limiter is
+     * built). Counted, not charged.
+     */
+    public Builder allow(List<String> clients) {
+      allow.clear();
+      allow.addAll(clients);
+      return this;
+    }
+
+    /** Clients this profile refuses with 403, in the forms of {@link #allow}; nothing charged. */
+    public Builder deny(List<String> clients) {
+      deny.clear();
+      deny.addAll(clients);
       return this;
     }
 

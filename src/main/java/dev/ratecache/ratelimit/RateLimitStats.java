@@ -17,11 +17,21 @@ public record RateLimitStats(Map<String, ProfileStats> profiles) {
    * @param fallback decisions taken without Redis (local buckets, open or closed)
    * @param unavailable requests refused with 503 because Redis was down and the profile fails
    *     closed
+   * @param denied requests refused with 403: the client is on a deny list
+   * @param allowlisted requests admitted uncharged: the client is on an allow list
+   * @param wouldReject requests a profile in shadow mode admitted although its limit (or its
+   *     closed fallback) would have refused them; counted in {@code allowed} too
    */
-  public record ProfileStats(long allowed, long rejected, long fallback, long unavailable) {
+  public record ProfileStats(long allowed, long rejected, long fallback, long unavailable,
+      long denied, long allowlisted, long wouldReject) {
+    /** Counters of a profile without lists or shadow mode. */
+    public ProfileStats(long allowed, long rejected, long fallback, long unavailable) {
+      this(allowed, rejected, fallback, unavailable, 0, 0, 0);
+    }
+
     /** Rejected as a fraction of all decisions; 0 when there were none. */
     public double rejectionRate() {
-      long total = allowed + rejected + unavailable;
+      long total = allowed + rejected + unavailable + denied + allowlisted;
       return total == 0 ? 0 : (double) (rejected + unavailable) / total;
     }
   }

@@ -73,7 +73,14 @@ public final class RateLimiter implements AutoCloseable {
 
   /** A profile, its compiled bucket configuration and its counters. */
   private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
-      LongAdder rejected, LongAdder fallback, LongAdder unavailable) {}
+      LongAdder rejected, LongAdder fallback, LongAdder unavailable, boolean shadow,
+      ClientList allow, ClientList deny, LongAdder denied, LongAdder allowlisted,
+      LongAdder wouldReject) {
+    /** Whether a decision needs the client's address (a list names addresses). */
+    boolean needsAddress() {
+      return allow.namesAddresses() || deny.namesAddresses();
+    }
+  }
 
   /** A client over its limit: no token before {@code retryAt}; full again at {@code resetAt}. */
   private record KnownRejection(long retryAt, long resetAt, Backend backend) {}
@@ -90,8 +97,14 @@ public final class RateLimiter implements AutoCloseable {
     for (RateLimitProfile p : b.profiles.values()) {
       ConfigurationBuilder config = BucketConfiguration.builder();
       p.limits().forEach(l -> config.addLimit(l.toBandwidth()));
+      String at = "profile." + p.name() + ".";
       map.put(p.name(), new Entry(p, config.build(), new LongAdder(), new LongAdder(),
-          new LongAdder(), new LongAdder()));
+          new LongAdder(), new LongAdder(), p.mode().orElse(b.mode) == EnforcementMode.SHADOW,
+          ClientList.of(p.allow(), at + "allow", b.keyResolver).and(
+              ClientList.of(b.allow, "allow", b.keyResolver)),
+          ClientList.of(p.deny(), at + "deny", b.keyResolver).and(
+              ClientList.of(b.deny, "deny", b.keyResolver)),
+          new LongAdder(), new LongAdder(), new LongAdder()));
       if (p.longestPeriod().compareTo(longest) > 0) {
         longest = p.longestPeriod();
       }
@@ -167,7 +180,7 @@ public final class RateLimiter implements AutoCloseable {
    * @throws ConfigurationException if there is no such profile
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
-    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey));
+    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey), null);
   }
 
   /**
@@ -206,7 +219,8 @@ public final class RateLimiter implements AutoCloseable {
     Map<String, RateLimitStats.ProfileStats> out = new LinkedHashMap<>();
     for (Entry e : profiles.values()) {
       out.put(e.profile().name(), new RateLimitStats.ProfileStats(e.allowed().sum(),
-          e.rejected().sum(), e.fallback().sum(), e.unavailable().sum()));
+          e.rejected().sum(), e.fallback().sum(), e.unavailable().sum(), e.denied().sum(),
+          e.allowlisted().sum(), e.wouldReject().sum()));
     }
     return new RateLimitStats(out);
   }
@@ -297,14 +311,16 @@ public final class RateLimiter implements AutoCloseable {
     if (getAttribute.apply(attribute) instanceof RateLimitDecision earlier) {
       return earlier;
     }
-    RateLimitDecision d = acquire(entry(profile.name()), keyResolver.resolve(request));
+    Entry e = entry(profile.name());
+    RateLimitDecision d = acquire(e, keyResolver.resolve(request),
+        e.needsAddress() ? keyResolver.clientAddress(request) : null);
     setAttribute.accept(attribute, d);
     return d;
   }
 
-  private RateLimitDecision acquire(Entry e, String clientKey) {
+  private RateLimitDecision acquire(Entry e, String clientKey, java.net.InetAddress address) {
     if (observer == DecisionObserver.NONE) {
-      return decide(e, clientKey);
+      return decideByPolicy(e, clientKey, address);
     }
     DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
     try {
@@ -314,7 +330,7 @@ public final class RateLimiter implements AutoCloseable {
     }
     RateLimitDecision d;
     try {
-      d = decide(e, clientKey);
+      d = decideByPolicy(e, clientKey, address);
     } catch (RuntimeException | Error t) {
       try {
         scope.failed(t);
@@ -329,6 +345,36 @@ public final class RateLimiter implements AutoCloseable {
       unexpectedFailures.warn("A DecisionObserver failed: " + failed, failed);
     }
     return d;
+  }
+
+  /**
+   * The lists first (a denied client is refused and an allowed one admitted, neither charged),
+   * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
+   */
+  private RateLimitDecision decideByPolicy(Entry e, String clientKey,
+      java.net.InetAddress address) {
+    if (!e.deny().isEmpty() && e.deny().contains(address, clientKey)) {
+      e.denied().increment();
+      return new RateLimitDecision(Outcome.DENIED, e.profile(), clientKey, -1, -1, 0,
+          Backend.NONE, RateLimitDecision.Reason.DENIED);
+    }
+    if (!e.allow().isEmpty() && e.allow().contains(address, clientKey)) {
+      e.allowlisted().increment();
+      return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, -1, -1, 0,
+          Backend.NONE, RateLimitDecision.Reason.ALLOWLISTED);
+    }
+    RateLimitDecision d = decide(e, clientKey);
+    if (!e.shadow()) {
+      return d;
+    }
+    if (!d.allowed()) {
+      // Counted as it would have been refused, not as refused: the profile is being tried.
+      (d.outcome() == Outcome.UNAVAILABLE ? e.unavailable() : e.rejected()).decrement();
+      e.wouldReject().increment();
+      e.allowed().increment();
+    }
+    return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, d.remaining(),
+        d.resetSeconds(), 0, d.backend(), RateLimitDecision.Reason.SHADOW);
   }
 
   private RateLimitDecision decide(Entry e, String clientKey) {
@@ -469,6 +515,9 @@ public final class RateLimiter implements AutoCloseable {
     private boolean chargePreflight;
     private String problemType = "about:blank";
     private DecisionObserver observer = DecisionObserver.NONE;
+    private EnforcementMode mode = EnforcementMode.ENFORCE;
+    private List<String> allow = List.of();
+    private List<String> deny = List.of();
     private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
         java.util.function.UnaryOperator.identity();
 
@@ -482,6 +531,36 @@ public final class RateLimiter implements AutoCloseable {
      */
     public Builder observer(DecisionObserver observer) {
       this.observer = Objects.requireNonNull(observer, "observer");
+      return this;
+    }
+
+    /**
+     * The mode of every profile that sets none ({@code mode}); {@link EnforcementMode#SHADOW}
+     * counts every refusal as {@code would_reject} and admits the request. Default enforce.
+     */
+    public Builder mode(EnforcementMode mode) {
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Clients no profile limits ({@code allow}): addresses or CIDR blocks, or {@code
+     * user:<name>}, {@code key:<owner>}, {@code client:<id>}, {@code app:<id>}; admitted and
+     * counted ({@code allowlisted}), never charged. A profile's own list adds to this one.
+     *
+     * @throws ConfigurationException from {@link #build()} for an entry of no such form
+     */
+    public Builder allow(List<String> clients) {
+      this.allow = List.copyOf(clients);
+      return this;
+    }
+
+    /**
+     * Clients every profile refuses with 403 problem+json ({@code deny}), in the forms of {@link
+     * #allow}; nothing is charged. The deny list wins over the allow list.
+     */
+    public Builder deny(List<String> clients) {
+      this.deny = List.copyOf(clients);
       return this;
     }
 

@@ -98,6 +98,8 @@ class SettingsCatalogTest {
         case "profile.chat.methods" -> "POST";
         case "profiles" -> "chat,auth,upload,search";
         case "api-key-verifier", "trusted-proxies" -> null; // none by default
+        case "allow", "deny", "profile.chat.allow", "profile.chat.deny" ->
+            "10.0.0.0/8, 2001:db8::/32, 192.0.2.7, user:alice, key:partner, client:c1, app:job";
         default -> s.defaultValue();
       };
       if (value == null) {

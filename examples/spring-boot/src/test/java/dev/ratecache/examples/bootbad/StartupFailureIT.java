@@ -85,6 +85,22 @@ class StartupFailureIT {
   }
 
   @Test
+  void aMalformedListOrModeFailsTheStartNamingIt() {
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.ratelimit.deny=10.0.0.0/8,example.com").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("deny");
+          assertThat(e.getMessage()).contains("example.com").contains("CIDR");
+        });
+    assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
+        "ratecache.ratelimit.profile.chat.mode=dry-run").close()).satisfies(t -> {
+          ConfigurationException e = configurationError(t);
+          assertThat(e.setting()).isEqualTo("profile.chat.mode");
+          assertThat(e.getMessage()).contains("shadow");
+        });
+  }
+
+  @Test
   void aWrongSpringCacheSettingFailsTheStartNamingIt() {
     assertThatThrownBy(() -> start("ratecache.interceptor.enabled=false",
         "ratecache.spring-cache.ttls.prices=1m").close()).satisfies(t -> {

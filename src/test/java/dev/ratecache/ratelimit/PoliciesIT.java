@@ -1,0 +1,156 @@
+package dev.ratecache.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.ratecache.support.ServletContainer;
+import dev.ratecache.support.ServletContainer.Kind;
+import dev.ratecache.testing.RedisServer;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Deny and allow lists and shadow mode, configured in web.xml alone, on Jetty and Tomcat over
+ * real HTTP against a real redis-server. Clients are told apart by the address a trusted proxy
+ * forwards: a denied one gets 403 problem+json and costs nothing in Redis, an allowed one is
+ * never limited nor charged, the deny list wins over the allow list, and a profile in shadow mode
+ * refuses nothing, sends no headers, yet charges and counts what it would have refused.
+ */
+class PoliciesIT {
+  @RegisterExtension
+  static final RedisServer redis = RedisServer.builder().build();
+
+  @TempDir
+  Path webapp;
+
+  private ServletContainer container;
+
+  /** Answers 200 "reached", or the limiter's counters for {@code /stats}. */
+  public static final class Reached extends HttpServlet {
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+        throws IOException {
+      response.setContentType("text/plain");
+      if (request.getRequestURI().endsWith("/stats")) {
+        RateLimiter limiter = (RateLimiter) getServletContext().getAttribute(
+            RateLimitFilter.LIMITER_ATTRIBUTE);
+        response.getWriter().write(String.valueOf(limiter.stats().profiles()));
+        return;
+      }
+      response.getWriter().write("reached");
+    }
+  }
+
+  @BeforeEach
+  void clean() {
+    redis.start();
+    redis.flushAll();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (container != null) {
+      container.close();
+    }
+  }
+
+  private void deploy(Kind kind) throws Exception {
+    String[][] params = {
+        {"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", String.valueOf(redis.port())},
+        {"trusted-proxies", "127.0.0.1"},
+        {"profiles", "reports,trial"},
+        {"profile.reports.limit", "2/1m"}, {"profile.reports.prefixes", "/reports"},
+        {"profile.reports.allow", "198.51.100.7, 203.0.113.5"},
+        {"profile.trial.limit", "1/1m"}, {"profile.trial.prefixes", "/trial"},
+        {"profile.trial.mode", "shadow"},
+        {"deny", "203.0.113.0/24, 2001:db8:bad::/48"}};
+    StringBuilder init = new StringBuilder();
+    for (String[] p : params) {
+      init.append("<init-param><param-name>").append(p[0]).append("</param-name><param-value>")
+          .append(p[1]).append("</param-value></init-param>\n");
+    }
+    container = ServletContainer.deploy(kind, webapp, "", """
+          <filter>
+            <filter-name>rate-limit</filter-name>
+            <filter-class>dev.ratecache.ratelimit.RateLimitFilter</filter-class>
+            %s
+          </filter>
+          <filter-mapping><filter-name>rate-limit</filter-name><url-pattern>/*</url-pattern></filter-mapping>
+          <servlet>
+            <servlet-name>reached</servlet-name>
+            <servlet-class>dev.ratecache.ratelimit.PoliciesIT$Reached</servlet-class>
+          </servlet>
+          <servlet-mapping><servlet-name>reached</servlet-name><url-pattern>/*</url-pattern></servlet-mapping>
+        """.formatted(init));
+  }
+
+  private ServletContainer.Response from(String client, String path) throws IOException {
+    return container.send("GET", path, "X-Forwarded-For", client);
+  }
+
+  private static Set<String> buckets() {
+    return redis.withClient(j -> j.keys("rate_limit:*"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void denyAndAllowListsAndShadowModeHoldOverHttp(Kind kind) throws Exception {
+    deploy(kind);
+
+    // Denied (a global block, every profile): 403 problem+json, no headers, nothing in Redis.
+    for (String path : new String[] {"/reports", "/trial"}) {
+      ServletContainer.Response denied = from("203.0.113.9", path);
+      assertThat(denied.status()).isEqualTo(403);
+      assertThat(denied.header("Content-Type")).startsWith("application/problem+json");
+      assertThat(denied.body()).contains("\"status\":403").contains("\"reason\":\"denied\"")
+          .doesNotContain("reached");
+      assertThat(denied.header("RateLimit")).isNull();
+      assertThat(denied.header("Retry-After")).isNull();
+    }
+    assertThat(from("[2001:db8:bad::1]", "/reports").status()).isEqualTo(403);
+    // On both lists: the deny list wins.
+    assertThat(from("203.0.113.5", "/reports").status()).isEqualTo(403);
+    assertThat(buckets()).as("a denied client costs nothing").isEmpty();
+
+    // Allowed on /reports: never limited, never charged.
+    for (int i = 0; i < 5; i++) {
+      assertThat(from("198.51.100.7", "/reports").body()).isEqualTo("reached");
+    }
+    assertThat(buckets()).as("an allowed client costs nothing").isEmpty();
+    // ...but only on its profile's list: trial limits it like anyone (in shadow mode).
+    assertThat(from("198.51.100.7", "/trial").status()).isEqualTo(200);
+
+    // Anyone else: the limit, and the reason in the 429 body.
+    assertThat(from("192.0.2.1", "/reports").status()).isEqualTo(200);
+    assertThat(from("192.0.2.1", "/reports").status()).isEqualTo(200);
+    ServletContainer.Response limited = from("192.0.2.1", "/reports");
+    assertThat(limited.status()).isEqualTo(429);
+    assertThat(limited.body()).contains("\"reason\":\"limit\"");
+
+    // Shadow: 1/1m computed and charged, nothing refused, no headers to the client.
+    for (int i = 0; i < 3; i++) {
+      ServletContainer.Response tried = from("192.0.2.2", "/trial");
+      assertThat(tried.status()).isEqualTo(200);
+      assertThat(tried.body()).isEqualTo("reached");
+      assertThat(tried.header("RateLimit")).isNull();
+      assertThat(tried.header("RateLimit-Policy")).isNull();
+    }
+    assertThat(buckets()).contains("rate_limit:trial:ip:192.0.2.2",
+        "rate_limit:reports:ip:192.0.2.1", "rate_limit:trial:ip:198.51.100.7");
+
+    String stats = from("192.0.2.3", "/stats").body();
+    assertThat(stats).contains("reports=ProfileStats[allowed=2, rejected=1, fallback=0,"
+        + " unavailable=0, denied=3, allowlisted=5, wouldReject=0]");
+    assertThat(stats).contains("trial=ProfileStats[allowed=4, rejected=0, fallback=0,"
+        + " unavailable=0, denied=1, allowlisted=0, wouldReject=2]");
+  }
+}
