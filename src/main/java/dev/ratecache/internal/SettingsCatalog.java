@@ -145,6 +145,8 @@ public final class SettingsCatalog {
           "`local`, `open` or `closed`"),
       new Setting(Scope.RATE_LIMIT, "profile.<name>.mode", Type.TEXT, "enforce",
           "`enforce`, or `shadow`: every decision computed and counted (`would_reject`), nothing refused (unset: the limiter's `mode`)"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.count", Type.TEXT, "all",
+          "`all`, `failures` (only 4xx/5xx answers and requests that throw use the limit: a login route) or `successes`; charged on arrival, given back when the answer does not count"),
       new Setting(Scope.RATE_LIMIT, "profile.<name>.allow", Type.TEXT, "none",
           "clients this profile never limits (added to `allow`)"),
       new Setting(Scope.RATE_LIMIT, "profile.<name>.deny", Type.TEXT, "none",

@@ -93,6 +93,7 @@ public final class Operations implements AutoCloseable {
         counters.put("ratelimit." + profile + ".denied", p.denied());
         counters.put("ratelimit." + profile + ".allowlisted", p.allowlisted());
         counters.put("ratelimit." + profile + ".would_reject", p.wouldReject());
+        counters.put("ratelimit." + profile + ".refunded", p.refunded());
       });
     }
     RedisHealth.Snapshot h = connector.health().snapshot();

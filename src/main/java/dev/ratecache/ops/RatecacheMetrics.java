@@ -20,6 +20,8 @@ import java.util.function.ToLongFunction;
  * <ul>
  *   <li>{@code ratecache.ratelimit.decisions{profile,
  *       outcome=allowed|rejected|fallback|unavailable|denied|allowlisted|would_reject}}
+ *   <li>{@code ratecache.ratelimit.refunds{profile}} (a profile counting only failures or
+ *       successes gives back the token of an answer that does not count)
  *   <li>{@code ratecache.cache.requests{category, result=hit|miss|error|fallback}}
  *   <li>{@code ratecache.redis.up} (1 or 0) and {@code ratecache.redis.fallback.seconds}
  * </ul>
@@ -55,6 +57,11 @@ public final class RatecacheMetrics implements MeterBinder {
         decision(registry, p.name(), "denied", RateLimitStats.ProfileStats::denied);
         decision(registry, p.name(), "allowlisted", RateLimitStats.ProfileStats::allowlisted);
         decision(registry, p.name(), "would_reject", RateLimitStats.ProfileStats::wouldReject);
+        FunctionCounter.builder("ratecache.ratelimit.refunds", limiter, l -> {
+          RateLimitStats.ProfileStats s = l.stats().profiles().get(p.name());
+          return s == null ? 0 : s.refunded();
+        }).description("admitted requests given their token back: their answer did not count")
+            .tag("profile", p.name()).register(registry);
       }
       swap(registry, "made", RedisBucketStats::decidedInRedis);
       swap(registry, "declined", RedisBucketStats::declined);

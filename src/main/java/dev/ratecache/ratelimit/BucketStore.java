@@ -15,6 +15,14 @@ interface BucketStore {
    */
   Probe tryConsume(String key, BucketConfiguration config);
 
+  /**
+   * Gives {@code tokens} back to the bucket at {@code key} (never above its capacity): a charged
+   * request that did not count. A store that cannot does nothing (the client keeps the charge).
+   *
+   * @throws dev.ratecache.redis.RedisUnavailableException if the store cannot be reached
+   */
+  default void refund(String key, BucketConfiguration config, long tokens) {}
+
   /** Reads the bucket at {@code key} without taking a token. */
   Probe peek(String key, BucketConfiguration config);
 

@@ -138,6 +138,9 @@ final class InitParams {
         pb.mode(SettingValues.choice(prefix + "mode", settings.get("mode"),
             EnforcementMode.class));
       }
+      if (settings.containsKey("count")) {
+        pb.count(SettingValues.choice(prefix + "count", settings.get("count"), CountMode.class));
+      }
       if (settings.containsKey("allow")) {
         pb.allow(list(settings.get("allow")));
       }

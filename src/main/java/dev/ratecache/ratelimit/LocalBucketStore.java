@@ -65,6 +65,14 @@ final class LocalBucketStore implements BucketStore {
   }
 
   @Override
+  public void refund(String key, BucketConfiguration config, long tokens) {
+    Bucket bucket = buckets.getIfPresent(key);
+    if (bucket != null) {
+      bucket.addTokens(tokens);
+    }
+  }
+
+  @Override
   public Probe peek(String key, BucketConfiguration config) {
     Bucket bucket = buckets.getIfPresent(key);
     if (bucket == null) {

@@ -132,6 +132,13 @@ public final class RateLimitFeature implements DynamicFeature {
         RateLimitHeaders.apply(d, limiter.headerStyle(),
             (name, value) -> response.getHeaders().putSingle(name, value));
       }
+      if (limiter.settles()) {
+        // The answer is known (an exception became its mapped response, 500 if unmapped).
+        HttpServletRequest servlet = currentServletRequest();
+        limiter.settleRequest(servlet != null ? servlet::getAttribute : request::getProperty,
+            servlet != null ? servlet::setAttribute : request::setProperty,
+            response.getStatus());
+      }
     }
 
     private HttpServletRequest currentServletRequest() {

@@ -37,6 +37,7 @@ public final class RateLimitProfile {
   private final EnforcementMode mode;
   private final List<String> allow;
   private final List<String> deny;
+  private final CountMode count;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
   private final String policyHeader;
 
@@ -49,6 +50,7 @@ public final class RateLimitProfile {
     this.mode = b.mode;
     this.allow = List.copyOf(b.allow);
     this.deny = List.copyOf(b.deny);
+    this.count = b.count;
     this.policyHeader = RateLimitHeaders.policy(this);
   }
 
@@ -115,7 +117,13 @@ public final class RateLimitProfile {
     b.mode = mode;
     b.allow.addAll(allow);
     b.deny.addAll(deny);
+    b.count = count;
     return b;
+  }
+
+  /** Which requests count ({@code count}); default {@link CountMode#ALL}. */
+  public CountMode count() {
+    return count;
   }
 
   /** This profile's own mode, or empty to take the limiter's ({@code mode}, default enforce). */
@@ -137,12 +145,12 @@ public final class RateLimitProfile {
   public boolean equals(Object o) {
     return o instanceof RateLimitProfile p && name.equals(p.name) && limits.equals(p.limits)
         && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
-        && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny);
+        && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny);
+    return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny, count);
   }
 
   @Override
@@ -150,7 +158,8 @@ public final class RateLimitProfile {
     return "RateLimitProfile{" + name + " " + limits + " on " + prefixes
         + (methods.isEmpty() ? "" : " " + methods) + ", fallback " + fallback
         + (mode == null ? "" : ", " + mode) + (allow.isEmpty() ? "" : ", allow " + allow)
-        + (deny.isEmpty() ? "" : ", deny " + deny) + "}";
+        + (deny.isEmpty() ? "" : ", deny " + deny)
+        + (count == CountMode.ALL ? "" : ", counts " + count) + "}";
   }
 
   /** Builds a {@link RateLimitProfile}. Not thread-safe. */
@@ -163,6 +172,7 @@ public final class RateLimitProfile {
     private EnforcementMode mode;
     private final List<String> allow = new ArrayList<>();
     private final List<String> deny = new ArrayList<>();
+    private CountMode count = CountMode.ALL;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -240,6 +250,16 @@ public final class RateLimitProfile {
     public Builder allow(List<String> clients) {
       allow.clear();
       allow.addAll(clients);
+      return this;
+    }
+
+    /**
+     * Which requests count: {@link CountMode#FAILURES} for a login route (only 4xx/5xx answers,
+     * and requests that throw, use the limit). Each request is charged on arrival and given its
+     * token back if its answer does not count, so concurrent requests never exceed the limit.
+     */
+    public Builder count(CountMode count) {
+      this.count = Objects.requireNonNull(count, "count");
       return this;
     }
 

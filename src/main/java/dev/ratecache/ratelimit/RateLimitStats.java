@@ -21,12 +21,14 @@ public record RateLimitStats(Map<String, ProfileStats> profiles) {
    * @param allowlisted requests admitted uncharged: the client is on an allow list
    * @param wouldReject requests a profile in shadow mode admitted although its limit (or its
    *     closed fallback) would have refused them; counted in {@code allowed} too
+   * @param refunded admitted requests given their token back: their answer did not count
+   *     ({@link RateLimitProfile#count()})
    */
   public record ProfileStats(long allowed, long rejected, long fallback, long unavailable,
-      long denied, long allowlisted, long wouldReject) {
-    /** Counters of a profile without lists or shadow mode. */
+      long denied, long allowlisted, long wouldReject, long refunded) {
+    /** Counters of a profile without lists, shadow mode or settlement. */
     public ProfileStats(long allowed, long rejected, long fallback, long unavailable) {
-      this(allowed, rejected, fallback, unavailable, 0, 0, 0);
+      this(allowed, rejected, fallback, unavailable, 0, 0, 0, 0);
     }
 
     /** Rejected as a fraction of all decisions; 0 when there were none. */

@@ -67,6 +67,8 @@ public final class RateLimiter implements AutoCloseable {
       evictionCheck;
   private final Clock clock;
   private final DecisionObserver observer;
+  /** The profiles that count only some answers. */
+  private final List<Entry> settling;
   private final HeaderStyle headerStyle;
   private final String problemType;
   private final boolean chargePreflight;
@@ -75,7 +77,7 @@ public final class RateLimiter implements AutoCloseable {
   private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
       LongAdder rejected, LongAdder fallback, LongAdder unavailable, boolean shadow,
       ClientList allow, ClientList deny, LongAdder denied, LongAdder allowlisted,
-      LongAdder wouldReject) {
+      LongAdder wouldReject, LongAdder refunded) {
     /** Whether a decision needs the client's address (a list names addresses). */
     boolean needsAddress() {
       return allow.namesAddresses() || deny.namesAddresses();
@@ -104,12 +106,14 @@ public final class RateLimiter implements AutoCloseable {
               ClientList.of(b.allow, "allow", b.keyResolver)),
           ClientList.of(p.deny(), at + "deny", b.keyResolver).and(
               ClientList.of(b.deny, "deny", b.keyResolver)),
-          new LongAdder(), new LongAdder(), new LongAdder()));
+          new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()));
       if (p.longestPeriod().compareTo(longest) > 0) {
         longest = p.longestPeriod();
       }
     }
     this.profiles = java.util.Collections.unmodifiableMap(map);
+    this.settling = map.values().stream().filter(e -> e.profile().count() != CountMode.ALL)
+        .toList();
     this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
@@ -220,7 +224,7 @@ public final class RateLimiter implements AutoCloseable {
     for (Entry e : profiles.values()) {
       out.put(e.profile().name(), new RateLimitStats.ProfileStats(e.allowed().sum(),
           e.rejected().sum(), e.fallback().sum(), e.unavailable().sum(), e.denied().sum(),
-          e.allowlisted().sum(), e.wouldReject().sum()));
+          e.allowlisted().sum(), e.wouldReject().sum(), e.refunded().sum()));
     }
     return new RateLimitStats(out);
   }
@@ -347,6 +351,73 @@ public final class RateLimiter implements AutoCloseable {
     return d;
   }
 
+  /** The request attribute that marks a profile's decision as settled. */
+  static final String SETTLED_ATTRIBUTE = "dev.ratecache.ratelimit.settled.";
+
+  /** Whether any profile counts only some answers (then requests are settled when they end). */
+  boolean settles() {
+    return !settling.isEmpty();
+  }
+
+  /**
+   * Settles, once per request and profile, every decision the request carries of a profile
+   * that counts only some answers: {@code status} is the answer (500 for a request that threw).
+   * Called by the filter, the JAX-RS feature and the MVC interceptor when the response is known;
+   * a request settled already (by another of them, or an earlier dispatch) is left alone.
+   */
+  void settleRequest(Function<String, Object> getAttribute,
+      BiConsumer<String, Object> setAttribute, int status) {
+    for (Entry e : settling) {
+      String name = e.profile().name();
+      if (getAttribute.apply(DECISION_ATTRIBUTE + name) instanceof RateLimitDecision d
+          && getAttribute.apply(SETTLED_ATTRIBUTE + name) == null) {
+        setAttribute.accept(SETTLED_ATTRIBUTE + name, Boolean.TRUE);
+        settle(d, status);
+      }
+    }
+  }
+
+  /**
+   * Settles a decision once its answer is known: under a profile that counts only some answers
+   * ({@link RateLimitProfile#count()}), an admitted request whose answer does not count gets its
+   * token back, in the store that charged it. Call it once per decision ({@link
+   * #tryAcquire}'s callers); the filter, the feature and the interceptor do it themselves. A
+   * refund that cannot be made (Redis unavailable) is dropped: the client keeps the charge, and
+   * is never admitted more than the limit.
+   *
+   * @param status the answer's HTTP status (500 if the request failed)
+   */
+  public void settle(RateLimitDecision decision, int status) {
+    RateLimitProfile profile = decision.profile();
+    if (profile.count() == CountMode.ALL || !decision.allowed()
+        || decision.backend() == Backend.NONE || profile.count().counts(status)) {
+      return;
+    }
+    Entry e = profiles.get(profile.name());
+    if (e == null || e.profile() != profile) {
+      return;
+    }
+    String key = profile.name() + ":" + decision.clientKey();
+    try {
+      if (decision.backend() == Backend.REDIS) {
+        if (redisStore == null || !connector.isAvailable()) {
+          return;
+        }
+        redisStore.refund(key, e.config(), 1);
+      } else {
+        localStore.refund(key, e.config(), 1);
+      }
+      e.refunded().increment();
+    } catch (RuntimeException failed) {
+      // Redis unavailable (counted and logged by the connector) or an error reply: the client
+      // keeps the charge, which can only under-admit it.
+      if (!(failed instanceof dev.ratecache.redis.RedisUnavailableException)) {
+        unexpectedFailures.warn("Refund for profile " + profile.name() + " failed: " + failed,
+            failed);
+      }
+    }
+  }
+
   /**
    * The lists first (a denied client is refused and an allowed one admitted, neither charged),
    * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
@@ -382,7 +453,10 @@ public final class RateLimiter implements AutoCloseable {
     String key = profile.name() + ":" + clientKey;
     long now = Time.epochNanos(clock);
 
-    RejectionMemory.KnownRejection known = rejections.get(key);
+    // A profile that gives tokens back (count=failures) is not decided from a remembered
+    // rejection: a refund on any instance can end it before its retry time.
+    boolean remembers = profile.count() == CountMode.ALL;
+    RejectionMemory.KnownRejection known = remembers ? rejections.get(key) : null;
     // A rejection decided locally (Redis could not decide for this key) stands only while the
     // connector is down; while it is up (one cluster master failing, since back) Redis decides
     // again, and while the key's master still fails its local bucket does.
@@ -458,8 +532,10 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
-    rejections.remember(key, new RejectionMemory.KnownRejection(now + p.nanosToRetry(),
-        now + p.nanosToReset(), backend), mark);
+    if (remembers) {
+      rejections.remember(key, new RejectionMemory.KnownRejection(now + p.nanosToRetry(),
+          now + p.nanosToReset(), backend), mark);
+    }
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
         RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);

@@ -94,6 +94,20 @@ final class RedisBucketStore implements BucketStore {
     return decisions.peek(key, config);
   }
 
+  /**
+   * Through Bucket4j's own compare-and-swap on the stored state, whichever protocol decides (they
+   * share it); on {@code one-round-trip} the state remembered for the key is then dropped, since
+   * Redis no longer holds it.
+   */
+  @Override
+  public void refund(String key, BucketConfiguration config, long tokens) {
+    connector.execute(KeySpace.RATE_LIMIT + key, jedis -> {
+      proxy(jedis, key, config).addTokens(tokens);
+      return null;
+    });
+    forget(key);
+  }
+
   /** On {@code one-round-trip}, from its remembered states; Bucket4j's protocol keeps none. */
   @Override
   public long rememberedTokens(String key) {

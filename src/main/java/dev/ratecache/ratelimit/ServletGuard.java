@@ -69,4 +69,16 @@ public final class ServletGuard {
     Problems.respond(request, response, view, decision, rejectionHandler, limiter.problemType());
     return false;
   }
+
+  /**
+   * Settles the request's decisions when its answer is known (the MVC interceptor's {@code
+   * afterCompletion}): {@code failure} non-null counts as a 500. Once per request and profile.
+   */
+  public void settle(HttpServletRequest request, HttpServletResponse response,
+      Throwable failure) {
+    if (limiter.settles()) {
+      limiter.settleRequest(request::getAttribute, request::setAttribute,
+          failure != null ? 500 : response.getStatus());
+    }
+  }
 }

@@ -69,6 +69,18 @@ public final class RateLimitedInterceptor implements HandlerInterceptor, SmartIn
     return true;
   }
 
+  /**
+   * Settles a profile that counts only failures (or successes) once the answer is known: after
+   * the handler and its exception handling, and for an asynchronous handler ({@code
+   * DeferredResult}, {@code Callable}) at the end of its async dispatch. An exception that
+   * escaped counts as a failure.
+   */
+  @Override
+  public void afterCompletion(HttpServletRequest request, HttpServletResponse response,
+      Object handler, Exception ex) {
+    guard.settle(request, response, ex);
+  }
+
   private String profileOf(HandlerMethod handler) {
     String p = profiles.computeIfAbsent(handler.getMethod(), m -> {
       RateLimited a = AnnotatedElementUtils.findMergedAnnotation(m, RateLimited.class);

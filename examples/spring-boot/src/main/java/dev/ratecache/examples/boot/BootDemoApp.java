@@ -111,4 +111,27 @@ public class BootDemoApp {
       prices.changed(symbol);
     }
   }
+
+  /**
+   * Counts failed logins only ({@code profile.login.count=failures}): a right password never
+   * uses the limit, the fourth wrong one in 15 minutes gets 429. {@code /login/slow} answers
+   * asynchronously (a {@code Callable}), settled when it completes.
+   */
+  @RestController
+  static class LoginController {
+    @RateLimited("login")
+    @PostMapping("/login")
+    org.springframework.http.ResponseEntity<String> login(
+        @org.springframework.web.bind.annotation.RequestParam String pw) {
+      return "right".equals(pw) ? org.springframework.http.ResponseEntity.ok("welcome")
+          : org.springframework.http.ResponseEntity.status(401).body("wrong password");
+    }
+
+    @RateLimited("login")
+    @PostMapping("/login/slow")
+    java.util.concurrent.Callable<org.springframework.http.ResponseEntity<String>> slowLogin(
+        @org.springframework.web.bind.annotation.RequestParam String pw) {
+      return () -> login(pw);
+    }
+  }
 }

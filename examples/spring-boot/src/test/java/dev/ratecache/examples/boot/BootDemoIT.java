@@ -177,6 +177,27 @@ class BootDemoIT {
     assertThat(timer.body()).contains("\"profile\"").contains("search");
   }
 
+  /**
+   * {@code count=failures} through the MVC interceptor: right passwords (also answered
+   * asynchronously) never use the limit, three wrong ones do, and then even the right one waits.
+   */
+  @Test
+  void onlyFailedLoginsUseTheLoginLimit() throws Exception {
+    for (int i = 0; i < 6; i++) {
+      assertThat(send("POST", "/login?pw=right").statusCode()).isEqualTo(200);
+      assertThat(send("POST", "/login/slow?pw=right").statusCode()).isEqualTo(200);
+    }
+    assertThat(send("POST", "/login?pw=bad").statusCode()).isEqualTo(401);
+    assertThat(send("POST", "/login/slow?pw=bad").statusCode()).isEqualTo(401);
+    assertThat(send("POST", "/login?pw=bad").statusCode()).isEqualTo(401);
+    HttpResponse<String> limited = send("POST", "/login?pw=right");
+    assertThat(limited.statusCode()).isEqualTo(429);
+    assertThat(limited.body()).contains("\"policy\":\"login\"");
+    var stats = context.getBean(dev.ratecache.ratelimit.RateLimiter.class).stats().profiles()
+        .get("login");
+    assertThat(stats.refunded()).as("every success gave its token back").isEqualTo(12);
+  }
+
   @Test
   void theQueryCacheServesRepeatsWithoutLoading() throws Exception {
     int before = BootDemoApp.Users.LOADS.get();
