@@ -32,7 +32,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * drops what the instances remember) and holds every write for 50 ms now and then. Each decision
  * records its start and end. The checker demands, per client, that the decisions admitted never
  * exceed the limit plus what the refill added between the first decision's start and the last's
- * end, and that every decision was made on Redis (none fell back to memory).
+ * end, and that every decision was made on Redis (none fell back to memory). With {@code
+ * count=failures} each admitted request then answers a success (settled: its token given back) or
+ * a failure at random, and the checker demands the same of the admitted failures: refunds never
+ * let the failures that count exceed the limit, whatever the interleaving across instances.
  */
 class LimiterHistoryIT {
   @RegisterExtension
@@ -43,18 +46,20 @@ class LimiterHistoryIT {
   private static final int LIMIT = 40;
   private static final long PERIOD_NANOS = TimeUnit.MINUTES.toNanos(1);
 
+  /** {@code counted}: admitted and counting (always, unless a success under count=failures). */
   record Decision(int instance, String client, long start, long end, boolean allowed,
-      RateLimitDecision.Backend backend) {}
+      RateLimitDecision.Backend backend, boolean counted) {}
 
   static Stream<Arguments> runs() {
     return Stream.of("standalone", "cluster").flatMap(t -> Stream.of(RedisBucketProtocol.values())
-        .map(p -> Arguments.of(t, p)));
+        .flatMap(p -> Stream.of(CountMode.ALL, CountMode.FAILURES)
+            .map(c -> Arguments.of(t, p, c))));
   }
 
-  @ParameterizedTest(name = "{0}, {1}")
+  @ParameterizedTest(name = "{0}, {1}, count {2}")
   @MethodSource("runs")
-  void admittedNeverExceedsTheLimitPlusTheRefill(String topology, RedisBucketProtocol protocol)
-      throws Exception {
+  void admittedNeverExceedsTheLimitPlusTheRefill(String topology, RedisBucketProtocol protocol,
+      CountMode count) throws Exception {
     RedisSettings settings;
     List<RedisServer> nodes;
     if (topology.equals("standalone")) {
@@ -75,7 +80,7 @@ class LimiterHistoryIT {
       connectors.add(c);
       limiters.add(RateLimiter.builder().connector(c).redisBuckets(protocol)
           .profile(RateLimitProfile.builder("api").limit(Limit.parse(LIMIT + "/1m", "api"))
-              .prefix("/api").build()).build());
+              .prefix("/api").count(count).build()).build());
     }
     List<Decision> history = Collections.synchronizedList(new ArrayList<>());
     ExecutorService pool = Executors.newFixedThreadPool(9);
@@ -102,8 +107,13 @@ class LimiterHistoryIT {
               String client = "client-" + r.nextInt(4);
               long start = System.nanoTime();
               RateLimitDecision d = limiters.get(instance).tryAcquire("api", client);
-              history.add(new Decision(instance, client, start, System.nanoTime(), d.allowed(),
-                  d.backend()));
+              long end = System.nanoTime();
+              boolean success = count == CountMode.FAILURES && r.nextBoolean();
+              history.add(new Decision(instance, client, start, end, d.allowed(),
+                  d.backend(), d.allowed() && !success));
+              if (d.allowed()) {
+                limiters.get(instance).settle(d, success ? 200 : 401);
+              }
             }
             return null;
           }));
@@ -130,10 +140,16 @@ class LimiterHistoryIT {
       long first = ds.stream().mapToLong(Decision::start).min().orElseThrow();
       long last = ds.stream().mapToLong(Decision::end).max().orElseThrow();
       long refill = (long) Math.ceil((double) LIMIT * (last - first) / PERIOD_NANOS);
-      long admitted = ds.stream().filter(Decision::allowed).count();
-      assertThat(admitted).as("%s: admitted of %d decisions over %d ms (limit %d, refill %d)",
-          e.getKey(), ds.size(), TimeUnit.NANOSECONDS.toMillis(last - first), LIMIT, refill)
-          .isLessThanOrEqualTo(LIMIT + refill).isGreaterThanOrEqualTo(LIMIT);
+      long counted = ds.stream().filter(Decision::counted).count();
+      assertThat(counted).as("%s: admitted and counted of %d decisions over %d ms (limit %d,"
+          + " refill %d)", e.getKey(), ds.size(), TimeUnit.NANOSECONDS.toMillis(last - first),
+          LIMIT, refill).isLessThanOrEqualTo(LIMIT + refill)
+          .isGreaterThanOrEqualTo(count == CountMode.ALL ? LIMIT : 1);
+      if (count == CountMode.FAILURES) {
+        long admitted = ds.stream().filter(Decision::allowed).count();
+        assertThat(admitted).as("%s: successes gave their tokens back", e.getKey())
+            .isGreaterThan(counted);
+      }
     }
   }
 }
