@@ -36,6 +36,7 @@ final class CacheStores {
   private final MemoryCacheStore memory;
   private final NearCache near;
   private final LookupObserver observer;
+  private volatile int jitterPercent;
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
@@ -184,8 +185,9 @@ final class CacheStores {
    * that read it (a read from Redis writes to Redis only, one from memory to memory only); true
    * if stored, and then announced.
    */
-  boolean putIfUnchanged(String key, String json, Duration ttl, CacheStore.Seen seen) {
+  boolean putIfUnchanged(String key, String json, Duration given, CacheStore.Seen seen) {
     String category = CacheKeys.category(key);
+    Duration ttl = jittered(given);
     boolean stored = seen.token() instanceof RedisCacheStore.Token
         ? Boolean.TRUE.equals(redisOnly(category, r -> r.putIfUnchanged(key, json, ttl, seen),
             false))
@@ -196,8 +198,34 @@ final class CacheStores {
     return stored;
   }
 
+  /**
+   * {@code ttl} shortened by a random 0 to {@code jitterPercent} percent (never lengthened, so an
+   * entry still outlives nothing a tombstone must cover), or as it is with no jitter.
+   */
+  Duration jittered(Duration ttl) {
+    int pct = jitterPercent;
+    if (pct == 0) {
+      return ttl;
+    }
+    long millis = ttl.toMillis();
+    long cut = (long) (millis * (pct / 100.0)
+        * java.util.concurrent.ThreadLocalRandom.current().nextDouble());
+    return Duration.ofMillis(Math.max(1, millis - cut));
+  }
+
+  /** Whether TTLs are jittered. */
+  boolean jitters() {
+    return jitterPercent > 0;
+  }
+
+  /** Sets the TTL jitter (0 to 50 percent); the cache does, once, before any write. */
+  void jitterPercent(int percent) {
+    this.jitterPercent = percent;
+  }
+
   /** Stores JSON the caller knows to be current, unconditionally, and announces it. */
-  void putJson(String key, String json, Duration ttl) {
+  void putJson(String key, String json, Duration given) {
+    Duration ttl = jittered(given);
     withStore(CacheKeys.category(key), s -> {
       s.put(key, json, ttl);
       return null;

@@ -104,6 +104,13 @@ public final class QueryCache implements AutoCloseable {
         ? new NearCache(connector.events(), nearTtl, nearBytes, b.clock) : null;
     this.stores = new CacheStores(connector, redis,
         new MemoryCacheStore(b.memoryMaxBytes, b.clock), near, b.observer);
+    long jitter = b.ttlJitterPercent >= 0 ? b.ttlJitterPercent
+        : numberFromEnv(TTL_JITTER_SETTING, b.env, 0);
+    if (jitter > 50) {
+      throw new dev.ratecache.ConfigurationException(TTL_JITTER_SETTING,
+          "must be 0 to 50 (percent), got " + jitter);
+    }
+    stores.jitterPercent((int) jitter);
     long routeBudget = b.routeBudget >= 0 ? b.routeBudget
         : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 0);
     this.responses = new ResponseStore(stores, flights, routeBudget);
@@ -129,6 +136,12 @@ public final class QueryCache implements AutoCloseable {
 
   /** The setting that turns the near cache on: its TTL in milliseconds (0, the default, is off). */
   public static final String NEAR_TTL_SETTING = "CACHE_NEAR_TTL_MS";
+  /**
+   * Each entry's TTL is shortened by a random 0 to this many percent (0, the default, to 50), so
+   * entries written together (a warm-up, a deploy) do not expire together.
+   */
+  public static final String TTL_JITTER_SETTING = "CACHE_TTL_JITTER_PERCENT";
+
   /** The most bytes the near cache holds (default 16 MiB). */
   public static final String NEAR_MAX_BYTES_SETTING = "CACHE_NEAR_MAX_BYTES";
 
@@ -244,8 +257,20 @@ public final class QueryCache implements AutoCloseable {
     entries.forEach((k, v) -> json.put(k, codec.encode(v)));
     String category = entries.isEmpty() ? CacheTtl.OTHER
         : CacheKeys.category(entries.keySet().iterator().next());
+    // With TTL jitter, in a few groups of one jittered TTL each (one round trip per group and
+    // node), so that a warm-up's entries do not expire together.
+    Map<Duration, Map<String, String>> groups = new LinkedHashMap<>();
+    List<Duration> ttlsOfGroups = new java.util.ArrayList<>();
+    for (int i = 0; i < (stores.jitters() ? 8 : 1); i++) {
+      ttlsOfGroups.add(stores.jittered(ttl));
+    }
+    int n = 0;
+    for (Map.Entry<String, String> e : json.entrySet()) {
+      groups.computeIfAbsent(ttlsOfGroups.get(n++ % ttlsOfGroups.size()),
+          d -> new LinkedHashMap<>()).put(e.getKey(), e.getValue());
+    }
     stores.withStore(category, store -> {
-      store.putAll(json, ttl);
+      groups.forEach((groupTtl, group) -> store.putAll(group, groupTtl));
       return null;
     });
     stores.announce(json.keySet());
@@ -538,8 +563,24 @@ public final class QueryCache implements AutoCloseable {
     private Duration failureMemory;
     private long routeBudget = -1;
     private LookupObserver observer = LookupObserver.NONE;
+    private int ttlJitterPercent = -1;
 
     private Builder() {}
+
+    /**
+     * Shortens each entry's TTL by a random 0 to {@code percent} percent (0 to 50; default
+     * {@code CACHE_TTL_JITTER_PERCENT}, else 0), so entries written together do not expire
+     * together.
+     *
+     * @throws IllegalArgumentException if the percent is outside 0-50
+     */
+    public Builder ttlJitter(int percent) {
+      if (percent < 0 || percent > 50) {
+        throw new IllegalArgumentException("TTL jitter must be 0 to 50 percent, got " + percent);
+      }
+      this.ttlJitterPercent = percent;
+      return this;
+    }
 
     /**
      * Told of every lookup (for tracing: the starter's Micrometer Observation); default none.

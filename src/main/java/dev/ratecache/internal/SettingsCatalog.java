@@ -206,7 +206,9 @@ public final class SettingsCatalog {
       new Setting(Scope.CACHE, "CACHE_NEAR_TTL_MS", Type.NUMBER, "0",
           "near cache: how long an instance serves a copy without asking Redis (0: off)"),
       new Setting(Scope.CACHE, "CACHE_NEAR_MAX_BYTES", Type.NUMBER, "16777216",
-          "near cache: most bytes of copies held (16 MiB)"));
+          "near cache: most bytes of copies held (16 MiB)"),
+      new Setting(Scope.CACHE, "CACHE_TTL_JITTER_PERCENT", Type.NUMBER, "0",
+          "each entry's TTL shortened by a random 0 to this many percent (at most 50), so entries written together (a warm-up, a deploy) do not expire together"));
 
   /** The settings of one scope. */
   public static List<Setting> of(Scope scope) {

@@ -150,6 +150,43 @@ class QueryCacheIT {
         .isInstanceOf(NullPointerException.class);
   }
 
+  /**
+   * TTL jitter: every entry's TTL falls within the configured percent below the TTL asked for,
+   * spread so that entries written together do not expire together (a batch in groups); none
+   * without jitter; a percent above 50 fails, naming the setting.
+   */
+  @Test
+  void ttlJitterSpreadsExpiryWithinItsPercentAndNeverLengthensIt() {
+    try (QueryCache jittered = QueryCache.builder().connector(connector).ttlJitter(20).build()) {
+      Map<String, Integer> batch = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < 200; i++) {
+        batch.put("query:jitter:batch:" + i, i);
+        jittered.getOrLoad("query:jitter:load:" + i, Duration.ofSeconds(100), Integer.class,
+            () -> 1);
+      }
+      jittered.putAll(batch, Duration.ofSeconds(100));
+      for (String kind : List.of("batch", "load")) {
+        List<Long> ttls = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          String key = "query:jitter:" + kind + ":" + i;
+          ttls.add(redis.withClient(j -> j.pttl(key)));
+        }
+        assertThat(ttls).as(kind).allSatisfy(t -> assertThat(t).isBetween(79_000L, 100_000L));
+        long distinctSeconds = ttls.stream().map(t -> t / 1000).distinct().count();
+        assertThat(distinctSeconds).as(kind + ": spread").isGreaterThanOrEqualTo(3);
+      }
+    }
+    cache.put("query:jitter:none", 1, Duration.ofSeconds(100));
+    long exact = redis.withClient(j -> j.pttl("query:jitter:none"));
+    assertThat(exact).as("no jitter by default").isBetween(99_000L, 100_000L);
+    assertThatThrownBy(() -> QueryCache.builder().ttlJitter(51))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> QueryCache.builder().connector(connector)
+        .environment(n -> n.equals(QueryCache.TTL_JITTER_SETTING) ? "60" : null).build())
+        .isInstanceOf(dev.ratecache.ConfigurationException.class)
+        .hasMessageContaining("CACHE_TTL_JITTER_PERCENT");
+  }
+
   @Test
   void aValueOfTheWrongShapeIsAMissNotAnError() {
     redis.withClient(j -> j.set("query:user:email:x", "not json"));

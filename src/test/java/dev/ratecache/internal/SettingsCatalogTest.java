@@ -118,7 +118,8 @@ class SettingsCatalogTest {
   void theCacheSettingsAreThoseTheCacheReadsWithItsDefaults() {
     Set<String> read = new TreeSet<>(List.of(QueryCache.LOAD_WAIT_SETTING,
         QueryCache.FAILURE_MEMORY_SETTING, QueryCache.ROUTE_BUDGET_SETTING,
-        QueryCache.NEAR_TTL_SETTING, QueryCache.NEAR_MAX_BYTES_SETTING));
+        QueryCache.NEAR_TTL_SETTING, QueryCache.NEAR_MAX_BYTES_SETTING,
+        QueryCache.TTL_JITTER_SETTING));
     CacheTtl.defaults().asMap().forEach((category, ttl) ->
         read.add("CACHE_TTL_" + category.toUpperCase(Locale.ROOT)));
     assertThat(of(Scope.CACHE).keySet()).containsExactlyInAnyOrderElementsOf(read);

@@ -149,8 +149,8 @@ class PoliciesIT {
 
     String stats = from("192.0.2.3", "/stats").body();
     assertThat(stats).contains("reports=ProfileStats[allowed=2, rejected=1, fallback=0,"
-        + " unavailable=0, denied=3, allowlisted=5, wouldReject=0]");
+        + " unavailable=0, denied=3, allowlisted=5, wouldReject=0, refunded=0]");
     assertThat(stats).contains("trial=ProfileStats[allowed=4, rejected=0, fallback=0,"
-        + " unavailable=0, denied=1, allowlisted=0, wouldReject=2]");
+        + " unavailable=0, denied=1, allowlisted=0, wouldReject=2, refunded=0]");
   }
 }
