@@ -183,45 +183,26 @@ public final class ClientKeyResolver {
   }
 
   /**
-   * The client's address after trusted proxies (not grouped), or null when the request names
-   * none that parses (an obfuscated or unknown hop).
+   * Who the request came from after trusted proxies: its address, or, when that is not an
+   * address, the text that stood for it (the peer's own, or the node a trusted proxy wrote).
    */
-  InetAddress clientAddress(RequestView request) {
-    InetAddress peer = IpAddress.parse(request.remoteAddress());
-    if (peer == null || !isTrusted(peer)) {
-      return peer;
-    }
-    InetAddress client = peer;
-    List<String> chain = forwardedChain(request);
-    for (int i = chain.size() - 1; i >= 0; i--) {
-      InetAddress hop = IpAddress.parse(chain.get(i));
-      if (hop == null) {
-        return null;
-      }
-      client = hop;
-      if (!isTrusted(hop)) {
-        break;
-      }
-    }
-    return client;
-  }
+  private record Origin(InetAddress address, String text) {}
 
-  /** The client IP, grouped, or the identity a trusted proxy gave; see the class comment. */
-  String clientIp(RequestView request) {
+  /** Walks from the nearest hop outward; the first hop that is not ours is the client. */
+  private Origin origin(RequestView request) {
     InetAddress peer = IpAddress.parse(request.remoteAddress());
     if (peer == null) {
-      return safe("", String.valueOf(request.remoteAddress()));
+      return new Origin(null, String.valueOf(request.remoteAddress()));
     }
     InetAddress client = peer;
     if (isTrusted(peer)) {
       List<String> chain = forwardedChain(request);
-      // Walk from the nearest hop outward; the first hop that is not ours is the client.
       for (int i = chain.size() - 1; i >= 0; i--) {
         String node = chain.get(i);
         InetAddress hop = IpAddress.parse(node);
         if (hop == null) {
           // Written by a trusted proxy that could not (or would not) name its peer.
-          return OBFUSCATED.matcher(node).matches() ? safe("", node) : "unknown";
+          return new Origin(null, OBFUSCATED.matcher(node).matches() ? node : null);
         }
         client = hop;
         if (!isTrusted(hop)) {
@@ -229,7 +210,24 @@ public final class ClientKeyResolver {
         }
       }
     }
-    return IpAddress.group(client, ipv6Prefix);
+    return new Origin(client, null);
+  }
+
+  /**
+   * The client's address after trusted proxies (not grouped), or null when the request names
+   * none that parses (an obfuscated or unknown hop): what allow and deny lists match.
+   */
+  InetAddress clientAddress(RequestView request) {
+    return origin(request).address();
+  }
+
+  /** The client IP, grouped, or the identity a trusted proxy gave; see the class comment. */
+  String clientIp(RequestView request) {
+    Origin o = origin(request);
+    if (o.address() != null) {
+      return IpAddress.group(o.address(), ipv6Prefix);
+    }
+    return o.text() != null ? safe("", o.text()) : "unknown";
   }
 
   private boolean isTrusted(InetAddress address) {

@@ -59,6 +59,30 @@ class ClientKeyResolverTest {
   private final ClientKeyResolver behindProxy = ClientKeyResolver.builder()
       .trustedProxies("10.0.0.0/8, 127.0.0.1, ::1").build();
 
+  /**
+   * The address allow and deny lists match: a forged forwarding header from an untrusted peer
+   * is ignored, a trusted proxy's is believed up to the first hop not ours, and an obfuscated or
+   * garbage hop is no address at all (so it matches no address entry), never the proxy's own.
+   */
+  @Test
+  void theAddressListsMatchIsTheClientsAfterTrustedProxiesOnly() {
+    Req forged = new Req().header("X-Forwarded-For", "10.1.2.3");
+    forged.remote = "203.0.113.9";
+    assertThat(behindProxy.clientAddress(forged)).isEqualTo(IpAddress.parse("203.0.113.9"));
+    Req proxied = new Req().header("X-Forwarded-For", "192.0.2.1, 198.51.100.4, 10.0.0.2");
+    proxied.remote = "10.0.0.1";
+    assertThat(behindProxy.clientAddress(proxied)).isEqualTo(IpAddress.parse("198.51.100.4"));
+    assertThat(behindProxy.clientIp(proxied)).isEqualTo("198.51.100.4");
+    Req hidden = new Req().header("X-Forwarded-For", "_hidden");
+    hidden.remote = "10.0.0.1";
+    assertThat(behindProxy.clientAddress(hidden)).isNull();
+    assertThat(behindProxy.clientIp(hidden)).isEqualTo("_hidden");
+    Req garbage = new Req().header("X-Forwarded-For", "not an address");
+    garbage.remote = "10.0.0.1";
+    assertThat(behindProxy.clientAddress(garbage)).isNull();
+    assertThat(behindProxy.clientIp(garbage)).isEqualTo("unknown");
+  }
+
   @Test
   void principalThenVerifiedApiKeyThenIp() {
     ClientKeyResolver r = ClientKeyResolver.builder()

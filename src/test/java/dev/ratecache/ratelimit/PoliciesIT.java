@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Deny and allow lists and shadow mode, configured in web.xml alone, on Jetty and Tomcat over
@@ -63,7 +62,15 @@ class PoliciesIT {
     }
   }
 
-  private void deploy(Kind kind) throws Exception {
+  private String context = "";
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> deployments() {
+    return java.util.stream.Stream.of(Kind.values()).flatMap(kind -> java.util.stream.Stream.of(
+        "", "/app").map(context -> org.junit.jupiter.params.provider.Arguments.of(kind, context)));
+  }
+
+  private void deploy(Kind kind, String contextPath) throws Exception {
+    context = contextPath;
     String[][] params = {
         {"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", String.valueOf(redis.port())},
         {"trusted-proxies", "127.0.0.1"},
@@ -78,7 +85,7 @@ class PoliciesIT {
       init.append("<init-param><param-name>").append(p[0]).append("</param-name><param-value>")
           .append(p[1]).append("</param-value></init-param>\n");
     }
-    container = ServletContainer.deploy(kind, webapp, "", """
+    container = ServletContainer.deploy(kind, webapp, contextPath, """
           <filter>
             <filter-name>rate-limit</filter-name>
             <filter-class>dev.ratecache.ratelimit.RateLimitFilter</filter-class>
@@ -94,17 +101,18 @@ class PoliciesIT {
   }
 
   private ServletContainer.Response from(String client, String path) throws IOException {
-    return container.send("GET", path, "X-Forwarded-For", client);
+    return container.send("GET", context + path, "X-Forwarded-For", client);
   }
 
   private static Set<String> buckets() {
     return redis.withClient(j -> j.keys("rate_limit:*"));
   }
 
-  @ParameterizedTest
-  @EnumSource(Kind.class)
-  void denyAndAllowListsAndShadowModeHoldOverHttp(Kind kind) throws Exception {
-    deploy(kind);
+  @ParameterizedTest(name = "{0} at context \"{1}\"")
+  @org.junit.jupiter.params.provider.MethodSource("deployments")
+  void denyAndAllowListsAndShadowModeHoldOverHttp(Kind kind, String contextPath)
+      throws Exception {
+    deploy(kind, contextPath);
 
     // Denied (a global block, every profile): 403 problem+json, no headers, nothing in Redis.
     for (String path : new String[] {"/reports", "/trial"}) {

@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code count=failures} (a login route) over real HTTP on Jetty and Tomcat, against a real
@@ -96,7 +95,17 @@ class SettlementIT {
     }
   }
 
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> deployments() {
+    return java.util.stream.Stream.of(Kind.values()).flatMap(kind -> java.util.stream.Stream.of(
+        "", "/app").map(context -> org.junit.jupiter.params.provider.Arguments.of(kind, context)));
+  }
+
   private ServletContainer deploy(Kind kind, java.nio.file.Path dir) throws Exception {
+    return deploy(kind, dir, "");
+  }
+
+  private ServletContainer deploy(Kind kind, java.nio.file.Path dir, String context)
+      throws Exception {
     String[][] params = {
         {"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", String.valueOf(redis.port())},
         {"profiles", "login,token"},
@@ -108,7 +117,7 @@ class SettlementIT {
       init.append("<init-param><param-name>").append(p[0]).append("</param-name><param-value>")
           .append(p[1]).append("</param-value></init-param>\n");
     }
-    ServletContainer c = ServletContainer.deploy(kind, dir, "", """
+    ServletContainer c = ServletContainer.deploy(kind, dir, context, """
           <filter>
             <filter-name>rate-limit</filter-name>
             <filter-class>dev.ratecache.ratelimit.RateLimitFilter</filter-class>
@@ -134,30 +143,32 @@ class SettlementIT {
     return c.send("GET", target).status();
   }
 
-  @ParameterizedTest
-  @EnumSource(Kind.class)
-  void onlyFailuresUseTheLimitAndEachRequestIsSettledOnce(Kind kind) throws Exception {
-    ServletContainer c = deploy(kind, webapp);
+  @ParameterizedTest(name = "{0} at context \"{1}\"")
+  @org.junit.jupiter.params.provider.MethodSource("deployments")
+  void onlyFailuresUseTheLimitAndEachRequestIsSettledOnce(Kind kind, String context)
+      throws Exception {
+    ServletContainer c = deploy(kind, webapp, context);
+    String at = context;
     for (int i = 0; i < 10; i++) {
-      assertThat(status(c, "/login?pw=right")).as("successes never use the limit").isEqualTo(200);
+      assertThat(status(c, at + "/login?pw=right")).as("successes never use the limit").isEqualTo(200);
     }
-    assertThat(status(c, "/login?pw=later")).isEqualTo(200); // async: settled on completion
-    assertThat(status(c, "/login?pw=bad")).isEqualTo(401);
-    assertThat(status(c, "/login?pw=boom")).as("an exception").isEqualTo(500);
-    assertThat(status(c, "/login?pw=bad")).isEqualTo(401);
+    assertThat(status(c, at + "/login?pw=later")).isEqualTo(200); // async: settled on completion
+    assertThat(status(c, at + "/login?pw=bad")).isEqualTo(401);
+    assertThat(status(c, at + "/login?pw=boom")).as("an exception").isEqualTo(500);
+    assertThat(status(c, at + "/login?pw=bad")).isEqualTo(401);
     // Three failures: the limit. Now even the right password waits (it is charged first).
-    assertThat(status(c, "/login?pw=bad")).isEqualTo(429);
-    assertThat(status(c, "/login?pw=right")).isEqualTo(429);
-    assertThat(c.send("GET", "/stats").body()).contains("allowed=14").contains("rejected=2")
+    assertThat(status(c, at + "/login?pw=bad")).isEqualTo(429);
+    assertThat(status(c, at + "/login?pw=right")).isEqualTo(429);
+    assertThat(c.send("GET", at + "/stats").body()).contains("allowed=14").contains("rejected=2")
         .contains("refunded=11");
 
     // The JAX-RS feature, on a resource: 403s count, 200s do not.
     for (int i = 0; i < 5; i++) {
-      assertThat(status(c, "/api/token?pw=right")).isEqualTo(200);
+      assertThat(status(c, at + "/api/token?pw=right")).isEqualTo(200);
     }
-    assertThat(status(c, "/api/token?pw=bad")).isEqualTo(403);
-    assertThat(status(c, "/api/token?pw=bad")).isEqualTo(403);
-    assertThat(status(c, "/api/token?pw=right")).isEqualTo(429);
+    assertThat(status(c, at + "/api/token?pw=bad")).isEqualTo(403);
+    assertThat(status(c, at + "/api/token?pw=bad")).isEqualTo(403);
+    assertThat(status(c, at + "/api/token?pw=right")).isEqualTo(429);
   }
 
   @Test
