@@ -62,6 +62,36 @@ public final class SettingValues {
     }
   }
 
+  /** {@code amount} of {@code ms}, {@code s}, {@code m}, {@code h} or {@code d} (any case). */
+  public static Duration ofUnit(long amount, String unit) {
+    return switch (unit.toLowerCase(Locale.ROOT)) {
+      case "ms" -> Duration.ofMillis(amount);
+      case "s" -> Duration.ofSeconds(amount);
+      case "m" -> Duration.ofMinutes(amount);
+      case "h" -> Duration.ofHours(amount);
+      case "d" -> Duration.ofDays(amount);
+      default -> throw new IllegalArgumentException("unknown unit '" + unit + "'");
+    };
+  }
+
+  private static final java.util.regex.Pattern SPAN =
+      java.util.regex.Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)",
+          java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * A span such as {@code 90s}, {@code 10m}, {@code 2h}, {@code 1d} or {@code 500ms}.
+   *
+   * @throws ConfigurationException naming {@code name} if it is not one
+   */
+  public static Duration span(String name, String value) {
+    java.util.regex.Matcher m = SPAN.matcher(value == null ? "" : value.trim());
+    if (!m.matches()) {
+      throw new ConfigurationException(name, "must be a duration such as 90s, 10m, 2h or 1d,"
+          + " got '" + value + "'");
+    }
+    return ofUnit(Long.parseLong(m.group(1)), m.group(2));
+  }
+
   /** {@code true/yes/on/1} or {@code false/no/off/0}, in any case. */
   public static boolean bool(String name, String value) {
     return switch (value.trim().toLowerCase(Locale.ROOT)) {

@@ -2,6 +2,7 @@ package dev.ratecache.ops;
 
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.json.JsonCodec;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -29,6 +30,12 @@ import java.util.Objects;
  *   <li>{@code POST clear?pattern=…}: removes matching keys (all the library's keys without a
  *       pattern); answers {@code {"removed": n}}.
  *   <li>{@code POST warm}: runs warm-up; answers the {@link WarmupReport}.
+ *   <li>{@code GET overrides}: the rate limiter's runtime overrides; {@code POST overrides}
+ *       with {@code kind=limit|plan|deny}, {@code subject} and as needed {@code profile},
+ *       {@code value}, {@code ttl} writes one (a limit for a client or {@code plan:<name>}, a
+ *       client's plan, a timed denial); {@code
+ *       DELETE overrides?kind=…&subject=…[&profile=…]} removes one. 400 for a malformed one,
+ *       503 while Redis is down.
  * </ul>
  */
 @Path("/admin/ratecache")
@@ -111,6 +118,55 @@ public final class AdminResource {
     }
     try {
       return json(200, Map.of("removed", operations.clear(pattern, n -> { })));
+    } catch (RuntimeException e) {
+      return problem(503, "Service Unavailable", "Redis unavailable: " + e.getMessage());
+    }
+  }
+
+  @GET
+  @Path("overrides")
+  public Response overrides(@Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> operations.listOverrides());
+  }
+
+  @POST
+  @Path("overrides")
+  public Response override(@QueryParam("kind") String kind, @QueryParam("profile") String profile,
+      @QueryParam("subject") String subject, @QueryParam("value") String value,
+      @QueryParam("ttl") String ttl, @Context HttpHeaders headers,
+      @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> operations.override(kind, profile, subject, value, ttl));
+  }
+
+  @DELETE
+  @Path("overrides")
+  public Response removeOverride(@QueryParam("kind") String kind,
+      @QueryParam("profile") String profile, @QueryParam("subject") String subject,
+      @Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> Map.of("removed",
+        operations.removeOverride(kind, profile, subject)));
+  }
+
+  /** 400 for a malformed override, 409 without a limiter on Redis, 503 with Redis down. */
+  private Response overrideCall(java.util.function.Supplier<Object> call) {
+    try {
+      return json(200, call.get());
+    } catch (IllegalArgumentException e) {
+      return problem(400, "Bad Request", e.getMessage());
+    } catch (IllegalStateException e) {
+      return problem(409, "Conflict", e.getMessage());
     } catch (RuntimeException e) {
       return problem(503, "Service Unavailable", "Redis unavailable: " + e.getMessage());
     }

@@ -4,7 +4,10 @@ import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.CacheStats;
 import dev.ratecache.cache.QueryCache;
 import dev.ratecache.json.JsonCodec;
+import dev.ratecache.ConfigurationException;
 import dev.ratecache.internal.KeySpace;
+import dev.ratecache.internal.SettingValues;
+import dev.ratecache.ratelimit.LimitOverrides;
 import dev.ratecache.ratelimit.RateLimitStats;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
@@ -15,6 +18,8 @@ import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -166,6 +171,102 @@ public final class Operations implements AutoCloseable {
       }
     }
     return removed;
+  }
+
+  /**
+   * The rate limiter's runtime overrides ({@link RateLimiter#overrides()}), for the admin
+   * endpoint, the Actuator endpoint and the CLI.
+   *
+   * @throws IllegalStateException if no limiter is attached or it has no Redis
+   */
+  public LimitOverrides overrides() {
+    if (limiter == null) {
+      throw new IllegalStateException("no rate limiter is attached to these operations");
+    }
+    return limiter.overrides();
+  }
+
+  /**
+   * Applies an operator's override given as text, as the endpoints and the CLI take it.
+   *
+   * @param kind {@code limit}, {@code plan} or {@code deny}
+   * @param profile the profile of a limit (ignored otherwise)
+   * @param subject the client ({@code 203.0.113.7}, {@code user:alice}, {@code key:acme}...), a
+   *     plan {@code plan:pro} for a limit, a CIDR block for a denial
+   * @param value the limits of a limit ({@code 200/1m}), the plan of a plan; ignored for a deny
+   * @param ttl how long, as {@code 90s}, {@code 10m}, {@code 2h} or {@code 1d}; null or empty for
+   *     until removed
+   * @return the entry written, as the endpoints show it
+   * @throws IllegalArgumentException naming what is malformed
+   */
+  public Map<String, Object> override(String kind, String profile, String subject, String value,
+      String ttl) {
+    Duration d;
+    try {
+      d = ttl == null || ttl.isBlank() ? null : SettingValues.span("ttl", ttl);
+    } catch (ConfigurationException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+    LimitOverrides o = overrides();
+    LimitOverrides.Entry e = switch (kind(kind)) {
+      case LIMIT -> o.setLimit(required(profile, "profile"), required(subject, "subject"),
+          parseLimits(required(value, "value")), d);
+      case PLAN -> o.assignPlan(required(subject, "subject"), required(value, "value"), d);
+      case DENY -> o.deny(required(subject, "subject"), d);
+    };
+    return describe(e);
+  }
+
+  /** Removes an override; see {@link #override}. */
+  public boolean removeOverride(String kind, String profile, String subject) {
+    LimitOverrides.Kind k = kind(kind);
+    return overrides().remove(k, k == LimitOverrides.Kind.LIMIT ? required(profile, "profile")
+        : profile, required(subject, "subject"));
+  }
+
+  /** Every override in force, with the revision this instance applies. */
+  public Map<String, Object> listOverrides() {
+    LimitOverrides o = overrides();
+    List<Map<String, Object>> entries = new ArrayList<>();
+    o.list().forEach(e -> entries.add(describe(e)));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("revision", o.revision());
+    out.put("overrides", entries);
+    return out;
+  }
+
+  private static Map<String, Object> describe(LimitOverrides.Entry e) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("kind", e.kind().name().toLowerCase(Locale.ROOT));
+    m.put("profile", e.profile());
+    m.put("subject", e.subject());
+    m.put("value", e.value());
+    m.put("expires", e.expires() == null ? null : e.expires().toString());
+    m.put("revision", e.revision());
+    return m;
+  }
+
+  private static LimitOverrides.Kind kind(String kind) {
+    try {
+      return LimitOverrides.Kind.valueOf(required(kind, "kind").trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("kind '" + kind + "' is not limit, plan or deny");
+    }
+  }
+
+  private static List<dev.ratecache.ratelimit.Limit> parseLimits(String text) {
+    try {
+      return dev.ratecache.ratelimit.Limit.parseAll(text, "value");
+    } catch (ConfigurationException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+  }
+
+  private static String required(String value, String name) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(name + " is required");
+    }
+    return value.trim();
   }
 
   /**

@@ -28,6 +28,50 @@ public interface ApiKeyVerifier {
    */
   String verify(String apiKey);
 
+  /**
+   * The owner of a key and the plan it is on ({@code free}, {@code pro}...; limits per plan are
+   * {@code profile.<name>.limit.<plan>}). By default {@link #verify} names the owner and there is
+   * no plan; a verifier that knows plans overrides this (or is made by {@link #withPlans}).
+   *
+   * @return the owner, or {@code null} if the key is not valid
+   */
+  default Owner owner(String apiKey) {
+    String id = verify(apiKey);
+    return id == null || id.isBlank() ? null : new Owner(id, null);
+  }
+
+  /**
+   * Who a verified key belongs to.
+   *
+   * @param id a stable identity for the key's owner
+   * @param plan the owner's plan, or {@code null} for none (the profile's own limits)
+   */
+  record Owner(String id, String plan) {
+    public Owner {
+      Objects.requireNonNull(id, "id");
+    }
+  }
+
+  /**
+   * A verifier that knows plans: {@code lookup} gives the owner and plan of a valid key, or
+   * {@code null}.
+   */
+  static ApiKeyVerifier withPlans(java.util.function.Function<String, Owner> lookup) {
+    Objects.requireNonNull(lookup, "lookup");
+    return new ApiKeyVerifier() {
+      @Override
+      public String verify(String apiKey) {
+        Owner o = lookup.apply(apiKey);
+        return o == null ? null : o.id();
+      }
+
+      @Override
+      public Owner owner(String apiKey) {
+        return lookup.apply(apiKey);
+      }
+    };
+  }
+
   /** A verifier that accepts the keys {@code valid} accepts, each key its own client. */
   static ApiKeyVerifier of(Predicate<String> valid) {
     Objects.requireNonNull(valid, "valid");

@@ -16,6 +16,15 @@ interface BucketStore {
   Probe tryConsume(String key, BucketConfiguration config);
 
   /**
+   * {@link #tryConsume(String, BucketConfiguration)} under the runtime overrides at {@code
+   * revision} (0: none heard): an existing bucket of another configuration follows {@code
+   * config} unless a newer revision wrote it (see {@link BucketConfigurations}).
+   */
+  default Probe tryConsume(String key, BucketConfiguration config, long revision) {
+    return tryConsume(key, config);
+  }
+
+  /**
    * Gives {@code tokens} back to the bucket at {@code key} (never above its capacity): a charged
    * request that did not count. A store that cannot does nothing (the client keeps the charge).
    *

@@ -56,6 +56,19 @@ public final class ClientKeyResolver {
    */
   public static final String CLIENT_ATTRIBUTE = "dev.ratecache.client";
 
+  /**
+   * The request attribute under which an application may publish the client's plan (a plan
+   * name, {@code pro}; limits per plan are {@code profile.<name>.limit.<plan>}). It wins over
+   * the plan an {@link ApiKeyVerifier} names; a malformed name is ignored. Clients cannot set
+   * request attributes, so they cannot choose their plan.
+   */
+  public static final String PLAN_ATTRIBUTE = "dev.ratecache.plan";
+
+  /**
+   * Who a request comes from: its client key, and the plan its verified identity is on, if any.
+   */
+  record Identity(String key, String plan) {}
+
   /** A way of identifying a client. */
   public enum Strategy {
     /** The authenticated user ({@code getUserPrincipal()}). */
@@ -117,35 +130,66 @@ public final class ClientKeyResolver {
 
   /** The key for this request; never null, at most about 70 characters. */
   String resolve(RequestView request) {
+    return identify(request).key();
+  }
+
+  /**
+   * The key for this request and its plan: the application's {@link #PLAN_ATTRIBUTE} if set and
+   * well formed, else the plan the verifier gave the API key that identified the client.
+   */
+  Identity identify(RequestView request) {
+    Object attribute = request.attribute(PLAN_ATTRIBUTE);
+    String plan = attribute == null ? null : attribute.toString();
+    if (plan != null && !RateLimitProfile.isPlanName(plan)) {
+      plan = null;
+    }
     Object verified = request.attribute(CLIENT_ATTRIBUTE);
     if (verified != null && !verified.toString().isBlank()) {
-      return safe(CLIENT, verified.toString());
+      return new Identity(safe(CLIENT, verified.toString()), plan);
     }
     for (Strategy s : strategies) {
       switch (s) {
         case PRINCIPAL -> {
           String p = request.principal();
           if (p != null && !p.isEmpty()) {
-            return safe(PRINCIPAL_PREFIX, foldPrincipalCase ? p.toLowerCase(Locale.ROOT) : p);
+            return new Identity(
+                safe(PRINCIPAL_PREFIX, foldPrincipalCase ? p.toLowerCase(Locale.ROOT) : p), plan);
           }
         }
         case API_KEY -> {
-          String owner = verifiedApiKeyOwner(request);
+          ApiKeyVerifier.Owner owner = verifiedApiKeyOwner(request);
           if (owner != null) {
-            return API_KEY_PREFIX + hash(owner);
+            String keyPlan = plan != null ? plan
+                : RateLimitProfile.isPlanName(owner.plan()) ? owner.plan() : null;
+            return new Identity(API_KEY_PREFIX + hash(owner.id()), keyPlan);
           }
         }
         case IP -> {
-          return IP_PREFIX + clientIp(request);
+          return new Identity(IP_PREFIX + clientIp(request), plan);
         }
       }
     }
     // No strategy produced a key (IP not configured): every such request shares one bucket.
-    return ANONYMOUS;
+    return new Identity(ANONYMOUS, plan);
+  }
+
+  /**
+   * The client key for an operator's name of one client: an identity as {@link #keyOf} reads it,
+   * or an address ({@code 203.0.113.7}; an IPv6 one stands for its group, /64 by default, as
+   * clients are keyed); null if the text names neither.
+   */
+  String clientKeyOf(String operatorName) {
+    String key = keyOf(operatorName);
+    if (key != null) {
+      return key;
+    }
+    InetAddress address = operatorName.matches("[0-9A-Fa-f.:]+")
+        ? IpAddress.parse(operatorName) : null;
+    return address == null ? null : IP_PREFIX + IpAddress.group(address, ipv6Prefix);
   }
 
   /** The owner of the request's API key if a verifier accepts it, else null. */
-  private String verifiedApiKeyOwner(RequestView request) {
+  private ApiKeyVerifier.Owner verifiedApiKeyOwner(RequestView request) {
     if (apiKeyVerifier == null) {
       return null; // unverified keys never mint buckets
     }
@@ -153,8 +197,8 @@ public final class ClientKeyResolver {
     if (keys.isEmpty() || keys.get(0).isBlank()) {
       return null;
     }
-    String owner = apiKeyVerifier.verify(keys.get(0).trim());
-    return owner == null || owner.isBlank() ? null : owner;
+    ApiKeyVerifier.Owner owner = apiKeyVerifier.owner(keys.get(0).trim());
+    return owner == null || owner.id().isBlank() ? null : owner;
   }
 
   /**

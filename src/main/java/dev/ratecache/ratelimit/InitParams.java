@@ -41,7 +41,11 @@ final class InitParams {
       }
     }
     PROFILE_SETTINGS = "(" + String.join("|", perProfile) + ")";
-    PROFILE_PARAM = Pattern.compile("profile\\.([^.]+)\\." + PROFILE_SETTINGS);
+    List<String> patterns = new ArrayList<>();
+    for (String setting : perProfile) {
+      patterns.add(Pattern.quote(setting).replace("<plan>", "\\E[^.]+\\Q"));
+    }
+    PROFILE_PARAM = Pattern.compile("profile\\.([^.]+)\\.(" + String.join("|", patterns) + ")");
   }
 
   private InitParams() {}
@@ -118,6 +122,12 @@ final class InitParams {
       if (settings.containsKey("limit")) {
         pb.limits(Limit.parseAll(settings.get("limit"), prefix + "limit"));
       }
+      for (Map.Entry<String, String> setting : settings.entrySet()) {
+        if (setting.getKey().startsWith("limit.")) {
+          String plan = setting.getKey().substring("limit.".length());
+          pb.planLimits(plan, Limit.parseAll(setting.getValue(), prefix + setting.getKey()));
+        }
+      }
       if (settings.containsKey("prefixes")) {
         List<String> prefixes = new ArrayList<>();
         for (String p : settings.get("prefixes").split(",")) {
@@ -155,6 +165,10 @@ final class InitParams {
     ifPresent(params, "key-strategy", keys::strategies);
     ifPresent(params, "api-key-header", v -> keys.apiKeyHeader(v.trim()));
     ifPresent(params, "api-key-verifier", v -> keys.apiKeyVerifier(loadVerifier(v.trim())));
+    String named = params.get("api-key-verifier");
+    if ((named == null || named.isBlank()) && b.apiKeyVerifier() != null) {
+      keys.apiKeyVerifier(b.apiKeyVerifier());
+    }
     ifPresent(params, "trusted-proxies", keys::trustedProxies);
     ifPresent(params, "forwarded-header", keys::forwardedHeader);
     ifPresent(params, "principal-case-insensitive",
@@ -176,6 +190,8 @@ final class InitParams {
         v -> b.mode(SettingValues.choice("mode", v, EnforcementMode.class)));
     ifPresent(params, "allow", v -> b.allow(list(v)));
     ifPresent(params, "deny", v -> b.deny(list(v)));
+    ifPresent(params, "overrides-max",
+        v -> b.maxOverrides(SettingValues.integer("overrides-max", v)));
 
     b.redisOverrides(redis);
     return b;

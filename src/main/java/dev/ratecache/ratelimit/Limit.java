@@ -5,7 +5,6 @@ import io.github.bucket4j.Bandwidth;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -89,13 +88,7 @@ public record Limit(long capacity, long tokens, Duration period, Refill refill) 
     try {
       long tokens = Long.parseLong(m.group(1));
       long amount = m.group(2).isEmpty() ? 1 : Long.parseLong(m.group(2));
-      Duration unit = switch (m.group(3).toLowerCase(Locale.ROOT)) {
-        case "ms" -> Duration.ofMillis(1);
-        case "s" -> Duration.ofSeconds(1);
-        case "m" -> Duration.ofMinutes(1);
-        case "h" -> Duration.ofHours(1);
-        default -> Duration.ofDays(1);
-      };
+      Duration unit = dev.ratecache.internal.SettingValues.ofUnit(1, m.group(3));
       Refill refill = "interval".equalsIgnoreCase(m.group(4)) ? Refill.INTERVAL : Refill.GREEDY;
       long capacity = m.group(5) == null ? tokens : Long.parseLong(m.group(5));
       return new Limit(capacity, tokens, unit.multipliedBy(amount), refill);

@@ -9,6 +9,7 @@ import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConsumptionProbe;
 import io.github.bucket4j.EstimationProbe;
 import io.github.bucket4j.TimeMeter;
+import io.github.bucket4j.local.LocalBucket;
 import io.github.bucket4j.local.LocalBucketBuilder;
 import java.time.Clock;
 import java.time.Duration;
@@ -20,7 +21,7 @@ import java.time.Duration;
  * idle bucket is dropped once it would have refilled anyway. Thread-safe.
  */
 final class LocalBucketStore implements BucketStore {
-  private final Cache<String, Bucket> buckets;
+  private final Cache<String, LocalBucket> buckets;
   private final TimeMeter time;
 
   /**
@@ -38,7 +39,7 @@ final class LocalBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    return tryConsume(key, config, -1);
+    return tryConsumeSeeded(key, config, -1);
   }
 
   /**
@@ -47,7 +48,7 @@ final class LocalBucketStore implements BucketStore {
    * and one already held (from an earlier outage, refilled since) keeps its own count only if it
    * is lower, so an outage after Redis saw the client use its tokens is no fresh local bucket.
    */
-  Probe tryConsume(String key, BucketConfiguration config, long seedTokens) {
+  Probe tryConsumeSeeded(String key, BucketConfiguration config, long seedTokens) {
     Bucket bucket = bucket(key, config, seedTokens);
     if (seedTokens >= 0 && bucket.getAvailableTokens() > seedTokens) {
       // Rare (a bucket from an earlier outage): locked only then, so that two callers do not
@@ -90,13 +91,18 @@ final class LocalBucketStore implements BucketStore {
     return buckets.estimatedSize();
   }
 
+  /**
+   * The bucket at {@code key}, made from {@code config} if absent; one made under another
+   * configuration (the client's limit changed) follows it by the rule of {@link
+   * BucketConfigurations}.
+   */
   private Bucket bucket(String key, BucketConfiguration config, long seedTokens) {
-    return buckets.get(key, k -> {
+    LocalBucket held = buckets.get(key, k -> {
       LocalBucketBuilder b = Bucket.builder().withCustomTimePrecision(time);
       for (Bandwidth bandwidth : config.getBandwidths()) {
         b.addLimit(bandwidth);
       }
-      Bucket bucket = b.build();
+      LocalBucket bucket = b.build();
       long full = BucketStore.fullBucket(config).remaining();
       if (seedTokens >= 0 && seedTokens < full) {
         // Taking the difference from every bandwidth leaves the tightest one at the seed.
@@ -104,5 +110,10 @@ final class LocalBucketStore implements BucketStore {
       }
       return bucket;
     });
+    BucketConfiguration current = held.getConfiguration();
+    if (current != config && !current.equals(config)) {
+      held.replaceConfiguration(config, BucketConfigurations.INHERITANCE);
+    }
+    return held;
   }
 }

@@ -125,7 +125,15 @@ final class OneRoundTripBuckets {
    * @throws dev.ratecache.redis.RedisUnavailableException if Redis is known down or failed
    */
   BucketStore.Probe tryConsume(String key, BucketConfiguration config) {
-    Waiter me = new Waiter(config);
+    return tryConsume(key, config, 0);
+  }
+
+  /**
+   * {@link #tryConsume(String, BucketConfiguration)} by an instance whose runtime overrides are
+   * at {@code revision}: see {@link #run} for how a bucket's configuration follows the newest.
+   */
+  BucketStore.Probe tryConsume(String key, BucketConfiguration config, long revision) {
+    Waiter me = new Waiter(config, revision);
     Lane lane = enter(key, me);
     List<Waiter> batch = me.state == Waiter.LEAD ? List.of(me) : me.awaitTurn();
     if (batch != null) {
@@ -145,7 +153,7 @@ final class OneRoundTripBuckets {
   List<BucketStore.Probe> tryConsumeTogether(String key, BucketConfiguration config, int n) {
     List<Waiter> batch = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      batch.add(new Waiter(config));
+      batch.add(new Waiter(config, 0));
     }
     decide(key, batch);
     List<BucketStore.Probe> out = new ArrayList<>(n);
@@ -153,6 +161,39 @@ final class OneRoundTripBuckets {
       out.add(w.outcome());
     }
     return out;
+  }
+
+  /**
+   * Makes the bucket at {@code key} follow {@code config} under override {@code revision}
+   * without taking a token, creating it full if absent (so that an instance yet to hear of the
+   * revision finds it there and obeys it): compare-and-swap, retried while other instances
+   * write in between.
+   */
+  void reconfigure(String key, BucketConfiguration config, long revision) {
+    forget(key);
+    byte[] redisKey = redisKey(key);
+    byte[] state = swaps.read(redisKey);
+    for (int attempt = 0; attempt < 16; attempt++) {
+      long now = time.currentTimeNanos();
+      MutableBucketEntry entry = new MutableBucketEntry(state);
+      if (entry.exists()) {
+        BucketConfigurations.follow(entry, config, revision, now);
+      } else {
+        new CreateInitialStateAndExecuteCommand<>(config, new EstimateAbilityToConsumeCommand(1))
+            .execute(entry, now);
+        BucketConfigurations.stamp(entry, revision);
+      }
+      if (!entry.isStateModified()) {
+        return;
+      }
+      BucketSwaps.Reply reply = swaps.swap(redisKey, state,
+          entry.getStateBytes(version), ttlMillis(entry, now), null);
+      if (reply.swapped()) {
+        return;
+      }
+      state = reply.current();
+    }
+    throw new IllegalStateException("bucket " + key + " changed under 16 rewrites in a row");
   }
 
   /** Reads the bucket at {@code key} from Redis without taking a token. */
@@ -291,7 +332,7 @@ final class OneRoundTripBuckets {
         // buckets have lately mostly existed (a fleet taking turns): then as the script, which
         // decides an existing one in Redis.
         StateLayout layout = cold && !coldBuckets.expectExisting() ? null
-            : layout(batch.get(0).config, entry, replacement);
+            : layout(entry.get().getConfiguration(), entry, replacement);
         BucketSwaps.Reply reply = swaps.swap(redisKey, state, replacement, ttl,
             layout == null ? null : layout.decideArg(batch.size(), now));
         if (cold) {
@@ -355,12 +396,29 @@ final class OneRoundTripBuckets {
     }
   }
 
-  /** Bucket4j's decisions for {@code batch}, one after another, on {@code state} at {@code now}. */
+  /**
+   * Bucket4j's decisions for {@code batch}, one after another, on {@code state} at {@code now}.
+   *
+   * <p>A bucket's configuration follows the newest view of it: a bucket records the revision of
+   * the runtime overrides (plans, per-client limits) its configuration was written under, or
+   * none (0). A request decided under a configuration other than the stored one replaces it
+   * ({@link BucketConfigurations#INHERITANCE}: the tokens left are kept, at most the new
+   * capacity, so a change never adds tokens) unless the stored one was written under a newer
+   * revision than this instance has heard of: then the stored one decides, so an instance that
+   * has not yet heard of an override obeys it on every bucket an instance that has heard wrote.
+   */
   private static MutableBucketEntry run(List<Waiter> batch, byte[] state, long now) {
     MutableBucketEntry entry = new MutableBucketEntry(state);
     for (Waiter w : batch) {
+      boolean created = !entry.exists();
+      if (!created) {
+        BucketConfigurations.follow(entry, w.config, w.revision, now);
+      }
       w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, CONSUME_ONE)
           .execute(entry, now).getData();
+      if (created && w.revision > 0) {
+        BucketConfigurations.stamp(entry, w.revision);
+      }
     }
     return entry;
   }
@@ -418,6 +476,7 @@ final class OneRoundTripBuckets {
     static final int DONE = 2;
 
     final BucketConfiguration config;
+    final long revision;
     final Thread thread = Thread.currentThread();
     volatile int state = WAITING;
     /** Written by whoever decides, before {@link #finish}; read by this request after. */
@@ -425,8 +484,9 @@ final class OneRoundTripBuckets {
     RuntimeException failure;
     List<Waiter> batch;
 
-    Waiter(BucketConfiguration config) {
+    Waiter(BucketConfiguration config, long revision) {
       this.config = config;
+      this.revision = revision;
     }
 
     void lead(List<Waiter> batch) {

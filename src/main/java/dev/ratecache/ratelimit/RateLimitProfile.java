@@ -38,6 +38,8 @@ public final class RateLimitProfile {
   private final List<String> allow;
   private final List<String> deny;
   private final CountMode count;
+  /** Limits per plan, for clients a verifier or the application puts on one. */
+  private final java.util.Map<String, List<Limit>> planLimits;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
   private final String policyHeader;
 
@@ -51,6 +53,8 @@ public final class RateLimitProfile {
     this.allow = List.copyOf(b.allow);
     this.deny = List.copyOf(b.deny);
     this.count = b.count;
+    this.planLimits = java.util.Collections.unmodifiableMap(
+        new java.util.LinkedHashMap<>(b.planLimits));
     this.policyHeader = RateLimitHeaders.policy(this);
   }
 
@@ -104,7 +108,9 @@ public final class RateLimitProfile {
 
   /** The longest period among the limits. */
   Duration longestPeriod() {
-    return limits.stream().map(Limit::period).max(Duration::compareTo).orElseThrow();
+    return java.util.stream.Stream.concat(limits.stream(),
+            planLimits.values().stream().flatMap(List::stream))
+        .map(Limit::period).max(Duration::compareTo).orElseThrow();
   }
 
   /** A builder that starts from this profile. */
@@ -118,7 +124,29 @@ public final class RateLimitProfile {
     b.allow.addAll(allow);
     b.deny.addAll(deny);
     b.count = count;
+    b.planLimits.putAll(planLimits);
     return b;
+  }
+
+  /**
+   * The limits of clients on each plan ({@code profile.<name>.limit.<plan>}); a client on a plan
+   * not named here, or on none, has {@link #limits()}.
+   */
+  public java.util.Map<String, List<Limit>> planLimits() {
+    return planLimits;
+  }
+
+  /**
+   * This profile deciding with {@code replacement} limits (a plan's, an operator's override):
+   * its headers and refusals then report those.
+   */
+  RateLimitProfile withLimits(List<Limit> replacement) {
+    return toBuilder().limits(replacement).build();
+  }
+
+  /** Whether {@code plan} is a well-formed plan name (as profile names are). */
+  static boolean isPlanName(String plan) {
+    return plan != null && NAME.matcher(plan).matches();
   }
 
   /** Which requests count ({@code count}); default {@link CountMode#ALL}. */
@@ -145,12 +173,14 @@ public final class RateLimitProfile {
   public boolean equals(Object o) {
     return o instanceof RateLimitProfile p && name.equals(p.name) && limits.equals(p.limits)
         && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
-        && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count;
+        && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count
+        && planLimits.equals(p.planLimits);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny, count);
+    return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny, count,
+        planLimits);
   }
 
   @Override
@@ -159,7 +189,8 @@ public final class RateLimitProfile {
         + (methods.isEmpty() ? "" : " " + methods) + ", fallback " + fallback
         + (mode == null ? "" : ", " + mode) + (allow.isEmpty() ? "" : ", allow " + allow)
         + (deny.isEmpty() ? "" : ", deny " + deny)
-        + (count == CountMode.ALL ? "" : ", counts " + count) + "}";
+        + (count == CountMode.ALL ? "" : ", counts " + count)
+        + (planLimits.isEmpty() ? "" : ", plans " + planLimits) + "}";
   }
 
   /** Builds a {@link RateLimitProfile}. Not thread-safe. */
@@ -173,6 +204,7 @@ public final class RateLimitProfile {
     private final List<String> allow = new ArrayList<>();
     private final List<String> deny = new ArrayList<>();
     private CountMode count = CountMode.ALL;
+    private final java.util.Map<String, List<Limit>> planLimits = new java.util.LinkedHashMap<>();
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -260,6 +292,29 @@ public final class RateLimitProfile {
      */
     public Builder count(CountMode count) {
       this.count = Objects.requireNonNull(count, "count");
+      return this;
+    }
+
+    /**
+     * The limits of clients on {@code plan} ({@code profile.<name>.limit.<plan>}, e.g. {@code
+     * pro} at 200/1m): who is on which plan is said by the {@link ApiKeyVerifier} (its {@link
+     * ApiKeyVerifier.Owner#plan()}), by the application in the request attribute {@link
+     * ClientKeyResolver#PLAN_ATTRIBUTE}, or by an operator at run time ({@link
+     * LimitOverrides#assignPlan}); never by the client.
+     *
+     * @throws ConfigurationException if the plan name is malformed or no limit is given
+     */
+    public Builder planLimits(String plan, List<Limit> limits) {
+      String setting = "profile." + name + ".limit." + plan;
+      if (!isPlanName(plan)) {
+        throw new ConfigurationException(setting, "plan name '" + plan
+            + "' must be 1-64 lower-case letters, digits, '_' or '-'");
+      }
+      if (limits.isEmpty()) {
+        throw new ConfigurationException(setting, "must give at least one limit, e.g. 200/1m");
+      }
+      limits.forEach(l -> Objects.requireNonNull(l, "limit"));
+      planLimits.put(plan, List.copyOf(limits));
       return this;
     }
 

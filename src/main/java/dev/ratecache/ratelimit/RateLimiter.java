@@ -7,10 +7,10 @@ import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
 import dev.ratecache.redis.RedisConnector;
+import dev.ratecache.redis.RedisEvents;
 import dev.ratecache.redis.RedisSettings;
 import dev.ratecache.redis.RedisUnavailableException;
 import io.github.bucket4j.BucketConfiguration;
-import io.github.bucket4j.ConfigurationBuilder;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,6 +61,8 @@ public final class RateLimiter implements AutoCloseable {
   private final RedisBucketStore redisBuckets;
   private final LocalBucketStore localStore;
   private final RejectionMemory rejections;
+  /** The operators' runtime overrides (Redis-backed; null without Redis). */
+  private final LimitOverrides overrides;
   private final OnFirstUse eventSubscription;
   private volatile String evictionWarning;
   private volatile java.util.concurrent.CompletableFuture<dev.ratecache.redis.MemoryFacts>
@@ -77,7 +79,8 @@ public final class RateLimiter implements AutoCloseable {
   private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
       LongAdder rejected, LongAdder fallback, LongAdder unavailable, boolean shadow,
       ClientList allow, ClientList deny, LongAdder denied, LongAdder allowlisted,
-      LongAdder wouldReject, LongAdder refunded) {
+      LongAdder wouldReject, LongAdder refunded, LimitOverrides.Shape base,
+      Map<String, LimitOverrides.Shape> plans) {
     /** Whether a decision needs the client's address (a list names addresses). */
     boolean needsAddress() {
       return allow.namesAddresses() || deny.namesAddresses();
@@ -97,16 +100,19 @@ public final class RateLimiter implements AutoCloseable {
     Map<String, Entry> map = new LinkedHashMap<>();
     Duration longest = Duration.ofSeconds(1);
     for (RateLimitProfile p : b.profiles.values()) {
-      ConfigurationBuilder config = BucketConfiguration.builder();
-      p.limits().forEach(l -> config.addLimit(l.toBandwidth()));
+      LimitOverrides.Shape base = LimitOverrides.Shape.of(p);
+      Map<String, LimitOverrides.Shape> plans = new java.util.HashMap<>();
+      p.planLimits().forEach((plan, limits) ->
+          plans.put(plan, LimitOverrides.Shape.of(p.withLimits(limits))));
       String at = "profile." + p.name() + ".";
-      map.put(p.name(), new Entry(p, config.build(), new LongAdder(), new LongAdder(),
+      map.put(p.name(), new Entry(p, base.config(), new LongAdder(), new LongAdder(),
           new LongAdder(), new LongAdder(), p.mode().orElse(b.mode) == EnforcementMode.SHADOW,
           ClientList.of(p.allow(), at + "allow", b.keyResolver).and(
               ClientList.of(b.allow, "allow", b.keyResolver)),
           ClientList.of(p.deny(), at + "deny", b.keyResolver).and(
               ClientList.of(b.deny, "deny", b.keyResolver)),
-          new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()));
+          new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(), base,
+          Map.copyOf(plans)));
       if (p.longestPeriod().compareTo(longest) > 0) {
         longest = p.longestPeriod();
       }
@@ -126,6 +132,11 @@ public final class RateLimiter implements AutoCloseable {
     this.redisStore = redisBuckets == null ? null : b.redisStoreDecorator.apply(redisBuckets);
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
+    Map<String, RateLimitProfile> byName = new LinkedHashMap<>();
+    map.forEach((name, e) -> byName.put(name, e.profile()));
+    this.overrides = redisStore == null ? null : new LimitOverrides(connector, clock,
+        java.util.Collections.unmodifiableMap(byName), keyResolver, b.maxOverrides,
+        rejections::forgetDecidedOnRedis, this::rewriteClient);
     this.unexpectedFailures = new dev.ratecache.internal.ThrottledLog(log, Duration.ofSeconds(30),
         clock);
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
@@ -133,7 +144,26 @@ public final class RateLimiter implements AutoCloseable {
     // that uses Redis (before it can remember anything), so build() starts no thread.
     this.eventSubscription = redisStore == null ? null : new OnFirstUse(() -> {
       checkEvictionPolicy();
-      return connector.events().subscribe(rejections);
+      // One listener for both, so that the first subscription's missed-events call (on the
+      // subscription's thread, perhaps before a second listener would be added) reaches both.
+      RedisEvents.Listener changes = b.hearOverrides ? overrides.listener() : null;
+      return connector.events().subscribe(new RedisEvents.Listener() {
+        @Override
+        public void onInvalidation(dev.ratecache.redis.Invalidation event) {
+          rejections.onInvalidation(event);
+          if (changes != null) {
+            changes.onInvalidation(event);
+          }
+        }
+
+        @Override
+        public void onMissedEvents() {
+          rejections.onMissedEvents();
+          if (changes != null) {
+            changes.onMissedEvents();
+          }
+        }
+      });
     });
   }
 
@@ -184,7 +214,16 @@ public final class RateLimiter implements AutoCloseable {
    * @throws ConfigurationException if there is no such profile
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
-    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey), null);
+    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey), null, null);
+  }
+
+  /**
+   * {@link #tryAcquire(String, String)} for a client on {@code plan} (limits {@code
+   * profile.<name>.limit.<plan>}; a plan no profile names, or {@code null}, has the profile's).
+   */
+  public RateLimitDecision tryAcquire(String profileName, String clientKey, String plan) {
+    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey),
+        RateLimitProfile.isPlanName(plan) ? plan : null, null);
   }
 
   /**
@@ -200,21 +239,24 @@ public final class RateLimiter implements AutoCloseable {
     String client = ClientKeyResolver.isResolved(clientKey) ? clientKey
         : ClientKeyResolver.forApplication(clientKey);
     String key = e.profile().name() + ":" + client;
+    LimitOverrides.Shape shape = shape(e, client, null,
+        overrides == null ? LimitOverrides.Snapshot.EMPTY : overrides.current());
     BucketStore.Probe p = null;
     Backend backend = Backend.LOCAL;
     if (redisStore != null && connector.isAvailable()) {
       eventSubscription.ensureOpen();
       try {
-        p = redisStore.peek(key, e.config());
+        p = redisStore.peek(key, shape.config());
         backend = Backend.REDIS;
       } catch (RuntimeException unavailable) {
         p = null;
       }
     }
     if (p == null) {
-      p = localStore.peek(key, e.config());
+      p = localStore.peek(key, shape.config());
     }
-    return new RateLimitStatus(e.profile().name(), client, e.profile().limits().get(0).capacity(),
+    return new RateLimitStatus(e.profile().name(), client,
+        shape.profile().limits().get(0).capacity(),
         p.remaining(), RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), backend);
   }
 
@@ -248,6 +290,82 @@ public final class RateLimiter implements AutoCloseable {
     List<RateLimitProfile> list = new ArrayList<>();
     profiles.values().forEach(e -> list.add(e.profile()));
     return list;
+  }
+
+  /**
+   * The runtime overrides: per-client and per-plan limits, plan assignments and timed denials,
+   * shared by every instance through Redis.
+   *
+   * @throws IllegalStateException if Redis is disabled ({@code REDIS_ENABLED=false}): overrides
+   *     live in Redis
+   */
+  public LimitOverrides overrides() {
+    if (overrides == null) {
+      throw new IllegalStateException("runtime overrides need Redis, and REDIS_ENABLED is false");
+    }
+    if (eventSubscription != null) {
+      eventSubscription.ensureOpen();
+    }
+    return overrides;
+  }
+
+  /**
+   * After an operator's write for one client: rewrites its buckets under the profiles whose
+   * limit for it the overrides now fix (a limit of its own, or a plan it was put on), so an
+   * instance that has not yet heard of the write obeys it. Failures are logged: the write stands
+   * and each instance applies it as it hears of it.
+   */
+  private void rewriteClient(String clientKey, LimitOverrides.Snapshot loaded) {
+    if (clientKey == null) {
+      return;
+    }
+    for (Entry e : profiles.values()) {
+      String name = e.profile().name();
+      boolean fixed = loaded.limits().containsKey(LimitOverrides.clientLimitKey(name, clientKey))
+          || loaded.plans().containsKey(clientKey);
+      if (!fixed) {
+        continue;
+      }
+      LimitOverrides.Shape shape = shape(e, clientKey, null, loaded);
+      try {
+        redisBuckets.reconfigure(name + ":" + clientKey, shape.config(), loaded.revision());
+      } catch (RuntimeException failed) {
+        unexpectedFailures.warn("Could not rewrite the bucket of " + name + " for an override"
+            + " (each instance applies it as it hears of it): " + failed, failed);
+      }
+    }
+  }
+
+  /**
+   * How {@code e} decides for a client: its own override, else its plan's (an operator's
+   * assignment wins over the identity's) as overridden or as configured, else the profile's.
+   */
+  private static LimitOverrides.Shape shape(Entry e, String clientKey, String plan,
+      LimitOverrides.Snapshot s) {
+    String name = e.profile().name();
+    if (!s.isEmpty()) {
+      LimitOverrides.Shape own = s.limits().get(LimitOverrides.clientLimitKey(name, clientKey));
+      if (own != null) {
+        return own;
+      }
+      String assigned = s.plans().get(clientKey);
+      if (assigned != null) {
+        plan = assigned;
+      }
+      if (plan != null) {
+        LimitOverrides.Shape planned = s.limits().get(LimitOverrides.planLimitKey(name, plan));
+        if (planned != null) {
+          return planned;
+        }
+      }
+    }
+    if (plan != null) {
+      LimitOverrides.Shape configured = e.plans().get(plan);
+      if (configured != null) {
+        return configured;
+      }
+    }
+    return e.base();
   }
 
   /** The connector this limiter uses. */
@@ -316,15 +434,19 @@ public final class RateLimiter implements AutoCloseable {
       return earlier;
     }
     Entry e = entry(profile.name());
-    RateLimitDecision d = acquire(e, keyResolver.resolve(request),
-        e.needsAddress() ? keyResolver.clientAddress(request) : null);
+    ClientKeyResolver.Identity who = keyResolver.identify(request);
+    boolean needsAddress = e.needsAddress()
+        || (overrides != null && overrides.current().deny().namesAddresses());
+    RateLimitDecision d = acquire(e, who.key(), who.plan(),
+        needsAddress ? keyResolver.clientAddress(request) : null);
     setAttribute.accept(attribute, d);
     return d;
   }
 
-  private RateLimitDecision acquire(Entry e, String clientKey, java.net.InetAddress address) {
+  private RateLimitDecision acquire(Entry e, String clientKey, String plan,
+      java.net.InetAddress address) {
     if (observer == DecisionObserver.NONE) {
-      return decideByPolicy(e, clientKey, address);
+      return decideByPolicy(e, clientKey, plan, address);
     }
     DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
     try {
@@ -334,7 +456,7 @@ public final class RateLimiter implements AutoCloseable {
     }
     RateLimitDecision d;
     try {
-      d = decideByPolicy(e, clientKey, address);
+      d = decideByPolicy(e, clientKey, plan, address);
     } catch (RuntimeException | Error t) {
       try {
         scope.failed(t);
@@ -394,7 +516,7 @@ public final class RateLimiter implements AutoCloseable {
       return;
     }
     Entry e = profiles.get(profile.name());
-    if (e == null || e.profile() != profile) {
+    if (e == null) {
       return;
     }
     String key = profile.name() + ":" + decision.clientKey();
@@ -422,9 +544,12 @@ public final class RateLimiter implements AutoCloseable {
    * The lists first (a denied client is refused and an allowed one admitted, neither charged),
    * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
    */
-  private RateLimitDecision decideByPolicy(Entry e, String clientKey,
+  private RateLimitDecision decideByPolicy(Entry e, String clientKey, String plan,
       java.net.InetAddress address) {
-    if (!e.deny().isEmpty() && e.deny().contains(address, clientKey)) {
+    LimitOverrides.Snapshot s = overrides == null ? LimitOverrides.Snapshot.EMPTY
+        : overrides.current();
+    if ((!e.deny().isEmpty() && e.deny().contains(address, clientKey))
+        || (!s.deny().isEmpty() && s.deny().contains(address, clientKey))) {
       e.denied().increment();
       return new RateLimitDecision(Outcome.DENIED, e.profile(), clientKey, -1, -1, 0,
           Backend.NONE, RateLimitDecision.Reason.DENIED);
@@ -434,7 +559,7 @@ public final class RateLimiter implements AutoCloseable {
       return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, -1, -1, 0,
           Backend.NONE, RateLimitDecision.Reason.ALLOWLISTED);
     }
-    RateLimitDecision d = decide(e, clientKey);
+    RateLimitDecision d = decide(e, shape(e, clientKey, plan, s), s.revision(), clientKey);
     if (!e.shadow()) {
       return d;
     }
@@ -444,12 +569,19 @@ public final class RateLimiter implements AutoCloseable {
       e.wouldReject().increment();
       e.allowed().increment();
     }
-    return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, d.remaining(),
+    return new RateLimitDecision(Outcome.ALLOWED, d.profile(), clientKey, d.remaining(),
         d.resetSeconds(), 0, d.backend(), RateLimitDecision.Reason.SHADOW);
   }
 
-  private RateLimitDecision decide(Entry e, String clientKey) {
-    RateLimitProfile profile = e.profile();
+  /**
+   * Decides under {@code shape} (the profile with the client's limits: its own, its plan's, or
+   * the profile's), in the bucket {@code <profile>:<client>} whatever the shape, so a changed
+   * limit keeps the client's bucket ({@link BucketConfigurations}).
+   */
+  private RateLimitDecision decide(Entry e, LimitOverrides.Shape shape, long revision,
+      String clientKey) {
+    RateLimitProfile profile = shape.profile();
+    BucketConfiguration config = shape.config();
     String key = profile.name() + ":" + clientKey;
     long now = Time.epochNanos(clock);
 
@@ -479,7 +611,7 @@ public final class RateLimiter implements AutoCloseable {
     boolean unreachable = !connector.isAvailable();
     if (redisStore != null && !unreachable) {
       try {
-        p = redisStore.tryConsume(key, e.config());
+        p = redisStore.tryConsume(key, config, revision);
         rejections.settled(key);
       } catch (RedisUnavailableException redisFailed) {
         // Already counted and logged (throttled) by the connector; decide without Redis.
@@ -520,7 +652,7 @@ public final class RateLimiter implements AutoCloseable {
           }
           // Redis unreachable: a bucket this instance saw there starts from what it saw, not
           // full. (After an error reply for this key what Redis holds is unknown: a fresh one.)
-          p = localStore.tryConsume(key, e.config(),
+          p = localStore.tryConsumeSeeded(key, config,
               redisStore != null && unreachable ? redisStore.rememberedTokens(key) : -1);
           backend = Backend.LOCAL;
         }
@@ -594,6 +726,9 @@ public final class RateLimiter implements AutoCloseable {
     private EnforcementMode mode = EnforcementMode.ENFORCE;
     private List<String> allow = List.of();
     private List<String> deny = List.of();
+    private int maxOverrides = 10_000;
+    private ApiKeyVerifier apiKeyVerifier;
+    private boolean hearOverrides = true;
     private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
         java.util.function.UnaryOperator.identity();
 
@@ -640,6 +775,27 @@ public final class RateLimiter implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The most runtime overrides ({@link RateLimiter#overrides()}) the store in Redis holds
+     * ({@code overrides-max}); default 10,000. A write past it is refused.
+     */
+    public Builder maxOverrides(int max) {
+      if (max < 1 || max > 1_000_000) {
+        throw new ConfigurationException("overrides-max", "must be 1-1000000, got " + max);
+      }
+      this.maxOverrides = max;
+      return this;
+    }
+
+    /**
+     * Whether this instance hears of other instances' overrides; false only in tests, for an
+     * instance that has not heard of one yet.
+     */
+    Builder hearOverrides(boolean hear) {
+      this.hearOverrides = hear;
+      return this;
+    }
+
     /** Adds a profile, replacing one of the same name. */
     public Builder profile(RateLimitProfile profile) {
       profiles.put(profile.name(), profile);
@@ -657,6 +813,20 @@ public final class RateLimiter implements AutoCloseable {
     public Builder removeProfile(String name) {
       profiles.remove(name);
       return this;
+    }
+
+    /**
+     * The API-key verifier {@link #params} uses when they name none ({@code api-key-verifier}):
+     * for frameworks that provide one as an object (the starter's {@code ApiKeyVerifier} bean).
+     * Call it before {@link #params}; a {@link #keyResolver} given directly has its own.
+     */
+    public Builder apiKeyVerifier(ApiKeyVerifier verifier) {
+      this.apiKeyVerifier = Objects.requireNonNull(verifier, "verifier");
+      return this;
+    }
+
+    ApiKeyVerifier apiKeyVerifier() {
+      return apiKeyVerifier;
     }
 
     /** How clients are identified. */

@@ -86,7 +86,12 @@ final class RedisBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config) {
-    return decisions.tryConsume(key, config);
+    return decisions.tryConsume(key, config, 0);
+  }
+
+  @Override
+  public Probe tryConsume(String key, BucketConfiguration config, long revision) {
+    return decisions.tryConsume(key, config, revision);
   }
 
   @Override
@@ -108,6 +113,17 @@ final class RedisBucketStore implements BucketStore {
     forget(key);
   }
 
+  /**
+   * On {@code one-round-trip}, rewrites one bucket's configuration under an override revision
+   * (see {@link OneRoundTripBuckets#reconfigure}); Bucket4j's protocol applies overrides as each
+   * instance hears of them, so there it does nothing.
+   */
+  void reconfigure(String key, BucketConfiguration config, long revision) {
+    if (protocol == RedisBucketProtocol.ONE_ROUND_TRIP) {
+      oneRoundTrip().reconfigure(key, config, revision);
+    }
+  }
+
   /** On {@code one-round-trip}, from its remembered states; Bucket4j's protocol keeps none. */
   @Override
   public long rememberedTokens(String key) {
@@ -122,7 +138,12 @@ final class RedisBucketStore implements BucketStore {
   private final class OneRoundTrip implements BucketStore {
     @Override
     public Probe tryConsume(String key, BucketConfiguration config) {
-      return oneRoundTrip().tryConsume(key, config);
+      return oneRoundTrip().tryConsume(key, config, 0);
+    }
+
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config, long revision) {
+      return oneRoundTrip().tryConsume(key, config, revision);
     }
 
     @Override
@@ -135,8 +156,23 @@ final class RedisBucketStore implements BucketStore {
   private final class Bucket4jProxies implements BucketStore {
     @Override
     public Probe tryConsume(String key, BucketConfiguration config) {
+      return tryConsume(key, config, 0);
+    }
+
+    /**
+     * Under an override revision, through Bucket4j's implicit configuration replacement: a
+     * bucket of an older revision takes {@code config}, a newer one stands. (Unlike {@code
+     * one-round-trip}, a bucket of the same revision keeps its configuration until it expires.)
+     */
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config, long revision) {
       return connector.execute(KeySpace.RATE_LIMIT + key,
-          jedis -> consume(proxy(jedis, key, config)));
+          jedis -> consume(revision == 0 ? proxy(jedis, key, config)
+              : proxies.get(key + "@" + revision, k -> manager(jedis).builder()
+                  .withOptimization(Optimizations.batching())
+                  .withImplicitConfigurationReplacement(revision,
+                      BucketConfigurations.INHERITANCE)
+                  .build(key, () -> config))));
     }
 
     @Override

@@ -136,6 +136,14 @@ final class RejectionMemory implements RedisEvents.Listener {
     // Generation events concern cache namespaces only.
   }
 
+  /**
+   * Forgets every rejection decided on Redis (clients' limits changed: an operator's override),
+   * so the next decision for each asks its bucket; the fallback's are kept.
+   */
+  void forgetDecidedOnRedis() {
+    guard.invalidate(() -> known.asMap().values().removeIf(r -> r.backend() == Backend.REDIS));
+  }
+
   @Override
   public void onMissedEvents() {
     // A clear may have gone unheard: ask Redis again instead of trusting what we hold.

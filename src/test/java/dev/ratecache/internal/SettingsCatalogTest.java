@@ -91,9 +91,9 @@ class SettingsCatalogTest {
   void everyRateLimitSettingIsAcceptedAndAnUnknownOneIsNot() {
     Function<String, String> noRedis = n -> n.equals(Name.ENABLED) ? "false" : null;
     for (Setting s : SettingsCatalog.of(Scope.RATE_LIMIT)) {
-      String name = s.name().replace("<name>", "chat");
+      String name = s.name().replace("<name>", "chat").replace("<plan>", "pro");
       String value = switch (name) {
-        case "profile.chat.limit" -> "20/1m";
+        case "profile.chat.limit", "profile.chat.limit.pro" -> "20/1m";
         case "profile.chat.prefixes" -> "/api/chat";
         case "profile.chat.methods" -> "POST";
         case "profiles" -> "chat,auth,upload,search";

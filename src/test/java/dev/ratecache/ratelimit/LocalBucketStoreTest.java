@@ -16,24 +16,24 @@ class LocalBucketStoreTest {
 
   @Test
   void aNewBucketStartsFromTheSeed() {
-    assertThat(store.tryConsume("k", tenAMinute, 3).remaining()).isEqualTo(2);
-    assertThat(store.tryConsume("k", tenAMinute, -1).remaining()).isEqualTo(1);
+    assertThat(store.tryConsumeSeeded("k", tenAMinute, 3).remaining()).isEqualTo(2);
+    assertThat(store.tryConsumeSeeded("k", tenAMinute, -1).remaining()).isEqualTo(1);
   }
 
   @Test
   void aBucketHeldFromAnEarlierOutageIsLoweredToWhatRedisHadSince() {
-    store.tryConsume("k", tenAMinute, 5); // an outage: the client had 5 left on Redis
+    store.tryConsumeSeeded("k", tenAMinute, 5); // an outage: the client had 5 left on Redis
     clock.advance(Duration.ofSeconds(30)); // back on Redis, where the fleet used them all
     // the next outage: Redis last said 0 left; the bucket held here has refilled to 9
-    assertThat(store.tryConsume("k", tenAMinute, 0).consumed()).isFalse();
+    assertThat(store.tryConsumeSeeded("k", tenAMinute, 0).consumed()).isFalse();
     clock.advance(Duration.ofSeconds(12)); // two tokens refilled here, five on Redis
-    assertThat(store.tryConsume("k", tenAMinute, 5).remaining()).isEqualTo(1);
+    assertThat(store.tryConsumeSeeded("k", tenAMinute, 5).remaining()).isEqualTo(1);
   }
 
   @Test
   void aBucketHeldWithFewerTokensThanTheSeedKeepsItsOwnCount() {
-    store.tryConsume("k", tenAMinute, 1);
-    assertThat(store.tryConsume("k", tenAMinute, 8).consumed())
+    store.tryConsumeSeeded("k", tenAMinute, 1);
+    assertThat(store.tryConsumeSeeded("k", tenAMinute, 8).consumed())
         .as("the seed raises nothing: the bucket here counts what this outage admitted")
         .isFalse();
   }

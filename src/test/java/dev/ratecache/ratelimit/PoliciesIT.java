@@ -45,7 +45,33 @@ class PoliciesIT {
         response.getWriter().write(String.valueOf(limiter.stats().profiles()));
         return;
       }
+      if (request.getRequestURI().endsWith("/operator-deny")) {
+        // What an operator does from the admin endpoint or the CLI, here through the Java API.
+        RateLimiter limiter = (RateLimiter) getServletContext().getAttribute(
+            RateLimitFilter.LIMITER_ATTRIBUTE);
+        limiter.overrides().deny(request.getParameter("client"), java.time.Duration.ofMinutes(5));
+        response.getWriter().write("denied");
+        return;
+      }
       response.getWriter().write("reached");
+    }
+  }
+
+  /** Verifies two keys: one on the pro plan, one on none. */
+  public static final class PlanVerifier implements ApiKeyVerifier {
+    @Override
+    public String verify(String apiKey) {
+      Owner o = owner(apiKey);
+      return o == null ? null : o.id();
+    }
+
+    @Override
+    public Owner owner(String apiKey) {
+      return switch (apiKey) {
+        case "pro-key" -> new Owner("acme", "pro");
+        case "free-key" -> new Owner("bob", null);
+        default -> null;
+      };
     }
   }
 
@@ -69,9 +95,9 @@ class PoliciesIT {
         "", "/app").map(context -> org.junit.jupiter.params.provider.Arguments.of(kind, context)));
   }
 
-  private void deploy(Kind kind, String contextPath) throws Exception {
+  private void deploy(Kind kind, String contextPath, String[]... extra) throws Exception {
     context = contextPath;
-    String[][] params = {
+    String[][] base = {
         {"REDIS_HOST", "127.0.0.1"}, {"REDIS_PORT", String.valueOf(redis.port())},
         {"trusted-proxies", "127.0.0.1"},
         {"profiles", "reports,trial"},
@@ -80,6 +106,8 @@ class PoliciesIT {
         {"profile.trial.limit", "1/1m"}, {"profile.trial.prefixes", "/trial"},
         {"profile.trial.mode", "shadow"},
         {"deny", "203.0.113.0/24, 2001:db8:bad::/48"}};
+    String[][] params = java.util.stream.Stream.concat(java.util.Arrays.stream(base),
+        java.util.Arrays.stream(extra)).toArray(String[][]::new);
     StringBuilder init = new StringBuilder();
     for (String[] p : params) {
       init.append("<init-param><param-name>").append(p[0]).append("</param-name><param-value>")
@@ -160,5 +188,58 @@ class PoliciesIT {
         + " unavailable=0, denied=3, allowlisted=5, wouldReject=0, refunded=0]");
     assertThat(stats).contains("trial=ProfileStats[allowed=4, rejected=0, fallback=0,"
         + " unavailable=0, denied=1, allowlisted=0, wouldReject=2, refunded=0]");
+  }
+
+  private ServletContainer.Response withKey(String client, String key, String... more)
+      throws IOException {
+    String[] headers = new String[4 + more.length];
+    headers[0] = "X-Forwarded-For";
+    headers[1] = client;
+    headers[2] = "X-API-Key";
+    headers[3] = key;
+    System.arraycopy(more, 0, headers, 4, more.length);
+    return container.send("GET", context + "/reports", headers);
+  }
+
+  /**
+   * Plans over HTTP: the web.xml's verifier puts a key on the pro plan and its limit (and its
+   * headers) follow; a client cannot name a plan, nor take one with a key the verifier refuses.
+   * Then an operator denies a block of addresses at run time: 403 at once, nothing charged.
+   */
+  @ParameterizedTest(name = "{0} at context \"{1}\"")
+  @org.junit.jupiter.params.provider.MethodSource("deployments")
+  void plansFromTheVerifierAndAnOperatorsTimedDenialHoldOverHttp(Kind kind, String contextPath)
+      throws Exception {
+    deploy(kind, contextPath, new String[] {"profile.reports.limit.pro", "4/1m"},
+        new String[] {"api-key-verifier", PlanVerifier.class.getName()});
+    int pro = 0;
+    for (int i = 0; i < 6; i++) {
+      ServletContainer.Response r = withKey("192.0.2.10", "pro-key");
+      if (r.status() == 200) {
+        pro++;
+        assertThat(r.header("RateLimit-Policy")).isEqualTo("\"reports\";q=4;w=60");
+      }
+    }
+    assertThat(pro).isEqualTo(4);
+    int free = 0;
+    for (int i = 0; i < 4; i++) {
+      free += withKey("192.0.2.11", "free-key").status() == 200 ? 1 : 0;
+    }
+    assertThat(free).as("a verified key on no plan").isEqualTo(2);
+    int forged = 0;
+    for (int i = 0; i < 4; i++) {
+      forged += withKey("192.0.2.12", "made-up", "X-Plan", "pro", "Plan", "pro").status() == 200
+          ? 1 : 0;
+    }
+    assertThat(forged).as("a forged key and plan headers: the address's own limit")
+        .isEqualTo(2);
+
+    assertThat(from("192.0.2.99", "/operator-deny?client=198.18.0.0/15").body())
+        .isEqualTo("denied");
+    ServletContainer.Response refused = from("198.18.4.4", "/reports");
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(refused.body()).contains("\"reason\":\"denied\"");
+    assertThat(buckets()).noneMatch(k -> k.contains("198.18."));
+    assertThat(from("198.20.0.1", "/reports").status()).isEqualTo(200);
   }
 }

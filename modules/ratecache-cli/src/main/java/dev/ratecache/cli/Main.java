@@ -19,9 +19,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -53,7 +50,7 @@ import picocli.CommandLine;
     description = "Operate ratecache's Redis data: health, live monitor, clearing, warm-up and"
         + " statistics.",
     subcommands = {Main.Health.class, Main.Monitor.class, Main.Clear.class, Main.Warm.class,
-        Main.Stats.class, CommandLine.HelpCommand.class})
+        Main.Stats.class, Main.OverrideCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int OK = 0;
   static final int FAILED = 1;
@@ -339,46 +336,76 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-      URI base;
-      try {
-        base = URI.create(appUrl.endsWith("/") ? appUrl : appUrl + "/");
-        if (base.getScheme() == null || !base.getScheme().startsWith("http")) {
-          throw new IllegalArgumentException("not http(s)");
-        }
-      } catch (IllegalArgumentException e) {
-        main.err.println("error: --app-url '" + appUrl + "' is not an http(s) URL");
-        return USAGE;
+      AdminCall.Result r = AdminCall.call(main.err, main.env, appUrl, token, "POST", "warm",
+          Map.of(), Duration.ofMinutes(5));
+      if (r.response() == null) {
+        return r.exit();
       }
-      String bearer = token != null ? token : main.env.get("ADMIN_TOKEN");
-      if (bearer == null || bearer.isBlank()) {
-        main.err.println("error: no admin token: pass --token or set ADMIN_TOKEN");
-        return USAGE;
-      }
-      HttpRequest request = HttpRequest.newBuilder(base.resolve("admin/ratecache/warm"))
-          .timeout(Duration.ofMinutes(5))
-          .header("Authorization", "Bearer " + bearer)
-          .POST(HttpRequest.BodyPublishers.noBody()).build();
-      HttpResponse<String> response;
-      try {
-        response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-            .send(request, HttpResponse.BodyHandlers.ofString());
-      } catch (IOException e) {
-        main.err.println("error: cannot reach " + base + ": " + e);
-        return UNREACHABLE;
-      }
-      if (response.statusCode() == 401 || response.statusCode() == 403) {
-        main.err.println("error: the admin endpoint refused the token (HTTP "
-            + response.statusCode() + ")");
-        return FAILED;
-      }
-      if (response.statusCode() != 200) {
-        main.err.println("error: warm-up answered HTTP " + response.statusCode() + ": "
-            + response.body());
-        return FAILED;
-      }
+      HttpResponse<String> response = r.response();
       WarmupReport report = JSON.decode(response.body(), TypeToken.of(WarmupReport.class));
       main.out.print(json ? response.body() + "\n" : Format.warmup(report));
       return report.succeeded() ? OK : FAILED;
+    }
+  }
+
+  @Command(name = "override", mixinStandardHelpOptions = true,
+      description = "List, set or remove the rate limiter's runtime overrides (per-client and"
+          + " per-plan limits, plans, timed denials) through a running application's admin"
+          + " endpoint; every instance applies them.")
+  static final class OverrideCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+    @picocli.CommandLine.Parameters(index = "0", description = "list, set or remove")
+    String action;
+    @Option(names = "--app-url", required = true,
+        description = "the application's JAX-RS base URL, e.g. http://localhost:8080")
+    String appUrl;
+    @Option(names = "--token", description = "admin token (env ADMIN_TOKEN)")
+    String token;
+    @Option(names = "--kind", description = "limit, plan or deny")
+    String kind;
+    @Option(names = "--profile", description = "the profile of a limit")
+    String profile;
+    @Option(names = "--client", description = "the client: 203.0.113.7, user:<name>,"
+        + " key:<owner>, client:<id>, app:<id>; plan:<name> for a plan's limit; a CIDR block to"
+        + " deny")
+    String client;
+    @Option(names = "--value", description = "the limits (200/1m) or the plan (pro)")
+    String value;
+    @Option(names = "--ttl", description = "how long: 90s, 10m, 2h, 1d (default: until removed)")
+    String ttl;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Map<String, String> query = new java.util.LinkedHashMap<>();
+      String method;
+      switch (action) {
+        case "list" -> method = "GET";
+        case "set", "remove" -> {
+          if (kind == null || client == null) {
+            main.err.println("error: " + action + " needs --kind and --client");
+            return USAGE;
+          }
+          method = action.equals("set") ? "POST" : "DELETE";
+          query.put("kind", kind);
+          query.put("profile", profile);
+          query.put("subject", client);
+          if (action.equals("set")) {
+            query.put("value", value);
+            query.put("ttl", ttl);
+          }
+        }
+        default -> {
+          main.err.println("error: unknown action '" + action + "'; use list, set or remove");
+          return USAGE;
+        }
+      }
+      AdminCall.Result r = AdminCall.call(main.err, main.env, appUrl, token, method,
+          "overrides", query, Duration.ofSeconds(30));
+      if (r.response() != null) {
+        main.out.println(r.response().body());
+      }
+      return r.exit();
     }
   }
 }

@@ -200,6 +200,56 @@ class CliIT {
     }
   }
 
+  /**
+   * {@code override} sets, lists and removes the limiter's runtime overrides through the admin
+   * endpoint; the application's limiter applies them at once; a malformed one exits with 2 and
+   * the endpoint's reason.
+   */
+  @Test
+  void overrideSetsListsAndRemovesRuntimeOverridesThroughTheAdminEndpoint() throws Exception {
+    try (RedisConnector c = RedisConnector.create(RedisSettings.builder().url(redis.url()).build());
+        RateLimiter limiter = RateLimiter.builder().connector(c).build();
+        Operations ops = Operations.builder(c).rateLimiter(limiter).build()) {
+      ServletContextHandler context = new ServletContextHandler("/");
+      context.addServlet(new ServletHolder(new ServletContainer(new ResourceConfig()
+          .register(AdminResource.withToken(ops, TOKEN)))), "/*");
+      try (JettyApp app = JettyApp.start(context)) {
+        String url = "http://127.0.0.1:" + app.port();
+        Map<String, String> env = Map.of("ADMIN_TOKEN", TOKEN);
+        Run set = Run.of(env, "", "override", "set", "--app-url", url, "--kind", "limit",
+            "--profile", "chat", "--client", "app:alice", "--value", "2/1h", "--ttl", "1h");
+        assertThat(set.exit()).as(set.err()).isZero();
+        assertThat(JSON.readTree(set.out()).get("revision").asLong()).isPositive();
+        assertThat(limiter.tryAcquire("chat", "alice").allowed()).isTrue();
+        assertThat(limiter.tryAcquire("chat", "alice").allowed()).isTrue();
+        assertThat(limiter.tryAcquire("chat", "alice").allowed()).isFalse();
+
+        Run deny = Run.of(env, "", "override", "set", "--app-url", url, "--kind", "deny",
+            "--client", "203.0.113.0/24", "--ttl", "10m");
+        assertThat(deny.exit()).as(deny.err()).isZero();
+        JsonNode listed = JSON.readTree(Run.of(env, "", "override", "list", "--app-url", url)
+            .out());
+        assertThat(listed.get("overrides")).hasSize(2);
+        assertThat(listed.get("overrides").findValuesAsText("subject"))
+            .containsExactlyInAnyOrder("app:alice", "203.0.113.0/24");
+
+        Run bad = Run.of(env, "", "override", "set", "--app-url", url, "--kind", "deny",
+            "--client", "nobody");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("HTTP 400").contains("names no client");
+        assertThat(Run.of(env, "", "override", "set", "--app-url", url, "--kind", "limit",
+            "--client", "app:x").exit()).as("no profile, no value").isEqualTo(2);
+
+        Run removed = Run.of(env, "", "override", "remove", "--app-url", url, "--kind",
+            "limit", "--profile", "chat", "--client", "app:alice");
+        assertThat(removed.out().trim()).isEqualTo("{\"removed\":true}");
+        assertThat(Run.of(env, "", "override", "list", "--app-url", url).out())
+            .doesNotContain("app:alice");
+        assertThat(app.send("GET", "/admin/ratecache/overrides").statusCode()).isEqualTo(401);
+      }
+    }
+  }
+
   @Test
   void unreachableApplicationExitsWithThree() {
     Run r = Run.of("warm", "--app-url", "http://127.0.0.1:" + dev.ratecache.testing.Ports.free(),

@@ -7,8 +7,10 @@ import dev.ratecache.json.Jackson3Codec;
 import dev.ratecache.json.JsonCodec;
 import dev.ratecache.ops.Operations;
 import dev.ratecache.ops.RatecacheMetrics;
+import dev.ratecache.ratelimit.ApiKeyVerifier;
 import dev.ratecache.ratelimit.DecisionObserver;
 import dev.ratecache.ratelimit.RateLimitFilter;
+
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.ratelimit.ServletGuard;
 import dev.ratecache.redis.RedisConnector;
@@ -58,7 +60,6 @@ public class RatecacheAutoConfiguration {
     SpringSettings.checkNames(env);
   }
 
-
   /**
    * The shared connector for the settings under {@code ratecache.redis.} (or REDIS_*); when
    * those name no server, Spring's own Redis settings (its connection details bean, or {@code
@@ -77,9 +78,11 @@ public class RatecacheAutoConfiguration {
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean
   public RateLimiter ratecacheRateLimiter(RedisConnector connector, Environment env,
-      ObjectProvider<DecisionObserver> observer) {
-    RateLimiter.Builder b = RateLimiter.builder().connector(connector)
-        .params(SpringSettings.rateLimitParams(env));
+      ObjectProvider<DecisionObserver> observer, ObjectProvider<ApiKeyVerifier> verifier) {
+    RateLimiter.Builder b = RateLimiter.builder().connector(connector);
+    // An ApiKeyVerifier bean serves unless ratecache.ratelimit.api-key-verifier names a class.
+    verifier.ifUnique(b::apiKeyVerifier);
+    b.params(SpringSettings.rateLimitParams(env));
     observer.ifUnique(b::observer);
     return b.build();
   }

@@ -28,6 +28,12 @@ import org.springframework.lang.Nullable;
  *       for every key the library owns): removes matching keys for every instance; a pattern
  *       outside the library's namespaces is refused with 400.
  *   <li>{@code POST /actuator/ratecache/warm}: runs warm-up.
+ *   <li>{@code GET /actuator/ratecache/overrides}: the rate limiter's runtime overrides.
+ *   <li>{@code POST /actuator/ratecache/override}, body {@code {"kind":"limit","profile":"chat",
+ *       "subject":"key:acme","value":"200/1m","ttl":"1h"}} ({@code kind} {@code plan} with the
+ *       plan as {@code value}, or {@code deny}): writes one, applied by every instance;
+ *       {@code POST /actuator/ratecache/remove-override} with {@code kind}, {@code subject}
+ *       (and the {@code profile} of a limit) removes one. 400 for a malformed one.
  * </ul>
  */
 @Endpoint(id = "ratecache")
@@ -58,9 +64,12 @@ public class RatecacheEndpoint {
   /** {@code redis}: Redis-side figures. */
   @ReadOperation
   public Object part(@Selector String part) {
+    if (part.equals("overrides")) {
+      return overrideCall(operations::listOverrides);
+    }
     if (!part.equals("redis")) {
-      throw new InvalidEndpointRequestException("no part '" + part + "' (there is: redis)",
-          "no such part");
+      throw new InvalidEndpointRequestException("no part '" + part
+          + "' (there are: redis, overrides)", "no such part");
     }
     try {
       return operations.redisStats();
@@ -71,8 +80,17 @@ public class RatecacheEndpoint {
 
   /** {@code clear} (with an optional pattern) or {@code warm}. */
   @WriteOperation
-  public Object act(@Selector String action, @Nullable String pattern) {
+  public Object act(@Selector String action, @Nullable String pattern, @Nullable String kind,
+      @Nullable String profile, @Nullable String subject, @Nullable String value,
+      @Nullable String ttl) {
     switch (action) {
+      case "override" -> {
+        return overrideCall(() -> operations.override(kind, profile, subject, value, ttl));
+      }
+      case "remove-override" -> {
+        return overrideCall(() -> Map.of("removed",
+            operations.removeOverride(kind, profile, subject)));
+      }
       case "clear" -> {
         String refused = pattern == null ? null : Operations.checkPattern(pattern);
         if (refused != null) {
@@ -84,7 +102,16 @@ public class RatecacheEndpoint {
         return operations.warm();
       }
       default -> throw new InvalidEndpointRequestException("no action '" + action
-          + "' (there are: clear, warm)", "no such action");
+          + "' (there are: clear, warm, override, remove-override)", "no such action");
+    }
+  }
+
+  /** A malformed override is the caller's error (400); one that cannot be made says why. */
+  private static Object overrideCall(java.util.function.Supplier<Object> call) {
+    try {
+      return call.get();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new InvalidEndpointRequestException(e.getMessage(), "override refused");
     }
   }
 }

@@ -225,6 +225,34 @@ class Boot4IT {
         .isEqualTo("{\"removed\":1}");
   }
 
+  /**
+   * An operator's runtime override through the Actuator endpoint: written, listed, applied by
+   * the limiter at once, refused with 400 when malformed, and removed.
+   */
+  @Test
+  @Order(3)
+  void anOperatorsOverrideThroughTheActuatorEndpointAppliesAtOnce() throws Exception {
+    HttpResponse<String> set = post("/actuator/ratecache/override", "{\"kind\":\"limit\","
+        + "\"profile\":\"search\",\"subject\":\"127.0.0.1\",\"value\":\"1/1m\","
+        + "\"ttl\":\"10m\"}");
+    assertThat(set.statusCode()).as(set.body()).isEqualTo(200);
+    assertThat(set.body()).contains("\"subject\":\"127.0.0.1\"").contains("\"revision\":");
+    try {
+      assertThat(get("/reports/override").statusCode()).isEqualTo(200);
+      HttpResponse<String> limited = get("/reports/override");
+      assertThat(limited.statusCode()).isEqualTo(429);
+      assertThat(limited.body()).contains("1/1m");
+      assertThat(get("/actuator/ratecache/overrides").body()).contains("\"value\":\"1/1m\"");
+      assertThat(post("/actuator/ratecache/override", "{\"kind\":\"deny\","
+          + "\"subject\":\"nobody\"}").statusCode()).isEqualTo(400);
+    } finally {
+      assertThat(post("/actuator/ratecache/remove-override", "{\"kind\":\"limit\","
+          + "\"profile\":\"search\",\"subject\":\"127.0.0.1\"}").body())
+          .isEqualTo("{\"removed\":true}");
+      post("/actuator/ratecache/clear", "{\"pattern\":\"rate_limit:*\"}");
+    }
+  }
+
   private HttpResponse<String> post(String path, String json) throws Exception {
     return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package dev.ratecache.examples.boot;
 
 import dev.ratecache.cache.CacheKeys;
 import dev.ratecache.cache.QueryCache;
+import dev.ratecache.ratelimit.ApiKeyVerifier;
 import dev.ratecache.ratelimit.RateLimited;
 import java.time.Duration;
 import java.util.Map;
@@ -11,6 +12,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.cache.annotation.CacheEvict;
 import org.springframework.cache.annotation.Cacheable;
 import org.springframework.cache.annotation.EnableCaching;
+import org.springframework.context.annotation.Bean;
 import org.springframework.stereotype.Service;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -27,6 +29,20 @@ import org.springframework.web.bind.annotation.RestController;
 public class BootDemoApp {
   public static void main(String[] args) {
     SpringApplication.run(BootDemoApp.class, args);
+  }
+
+  /**
+   * Which API keys are real and the plan each is on: the starter gives it to the limiter, and
+   * {@code ratecache.ratelimit.profile.chat.limit.pro} is the pro plan's chat limit. (A real
+   * application looks keys up in its own store, behind a cache.)
+   */
+  @Bean
+  ApiKeyVerifier apiKeys() {
+    return ApiKeyVerifier.withPlans(key -> switch (key) {
+      case "demo-pro-key" -> new ApiKeyVerifier.Owner("acme", "pro");
+      case "demo-free-key" -> new ApiKeyVerifier.Owner("bob", null);
+      default -> null;
+    });
   }
 
   /** Guarded by the filter: /api/chat is the chat profile's prefix. */

@@ -95,6 +95,26 @@ class BootDemoIT {
         .isSameAs(context.getBean(dev.ratecache.json.JsonCodec.class));
   }
 
+  /**
+   * The ApiKeyVerifier bean's plan reaches the limiter: a pro key has the pro plan's chat limit
+   * (ratecache.ratelimit.profile.chat.limit.pro, bound beside ...chat.limit), a forged key or a
+   * header naming a plan the profile's own.
+   */
+  @Test
+  void anApiKeysPlanFromTheVerifierBeanSetsItsLimit() throws Exception {
+    HttpResponse<String> pro = BootTests.HTTP.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/chat")).header("X-API-Key",
+        "demo-pro-key").POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(pro.statusCode()).isEqualTo(200);
+    assertThat(pro.headers().firstValue("RateLimit-Policy")).contains("\"chat\";q=40;w=60");
+    HttpResponse<String> forged = BootTests.HTTP.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + port + "/api/chat")).header("X-API-Key",
+        "guessed").header("X-Plan", "pro").POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+        .build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(forged.headers().firstValue("RateLimit-Policy")).contains("\"chat\";q=3;w=60");
+  }
+
   @Test
   void theFilterLimitsByPrefixWithHeadersAndAnUntouchedProblemBody() throws Exception {
     for (int i = 3; i > 0; i--) {

@@ -10,7 +10,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** What the Boot demo's tests share: their Redis under Boot's properties, and raw requests. */
 final class BootTests {
-  private static final HttpClient HTTP = HttpClient.newBuilder()
+  static final HttpClient HTTP = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1).build();
 
   private BootTests() {}
