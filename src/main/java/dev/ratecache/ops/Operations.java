@@ -99,6 +99,8 @@ public final class Operations implements AutoCloseable {
         counters.put("ratelimit." + profile + ".allowlisted", p.allowlisted());
         counters.put("ratelimit." + profile + ".would_reject", p.wouldReject());
         counters.put("ratelimit." + profile + ".refunded", p.refunded());
+        counters.put("ratelimit." + profile + ".blocked", p.blocked());
+        counters.put("ratelimit." + profile + ".lockouts", p.lockouts());
       });
     }
     RedisHealth.Snapshot h = connector.health().snapshot();

@@ -19,9 +19,10 @@ import java.util.function.ToLongFunction;
  *
  * <ul>
  *   <li>{@code ratecache.ratelimit.decisions{profile,
- *       outcome=allowed|rejected|fallback|unavailable|denied|allowlisted|would_reject}}
+ *       outcome=allowed|rejected|fallback|unavailable|denied|allowlisted|would_reject|blocked}}
  *   <li>{@code ratecache.ratelimit.refunds{profile}} (a profile counting only failures or
  *       successes gives back the token of an answer that does not count)
+ *   <li>{@code ratecache.ratelimit.lockouts{profile}} (lockouts started)
  *   <li>{@code ratecache.cache.requests{category, result=hit|miss|error|fallback}}
  *   <li>{@code ratecache.redis.up} (1 or 0) and {@code ratecache.redis.fallback.seconds}
  * </ul>
@@ -57,6 +58,12 @@ public final class RatecacheMetrics implements MeterBinder {
         decision(registry, p.name(), "denied", RateLimitStats.ProfileStats::denied);
         decision(registry, p.name(), "allowlisted", RateLimitStats.ProfileStats::allowlisted);
         decision(registry, p.name(), "would_reject", RateLimitStats.ProfileStats::wouldReject);
+        decision(registry, p.name(), "blocked", RateLimitStats.ProfileStats::blocked);
+        FunctionCounter.builder("ratecache.ratelimit.lockouts", limiter, l -> {
+          RateLimitStats.ProfileStats s = l.stats().profiles().get(p.name());
+          return s == null ? 0 : s.lockouts();
+        }).description("lockouts started: clients blocked after their limit was hit")
+            .tag("profile", p.name()).register(registry);
         FunctionCounter.builder("ratecache.ratelimit.refunds", limiter, l -> {
           RateLimitStats.ProfileStats s = l.stats().profiles().get(p.name());
           return s == null ? 0 : s.refunded();

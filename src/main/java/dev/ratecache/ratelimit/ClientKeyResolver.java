@@ -43,9 +43,10 @@ public final class ClientKeyResolver {
   private static final String IP_PREFIX = "ip:";
   private static final String CLIENT = "c:";
   private static final String APP = "app:";
+  private static final String ACCOUNT = "a:";
   private static final String ANONYMOUS = "anonymous";
   private static final java.util.List<String> PREFIXES =
-      java.util.List.of(PRINCIPAL_PREFIX, API_KEY_PREFIX, IP_PREFIX, CLIENT, APP);
+      java.util.List.of(PRINCIPAL_PREFIX, API_KEY_PREFIX, IP_PREFIX, CLIENT, APP, ACCOUNT);
 
   private static final Logger log = LoggerFactory.getLogger(ClientKeyResolver.class);
 
@@ -63,6 +64,31 @@ public final class ClientKeyResolver {
    * request attributes, so they cannot choose their plan.
    */
   public static final String PLAN_ATTRIBUTE = "dev.ratecache.plan";
+
+  /**
+   * The request attribute under which an application names the account a request acts on (the
+   * user name a login form tries), for profiles keyed by account ({@link BucketKey}); its {@code
+   * toString()} is the account, case folded as principals are.
+   */
+  public static final String ACCOUNT_ATTRIBUTE = "dev.ratecache.account";
+
+  /**
+   * The bucket's client for a profile keyed by {@code key}: the client, the account the request
+   * names ({@code a:<account>}), or both ({@code a:<account>+<client>}); the client alone when
+   * the request names no account.
+   */
+  String bucketClient(BucketKey key, RequestView request, String client) {
+    if (key == BucketKey.CLIENT) {
+      return client;
+    }
+    Object attribute = request.attribute(ACCOUNT_ATTRIBUTE);
+    String account = attribute == null ? null : attribute.toString().trim();
+    if (account == null || account.isEmpty()) {
+      return client;
+    }
+    String a = safe(ACCOUNT, foldPrincipalCase ? account.toLowerCase(Locale.ROOT) : account);
+    return key == BucketKey.ACCOUNT ? a : a + "+" + client;
+  }
 
   /**
    * Who a request comes from: its client key, and the plan its verified identity is on, if any.

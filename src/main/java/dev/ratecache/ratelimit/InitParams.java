@@ -154,6 +154,14 @@ final class InitParams {
       if (settings.containsKey("allow")) {
         pb.allow(list(settings.get("allow")));
       }
+      if (settings.containsKey("lockout") || settings.containsKey("lockout-max")
+          || settings.containsKey("lockout-reset")) {
+        pb.lockout(Lockout.parse(name, settings.get("lockout"), settings.get("lockout-max"),
+            settings.get("lockout-reset")));
+      }
+      if (settings.containsKey("key")) {
+        pb.key(BucketKey.parse(prefix + "key", settings.get("key")));
+      }
       if (settings.containsKey("deny")) {
         pb.deny(list(settings.get("deny")));
       }

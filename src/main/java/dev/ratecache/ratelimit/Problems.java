@@ -102,6 +102,9 @@ final class Problems {
     string(b, closed
         ? "Rate limiting for '" + p.name() + "' is unavailable and this endpoint fails closed;"
             + " retry in " + d.retryAfterSeconds() + " s."
+        : d.reason() == RateLimitDecision.Reason.BLOCKED
+        ? "Locked out of '" + p.name() + "' after its limit (" + p.limits().get(0)
+            + ") was exceeded; retry in " + d.retryAfterSeconds() + " s."
         : "Rate limit '" + p.name() + "' (" + p.limits().get(0) + ") exceeded; retry in "
             + d.retryAfterSeconds() + " s.");
     b.append(",\"policy\":");

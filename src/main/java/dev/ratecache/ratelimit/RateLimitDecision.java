@@ -42,6 +42,11 @@ public record RateLimitDecision(
     FALLBACK,
     /** The client is on a deny list: 403 Forbidden, nothing charged. */
     DENIED,
+    /**
+     * The client is locked out ({@link RateLimitProfile#lockout()}): 429 until the block ends,
+     * nothing charged.
+     */
+    BLOCKED,
     /** The client is on an allow list: admitted, nothing charged. */
     ALLOWLISTED,
     /**

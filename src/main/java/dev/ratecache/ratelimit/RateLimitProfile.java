@@ -38,6 +38,9 @@ public final class RateLimitProfile {
   private final List<String> allow;
   private final List<String> deny;
   private final CountMode count;
+  /** Null: no lockout. */
+  private final Lockout lockout;
+  private final BucketKey key;
   /** Limits per plan, for clients a verifier or the application puts on one. */
   private final java.util.Map<String, List<Limit>> planLimits;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
@@ -53,6 +56,8 @@ public final class RateLimitProfile {
     this.allow = List.copyOf(b.allow);
     this.deny = List.copyOf(b.deny);
     this.count = b.count;
+    this.lockout = b.lockout;
+    this.key = b.key;
     this.planLimits = java.util.Collections.unmodifiableMap(
         new java.util.LinkedHashMap<>(b.planLimits));
     this.policyHeader = RateLimitHeaders.policy(this);
@@ -125,7 +130,24 @@ public final class RateLimitProfile {
     b.deny.addAll(deny);
     b.count = count;
     b.planLimits.putAll(planLimits);
+    b.lockout = lockout;
+    b.key = key;
     return b;
+  }
+
+  /** The escalating lockout after the limit is hit ({@code lockout}), if any. */
+  public java.util.Optional<Lockout> lockout() {
+    return java.util.Optional.ofNullable(lockout);
+  }
+
+  /** Whose bucket is charged ({@code key}); default {@link BucketKey#CLIENT}. */
+  public BucketKey key() {
+    return key;
+  }
+
+  /** The lockout or null, for the decision path. */
+  Lockout lockoutOrNull() {
+    return lockout;
   }
 
   /**
@@ -174,13 +196,14 @@ public final class RateLimitProfile {
     return o instanceof RateLimitProfile p && name.equals(p.name) && limits.equals(p.limits)
         && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
         && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count
-        && planLimits.equals(p.planLimits);
+        && planLimits.equals(p.planLimits) && Objects.equals(lockout, p.lockout)
+        && key == p.key;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny, count,
-        planLimits);
+        planLimits, lockout, key);
   }
 
   @Override
@@ -190,7 +213,9 @@ public final class RateLimitProfile {
         + (mode == null ? "" : ", " + mode) + (allow.isEmpty() ? "" : ", allow " + allow)
         + (deny.isEmpty() ? "" : ", deny " + deny)
         + (count == CountMode.ALL ? "" : ", counts " + count)
-        + (planLimits.isEmpty() ? "" : ", plans " + planLimits) + "}";
+        + (planLimits.isEmpty() ? "" : ", plans " + planLimits)
+        + (lockout == null ? "" : ", " + lockout)
+        + (key == BucketKey.CLIENT ? "" : ", by " + key) + "}";
   }
 
   /** Builds a {@link RateLimitProfile}. Not thread-safe. */
@@ -205,6 +230,8 @@ public final class RateLimitProfile {
     private final List<String> deny = new ArrayList<>();
     private CountMode count = CountMode.ALL;
     private final java.util.Map<String, List<Limit>> planLimits = new java.util.LinkedHashMap<>();
+    private Lockout lockout;
+    private BucketKey key = BucketKey.CLIENT;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -315,6 +342,25 @@ public final class RateLimitProfile {
       }
       limits.forEach(l -> Objects.requireNonNull(l, "limit"));
       planLimits.put(plan, List.copyOf(limits));
+      return this;
+    }
+
+    /**
+     * After the limit is hit, blocks the client for {@link Lockout#first()}, doubling on each
+     * further lockout up to {@link Lockout#max()}, reset after {@link Lockout#reset()} of quiet
+     * ({@code lockout}, {@code lockout-max}, {@code lockout-reset}); {@code null} for none.
+     */
+    public Builder lockout(Lockout lockout) {
+      this.lockout = lockout;
+      return this;
+    }
+
+    /**
+     * Whose bucket is charged ({@code key}: {@code client}, {@code account} or {@code
+     * account+client}); default the client.
+     */
+    public Builder key(BucketKey key) {
+      this.key = Objects.requireNonNull(key, "key");
       return this;
     }
 

@@ -23,12 +23,16 @@ public record RateLimitStats(Map<String, ProfileStats> profiles) {
    *     closed fallback) would have refused them; counted in {@code allowed} too
    * @param refunded admitted requests given their token back: their answer did not count
    *     ({@link RateLimitProfile#count()})
+   * @param blocked requests refused because their client was locked out; counted in {@code
+   *     rejected} too
+   * @param lockouts lockouts started ({@link RateLimitProfile#lockout()})
    */
   public record ProfileStats(long allowed, long rejected, long fallback, long unavailable,
-      long denied, long allowlisted, long wouldReject, long refunded) {
-    /** Counters of a profile without lists, shadow mode or settlement. */
+      long denied, long allowlisted, long wouldReject, long refunded, long blocked,
+      long lockouts) {
+    /** Counters of a profile without lists, shadow mode, settlement or lockouts. */
     public ProfileStats(long allowed, long rejected, long fallback, long unavailable) {
-      this(allowed, rejected, fallback, unavailable, 0, 0, 0, 0);
+      this(allowed, rejected, fallback, unavailable, 0, 0, 0, 0, 0, 0);
     }
 
     /** Rejected as a fraction of all decisions; 0 when there were none. */

@@ -61,6 +61,8 @@ public final class RateLimiter implements AutoCloseable {
   private final RedisBucketStore redisBuckets;
   private final LocalBucketStore localStore;
   private final RejectionMemory rejections;
+  /** Escalating lockouts, in Redis or (while it cannot be used) in memory. */
+  private final Lockouts lockouts;
   /** The operators' runtime overrides (Redis-backed; null without Redis). */
   private final LimitOverrides overrides;
   private final OnFirstUse eventSubscription;
@@ -80,7 +82,7 @@ public final class RateLimiter implements AutoCloseable {
       LongAdder rejected, LongAdder fallback, LongAdder unavailable, boolean shadow,
       ClientList allow, ClientList deny, LongAdder denied, LongAdder allowlisted,
       LongAdder wouldReject, LongAdder refunded, LimitOverrides.Shape base,
-      Map<String, LimitOverrides.Shape> plans) {
+      Map<String, LimitOverrides.Shape> plans, LongAdder blocked, LongAdder lockouts) {
     /** Whether a decision needs the client's address (a list names addresses). */
     boolean needsAddress() {
       return allow.namesAddresses() || deny.namesAddresses();
@@ -99,6 +101,7 @@ public final class RateLimiter implements AutoCloseable {
     this.chargePreflight = b.chargePreflight;
     Map<String, Entry> map = new LinkedHashMap<>();
     Duration longest = Duration.ofSeconds(1);
+    Duration longestLock = Duration.ofSeconds(1);
     for (RateLimitProfile p : b.profiles.values()) {
       LimitOverrides.Shape base = LimitOverrides.Shape.of(p);
       Map<String, LimitOverrides.Shape> plans = new java.util.HashMap<>();
@@ -112,9 +115,13 @@ public final class RateLimiter implements AutoCloseable {
           ClientList.of(p.deny(), at + "deny", b.keyResolver).and(
               ClientList.of(b.deny, "deny", b.keyResolver)),
           new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(), base,
-          Map.copyOf(plans)));
+          Map.copyOf(plans), new LongAdder(), new LongAdder()));
       if (p.longestPeriod().compareTo(longest) > 0) {
         longest = p.longestPeriod();
+      }
+      Lockout l = p.lockoutOrNull();
+      if (l != null && l.max().plus(l.reset()).compareTo(longestLock) > 0) {
+        longestLock = l.max().plus(l.reset());
       }
     }
     this.profiles = java.util.Collections.unmodifiableMap(map);
@@ -132,6 +139,7 @@ public final class RateLimiter implements AutoCloseable {
     this.redisStore = redisBuckets == null ? null : b.redisStoreDecorator.apply(redisBuckets);
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
+    this.lockouts = new Lockouts(connector, clock, b.localMaxBuckets, longestLock);
     Map<String, RateLimitProfile> byName = new LinkedHashMap<>();
     map.forEach((name, e) -> byName.put(name, e.profile()));
     this.overrides = redisStore == null ? null : new LimitOverrides(connector, clock,
@@ -214,7 +222,8 @@ public final class RateLimiter implements AutoCloseable {
    * @throws ConfigurationException if there is no such profile
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
-    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey), null, null);
+    String client = ClientKeyResolver.forApplication(clientKey);
+    return acquire(entry(profileName), client, client, null, null);
   }
 
   /**
@@ -222,7 +231,8 @@ public final class RateLimiter implements AutoCloseable {
    * profile.<name>.limit.<plan>}; a plan no profile names, or {@code null}, has the profile's).
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey, String plan) {
-    return acquire(entry(profileName), ClientKeyResolver.forApplication(clientKey),
+    String client = ClientKeyResolver.forApplication(clientKey);
+    return acquire(entry(profileName), client, client,
         RateLimitProfile.isPlanName(plan) ? plan : null, null);
   }
 
@@ -266,7 +276,8 @@ public final class RateLimiter implements AutoCloseable {
     for (Entry e : profiles.values()) {
       out.put(e.profile().name(), new RateLimitStats.ProfileStats(e.allowed().sum(),
           e.rejected().sum(), e.fallback().sum(), e.unavailable().sum(), e.denied().sum(),
-          e.allowlisted().sum(), e.wouldReject().sum(), e.refunded().sum()));
+          e.allowlisted().sum(), e.wouldReject().sum(), e.refunded().sum(), e.blocked().sum(),
+          e.lockouts().sum()));
     }
     return new RateLimitStats(out);
   }
@@ -437,16 +448,17 @@ public final class RateLimiter implements AutoCloseable {
     ClientKeyResolver.Identity who = keyResolver.identify(request);
     boolean needsAddress = e.needsAddress()
         || (overrides != null && overrides.current().deny().namesAddresses());
-    RateLimitDecision d = acquire(e, who.key(), who.plan(),
+    RateLimitDecision d = acquire(e, who.key(),
+        keyResolver.bucketClient(profile.key(), request, who.key()), who.plan(),
         needsAddress ? keyResolver.clientAddress(request) : null);
     setAttribute.accept(attribute, d);
     return d;
   }
 
-  private RateLimitDecision acquire(Entry e, String clientKey, String plan,
+  private RateLimitDecision acquire(Entry e, String clientKey, String bucketClient, String plan,
       java.net.InetAddress address) {
     if (observer == DecisionObserver.NONE) {
-      return decideByPolicy(e, clientKey, plan, address);
+      return decideByPolicy(e, clientKey, bucketClient, plan, address);
     }
     DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
     try {
@@ -456,7 +468,7 @@ public final class RateLimiter implements AutoCloseable {
     }
     RateLimitDecision d;
     try {
-      d = decideByPolicy(e, clientKey, plan, address);
+      d = decideByPolicy(e, clientKey, bucketClient, plan, address);
     } catch (RuntimeException | Error t) {
       try {
         scope.failed(t);
@@ -544,8 +556,8 @@ public final class RateLimiter implements AutoCloseable {
    * The lists first (a denied client is refused and an allowed one admitted, neither charged),
    * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
    */
-  private RateLimitDecision decideByPolicy(Entry e, String clientKey, String plan,
-      java.net.InetAddress address) {
+  private RateLimitDecision decideByPolicy(Entry e, String clientKey, String bucketClient,
+      String plan, java.net.InetAddress address) {
     LimitOverrides.Snapshot s = overrides == null ? LimitOverrides.Snapshot.EMPTY
         : overrides.current();
     if ((!e.deny().isEmpty() && e.deny().contains(address, clientKey))
@@ -559,7 +571,7 @@ public final class RateLimiter implements AutoCloseable {
       return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, -1, -1, 0,
           Backend.NONE, RateLimitDecision.Reason.ALLOWLISTED);
     }
-    RateLimitDecision d = decide(e, shape(e, clientKey, plan, s), s.revision(), clientKey);
+    RateLimitDecision d = decide(e, shape(e, clientKey, plan, s), s.revision(), bucketClient);
     if (!e.shadow()) {
       return d;
     }
@@ -569,7 +581,7 @@ public final class RateLimiter implements AutoCloseable {
       e.wouldReject().increment();
       e.allowed().increment();
     }
-    return new RateLimitDecision(Outcome.ALLOWED, d.profile(), clientKey, d.remaining(),
+    return new RateLimitDecision(Outcome.ALLOWED, d.profile(), d.clientKey(), d.remaining(),
         d.resetSeconds(), 0, d.backend(), RateLimitDecision.Reason.SHADOW);
   }
 
@@ -588,16 +600,29 @@ public final class RateLimiter implements AutoCloseable {
     // A profile that gives tokens back (count=failures) is not decided from a remembered
     // rejection: a refund on any instance can end it before its retry time.
     boolean remembers = profile.count() == CountMode.ALL;
-    RejectionMemory.KnownRejection known = remembers ? rejections.get(key) : null;
+    Lockout lockout = profile.lockoutOrNull();
+    // A lock can be remembered whatever the profile counts: only an operator's reset ends one.
+    RejectionMemory.KnownRejection known = remembers || lockout != null ? rejections.get(key)
+        : null;
     // A rejection decided locally (Redis could not decide for this key) stands only while the
     // connector is down; while it is up (one cluster master failing, since back) Redis decides
     // again, and while the key's master still fails its local bucket does.
     if (known != null && now < known.retryAt()
         && (known.backend() != Backend.LOCAL || !connector.isAvailable())) {
       e.rejected().increment();
+      if (known.blocked()) {
+        e.blocked().increment();
+      }
       return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
           RateLimitHeaders.ceilSeconds(known.resetAt() - now, 1),
-          RateLimitHeaders.ceilSeconds(known.retryAt() - now, 1), known.backend());
+          RateLimitHeaders.ceilSeconds(known.retryAt() - now, 1), known.backend(),
+          known.blocked() ? RateLimitDecision.Reason.BLOCKED : reasonOf(known.backend()));
+    }
+    if (lockout != null) {
+      RateLimitDecision blocked = whileLocked(e, profile, key, clientKey, now);
+      if (blocked != null) {
+        return blocked;
+      }
     }
 
     BucketStore.Probe p = null;
@@ -626,6 +651,10 @@ public final class RateLimiter implements AutoCloseable {
               + profile.name() + "; decided locally: " + unexpected, unexpected);
         }
         p = null;
+        // A connection lost mid-command (Redis killed, a reset) says nothing of what the bucket
+        // holds: as unreachable, the fallback starts from what this instance last saw.
+        unreachable = unexpected
+            instanceof redis.clients.jedis.exceptions.JedisConnectionException;
       }
     }
     if (p == null) {
@@ -664,6 +693,9 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
+    if (lockout != null) {
+      return lockOut(e, profile, lockout, key, clientKey, backend, mark);
+    }
     if (remembers) {
       rejections.remember(key, new RejectionMemory.KnownRejection(now + p.nanosToRetry(),
           now + p.nanosToReset(), backend), mark);
@@ -671,6 +703,76 @@ public final class RateLimiter implements AutoCloseable {
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(p.nanosToReset(), 1),
         RateLimitHeaders.ceilSeconds(p.nanosToRetry(), 1), backend);
+  }
+
+  private static RateLimitDecision.Reason reasonOf(Backend backend) {
+    return backend == Backend.REDIS ? RateLimitDecision.Reason.LIMIT
+        : RateLimitDecision.Reason.FALLBACK;
+  }
+
+  /**
+   * A refusal if the client is locked out ({@code 429}, {@code blocked}, nothing charged): a
+   * lock this instance holds from a fallback, else the one in Redis.
+   */
+  private RateLimitDecision whileLocked(Entry e, RateLimitProfile profile, String key,
+      String clientKey, long now) {
+    Lockouts.Lock lock = lockouts.local(key);
+    Backend backend = Backend.LOCAL;
+    if (lock == null && redisStore != null && connector.isAvailable()) {
+      eventSubscription.ensureOpen(); // before anything read from Redis is remembered
+      long mark = rejections.mark();
+      try {
+        lock = lockouts.onRedis(key);
+        backend = Backend.REDIS;
+      } catch (RuntimeException unavailable) {
+        return null; // the bucket's decision finds Redis down too, and takes the fallback
+      }
+      if (lock != null) {
+        remember(key, lock, backend, mark);
+      }
+    }
+    if (lock == null) {
+      return null;
+    }
+    e.rejected().increment();
+    e.blocked().increment();
+    long wait = lock.until() * 1_000_000L - now;
+    return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
+        RateLimitHeaders.ceilSeconds(wait, 1), RateLimitHeaders.ceilSeconds(wait, 1), backend,
+        RateLimitDecision.Reason.BLOCKED);
+  }
+
+  /**
+   * The limit was hit under a profile with a lockout: locks the client (the next level, or the
+   * running lock another instance started at the same moment) where the bucket was decided.
+   */
+  private RateLimitDecision lockOut(Entry e, RateLimitProfile profile, Lockout lockout,
+      String key, String clientKey, Backend backend, long mark) {
+    Lockouts.Lock lock;
+    if (backend == Backend.REDIS) {
+      try {
+        lock = lockouts.escalateOnRedis(key, lockout);
+      } catch (RuntimeException unavailable) {
+        backend = Backend.LOCAL; // the bucket said no on Redis; the lock is kept here
+        lock = lockouts.escalateLocally(key, lockout);
+      }
+    } else {
+      lock = lockouts.escalateLocally(key, lockout);
+    }
+    if (lock.started()) {
+      e.lockouts().increment();
+    }
+    remember(key, lock, backend, mark);
+    // From now, not from the decision's start: the lock began after the bucket's round trip.
+    long wait = lock.until() * 1_000_000L - Time.epochNanos(clock);
+    return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
+        RateLimitHeaders.ceilSeconds(wait, 1), RateLimitHeaders.ceilSeconds(wait, 1), backend);
+  }
+
+  private void remember(String key, Lockouts.Lock lock, Backend backend, long mark) {
+    long until = lock.until() * 1_000_000L;
+    rejections.remember(key, new RejectionMemory.KnownRejection(until, until, backend, true),
+        mark);
   }
 
   private Entry entry(String profileName) {

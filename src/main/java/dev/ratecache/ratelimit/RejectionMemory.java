@@ -32,8 +32,15 @@ import java.util.List;
  * time on the limiter's clock. Thread-safe.
  */
 final class RejectionMemory implements RedisEvents.Listener {
-  /** A client over its limit: no token before {@code retryAt}; full again at {@code resetAt}. */
-  record KnownRejection(long retryAt, long resetAt, Backend backend) {}
+  /**
+   * A client over its limit: no token before {@code retryAt}; full again at {@code resetAt};
+   * {@code blocked} if it is a lockout (which only an operator's reset ends early).
+   */
+  record KnownRejection(long retryAt, long resetAt, Backend backend, boolean blocked) {
+    KnownRejection(long retryAt, long resetAt, Backend backend) {
+      this(retryAt, resetAt, backend, false);
+    }
+  }
 
   private final Cache<String, KnownRejection> known;
   /** Rejections from Redis that a resubscription made doubtful; consulted only on the fallback. */
@@ -107,12 +114,14 @@ final class RejectionMemory implements RedisEvents.Listener {
       }
       guard.invalidate(() -> {
         redisStore.forget(redisKey -> GlobPattern.matches(pattern, redisKey));
-        known.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
+        // A bucket's lock (key:lock) cleared ends the rejection remembered for the bucket.
+        known.asMap().keySet().removeIf(k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k)
+            || GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k + Lockouts.SUFFIX));
         doubtful.asMap().keySet().removeIf(
             k -> GlobPattern.matches(pattern, KeySpace.RATE_LIMIT + k));
       });
     } else if (event instanceof Invalidation.Key k && k.key().startsWith(KeySpace.RATE_LIMIT)) {
-      String key = k.key().substring(KeySpace.RATE_LIMIT.length());
+      String key = bucketOf(k.key().substring(KeySpace.RATE_LIMIT.length()));
       guard.invalidate(() -> {
         redisStore.forget(key);
         known.invalidate(key);
@@ -122,7 +131,7 @@ final class RejectionMemory implements RedisEvents.Listener {
       List<String> keys = new ArrayList<>();
       for (String k : ks.keys()) {
         if (k.startsWith(KeySpace.RATE_LIMIT)) {
-          keys.add(k.substring(KeySpace.RATE_LIMIT.length()));
+          keys.add(bucketOf(k.substring(KeySpace.RATE_LIMIT.length())));
         }
       }
       if (!keys.isEmpty()) {
@@ -142,6 +151,12 @@ final class RejectionMemory implements RedisEvents.Listener {
    */
   void forgetDecidedOnRedis() {
     guard.invalidate(() -> known.asMap().values().removeIf(r -> r.backend() == Backend.REDIS));
+  }
+
+  /** The bucket a rate-limit key belongs to: itself, or the bucket of a lock key. */
+  private static String bucketOf(String key) {
+    return key.endsWith(Lockouts.SUFFIX)
+        ? key.substring(0, key.length() - Lockouts.SUFFIX.length()) : key;
   }
 
   @Override

@@ -97,6 +97,9 @@ class SettingsCatalogTest {
         case "profile.chat.prefixes" -> "/api/chat";
         case "profile.chat.methods" -> "POST";
         case "profiles" -> "chat,auth,upload,search";
+        case "profile.chat.lockout" -> "1m";
+        // Each lockout setting alone; lockout-max and -reset need the lockout beside them.
+        case "profile.chat.lockout-max", "profile.chat.lockout-reset" -> null;
         case "api-key-verifier", "trusted-proxies" -> null; // none by default
         case "allow", "deny", "profile.chat.allow", "profile.chat.deny" ->
             "10.0.0.0/8, 2001:db8::/32, 192.0.2.7, user:alice, key:partner, client:c1, app:job";
@@ -109,6 +112,9 @@ class SettingsCatalogTest {
           .params(Map.of(name, value)).build().close()).as(name + "=" + value)
           .doesNotThrowAnyException();
     }
+    assertThatCode(() -> RateLimiter.builder().environment(noRedis)
+        .params(Map.of("profile.chat.lockout", "1m", "profile.chat.lockout-max", "2h",
+            "profile.chat.lockout-reset", "1h")).build().close()).doesNotThrowAnyException();
     assertThatThrownBy(() -> RateLimiter.builder().environment(noRedis)
         .params(Map.of("key-strategys", "ip")).build())
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("key-strategys");

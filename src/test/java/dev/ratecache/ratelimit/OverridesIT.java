@@ -130,15 +130,14 @@ class OverridesIT {
         null);
     assertThat(admitted(deaf, "fresh", null, 5)).isEqualTo(2);
 
-    // Raised: no tokens at once, but the new refill rate (100/1h: one token in 36 s). The deaf
-    // instance remembers x over its old limit and refuses it until then: it may under-admit
-    // until it hears, never over-admit.
+    // Raised: no tokens at once, but the new refill rate (100/1h: one token in 36 s), one token
+    // between both instances. (The deaf one may remember x over its old limit and refuse it
+    // until it hears: it may under-admit, never over-admit.)
     operator.overrides().setLimit("chat", "app:x", List.of(Limit.of(100, Duration.ofHours(1))),
         null);
     assertThat(admitted(operator, "x", null, 3)).isZero();
     clock.advance(Duration.ofSeconds(37));
-    assertThat(admitted(deaf, "x", null, 3)).isZero();
-    assertThat(admitted(operator, "x", null, 3)).isEqualTo(1);
+    assertThat(admitted(deaf, "x", null, 3) + admitted(operator, "x", null, 3)).isEqualTo(1);
     assertThat(operator.tryAcquire("chat", "x").profile().limits())
         .as("the headers of an instance that heard report the override")
         .containsExactly(Limit.of(100, Duration.ofHours(1)));

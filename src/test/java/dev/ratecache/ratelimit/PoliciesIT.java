@@ -57,6 +57,23 @@ class PoliciesIT {
     }
   }
 
+  /**
+   * The application's part of a composite identity: the account a login tries, from its {@code
+   * user} parameter, put where the limiter reads it (before the limiter's filter).
+   */
+  public static final class AccountFromQuery implements jakarta.servlet.Filter {
+    @Override
+    public void doFilter(jakarta.servlet.ServletRequest request,
+        jakarta.servlet.ServletResponse response, jakarta.servlet.FilterChain chain)
+        throws IOException, jakarta.servlet.ServletException {
+      String user = request.getParameter("user");
+      if (user != null) {
+        request.setAttribute(ClientKeyResolver.ACCOUNT_ATTRIBUTE, user);
+      }
+      chain.doFilter(request, response);
+    }
+  }
+
   /** Verifies two keys: one on the pro plan, one on none. */
   public static final class PlanVerifier implements ApiKeyVerifier {
     @Override
@@ -106,14 +123,22 @@ class PoliciesIT {
         {"profile.trial.limit", "1/1m"}, {"profile.trial.prefixes", "/trial"},
         {"profile.trial.mode", "shadow"},
         {"deny", "203.0.113.0/24, 2001:db8:bad::/48"}};
-    String[][] params = java.util.stream.Stream.concat(java.util.Arrays.stream(base),
-        java.util.Arrays.stream(extra)).toArray(String[][]::new);
-    StringBuilder init = new StringBuilder();
-    for (String[] p : params) {
-      init.append("<init-param><param-name>").append(p[0]).append("</param-name><param-value>")
-          .append(p[1]).append("</param-value></init-param>\n");
+    java.util.Map<String, String> params = new java.util.LinkedHashMap<>();
+    for (String[] p : base) {
+      params.put(p[0], p[1]);
     }
+    for (String[] p : extra) {
+      params.put(p[0], p[1]); // replaces a base value of the same name
+    }
+    StringBuilder init = new StringBuilder();
+    params.forEach((name, value) -> init.append("<init-param><param-name>").append(name)
+        .append("</param-name><param-value>").append(value).append("</param-value></init-param>\n"));
     container = ServletContainer.deploy(kind, webapp, contextPath, """
+          <filter>
+            <filter-name>account</filter-name>
+            <filter-class>dev.ratecache.ratelimit.PoliciesIT$AccountFromQuery</filter-class>
+          </filter>
+          <filter-mapping><filter-name>account</filter-name><url-pattern>/*</url-pattern></filter-mapping>
           <filter>
             <filter-name>rate-limit</filter-name>
             <filter-class>dev.ratecache.ratelimit.RateLimitFilter</filter-class>
@@ -185,9 +210,11 @@ class PoliciesIT {
 
     String stats = from("192.0.2.3", "/stats").body();
     assertThat(stats).contains("reports=ProfileStats[allowed=2, rejected=1, fallback=0,"
-        + " unavailable=0, denied=3, allowlisted=5, wouldReject=0, refunded=0]");
+        + " unavailable=0, denied=3, allowlisted=5, wouldReject=0, refunded=0, blocked=0,"
+        + " lockouts=0]");
     assertThat(stats).contains("trial=ProfileStats[allowed=4, rejected=0, fallback=0,"
-        + " unavailable=0, denied=1, allowlisted=0, wouldReject=2, refunded=0]");
+        + " unavailable=0, denied=1, allowlisted=0, wouldReject=2, refunded=0, blocked=0,"
+        + " lockouts=0]");
   }
 
   private ServletContainer.Response withKey(String client, String key, String... more)
@@ -241,5 +268,38 @@ class PoliciesIT {
     assertThat(refused.body()).contains("\"reason\":\"denied\"");
     assertThat(buckets()).noneMatch(k -> k.contains("198.18."));
     assertThat(from("198.20.0.1", "/reports").status()).isEqualTo(200);
+  }
+
+  /**
+   * An escalating lockout keyed by account and client, over HTTP: the limit, then 429 {@code
+   * blocked} with the block's Retry-After and nothing charged; the same account from another
+   * address is not locked out; a block doubles on the next lockout.
+   */
+  @ParameterizedTest(name = "{0} at context \"{1}\"")
+  @org.junit.jupiter.params.provider.MethodSource("deployments")
+  void anEscalatingLockoutByAccountAndClientHoldsOverHttp(Kind kind, String contextPath)
+      throws Exception {
+    deploy(kind, contextPath, new String[] {"profiles", "reports,trial,login"},
+        new String[] {"profile.login.limit", "2/1h"},
+        new String[] {"profile.login.prefixes", "/login"},
+        new String[] {"profile.login.key", "account+client"},
+        new String[] {"profile.login.lockout", "1m"});
+    assertThat(from("192.0.2.30", "/login?user=alice").status()).isEqualTo(200);
+    assertThat(from("192.0.2.30", "/login?user=alice").status()).isEqualTo(200);
+    ServletContainer.Response hit = from("192.0.2.30", "/login?user=alice");
+    assertThat(hit.status()).isEqualTo(429);
+    assertThat(hit.body()).contains("\"reason\":\"limit\"");
+    assertThat(hit.header("Retry-After")).isEqualTo("60");
+    ServletContainer.Response blocked = from("192.0.2.30", "/login?user=alice");
+    assertThat(blocked.status()).isEqualTo(429);
+    assertThat(blocked.body()).contains("\"reason\":\"blocked\"").contains("Locked out");
+    assertThat(Integer.parseInt(blocked.header("Retry-After"))).isBetween(1, 60);
+    assertThat(redis.<Boolean>withClient(j -> j.exists(
+        "rate_limit:login:a:alice+ip:192.0.2.30:lock"))).isTrue();
+    // The real user elsewhere, and another account from the attacker's address: not locked.
+    assertThat(from("198.51.100.40", "/login?user=alice").status()).isEqualTo(200);
+    assertThat(from("192.0.2.30", "/login?user=bob").status()).isEqualTo(200);
+    // A repeated parameter: the application names the account (getParameter: the first).
+    assertThat(from("192.0.2.30", "/login?user=alice&user=mallory").status()).isEqualTo(429);
   }
 }

@@ -32,6 +32,29 @@ public class BootDemoApp {
   }
 
   /**
+   * Names the account a login tries (its {@code user} parameter) for the limiter: the login
+   * profile is keyed by account and client ({@code ratecache.ratelimit.profile.login.key}), so
+   * failed logins lock one account out from one address only, and the real user, elsewhere,
+   * is not locked out.
+   */
+  @Bean
+  jakarta.servlet.Filter loginAccount() {
+    return new org.springframework.web.filter.OncePerRequestFilter() {
+      @Override
+      protected void doFilterInternal(jakarta.servlet.http.HttpServletRequest request,
+          jakarta.servlet.http.HttpServletResponse response, jakarta.servlet.FilterChain chain)
+          throws jakarta.servlet.ServletException, java.io.IOException {
+        String user = request.getRequestURI().startsWith("/login")
+            ? request.getParameter("user") : null;
+        if (user != null) {
+          request.setAttribute(dev.ratecache.ratelimit.ClientKeyResolver.ACCOUNT_ATTRIBUTE, user);
+        }
+        chain.doFilter(request, response);
+      }
+    };
+  }
+
+  /**
    * Which API keys are real and the plan each is on: the starter gives it to the limiter, and
    * {@code ratecache.ratelimit.profile.chat.limit.pro} is the pro plan's chat limit. (A real
    * application looks keys up in its own store, behind a cache.)

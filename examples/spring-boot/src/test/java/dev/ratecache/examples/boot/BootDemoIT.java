@@ -218,6 +218,27 @@ class BootDemoIT {
     assertThat(stats.refunded()).as("every success gave its token back").isEqualTo(12);
   }
 
+  /**
+   * Failed logins for one account from one address lock that pair out (1 minute, then doubling),
+   * with nothing charged while blocked; another account from the same address logs in.
+   */
+  @Test
+  void failedLoginsLockOutOneAccountFromOneAddress() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      assertThat(send("POST", "/login?user=carol&pw=bad").statusCode()).isEqualTo(401);
+    }
+    HttpResponse<String> hit = send("POST", "/login?user=carol&pw=right");
+    assertThat(hit.statusCode()).isEqualTo(429);
+    assertThat(hit.headers().firstValue("Retry-After")).contains("60");
+    HttpResponse<String> blocked = send("POST", "/login?user=carol&pw=right");
+    assertThat(blocked.statusCode()).isEqualTo(429);
+    assertThat(blocked.body()).contains("\"reason\":\"blocked\"");
+    assertThat(send("POST", "/login?user=dave&pw=right").statusCode()).isEqualTo(200);
+    var stats = context.getBean(dev.ratecache.ratelimit.RateLimiter.class).stats().profiles()
+        .get("login");
+    assertThat(stats.lockouts()).isPositive();
+  }
+
   @Test
   void theQueryCacheServesRepeatsWithoutLoading() throws Exception {
     int before = BootDemoApp.Users.LOADS.get();
