@@ -169,6 +169,8 @@ public final class SettingsCatalog {
           "clients every profile refuses with 403 problem+json, in the forms of `allow`; wins over `allow`"),
       new Setting(Scope.RATE_LIMIT, "overrides-max", Type.NUMBER, "10000",
           "most runtime overrides (per-client and per-plan limits, plan assignments, timed denials) kept in Redis; a write past it is refused"),
+      new Setting(Scope.RATE_LIMIT, "audit-max", Type.NUMBER, "10000",
+          "about how many records the audit trail's Redis stream (`ratecache:audit`) keeps"),
       new Setting(Scope.RATE_LIMIT, "key-strategy", Type.TEXT, "principal,api-key,ip",
           "identity order or subset"),
       new Setting(Scope.RATE_LIMIT, "api-key-header", Type.TEXT, "X-API-Key",

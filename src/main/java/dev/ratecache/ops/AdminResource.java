@@ -36,6 +36,11 @@ import java.util.Objects;
  *       client's plan, a timed denial); {@code
  *       DELETE overrides?kind=…&subject=…[&profile=…]} removes one. 400 for a malformed one,
  *       503 while Redis is down.
+ *   <li>{@code GET explain?path=…&method=…&client=…[&plan=…][&account=…][&profile=…]}: what the
+ *       rate limiter would do with that client's next request, and why; changes nothing.
+ *   <li>{@code POST reset?client=…[&profile=…][&account=…]}: resets one client's buckets and
+ *       locks on every instance.
+ *   <li>{@code GET audit[?count=50]}: the audit trail's latest records.
  * </ul>
  */
 @Path("/admin/ratecache")
@@ -159,7 +164,46 @@ public final class AdminResource {
         operations.removeOverride(kind, profile, subject)));
   }
 
-  /** 400 for a malformed override, 409 without a limiter on Redis, 503 with Redis down. */
+  @GET
+  @Path("explain")
+  public Response explain(@QueryParam("path") String path, @QueryParam("method") String method,
+      @QueryParam("client") String client, @QueryParam("plan") String plan,
+      @QueryParam("account") String account, @QueryParam("profile") String profile,
+      @Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> operations.explain(path, method, client, plan, account, profile));
+  }
+
+  @POST
+  @Path("reset")
+  public Response reset(@QueryParam("client") String client,
+      @QueryParam("profile") String profile, @QueryParam("account") String account,
+      @Context HttpHeaders headers,
+      @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> operations.resetClient(profile, client, account));
+  }
+
+  @GET
+  @Path("audit")
+  public Response audit(@QueryParam("count") @jakarta.ws.rs.DefaultValue("50") int count,
+      @Context HttpHeaders headers, @Context SecurityContext security) {
+    Response denied = deny(headers, security);
+    if (denied != null) {
+      return denied;
+    }
+    return overrideCall(() -> operations.audit(count));
+  }
+
+  /**
+   * 400 for a malformed request, 409 without a limiter (or its Redis), 503 with Redis down.
+   */
   private Response overrideCall(java.util.function.Supplier<Object> call) {
     try {
       return json(200, call.get());

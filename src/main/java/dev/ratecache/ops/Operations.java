@@ -165,6 +165,10 @@ public final class Operations implements AutoCloseable {
       }
     }
     List<String> patterns = pattern == null ? OWNED_PATTERNS : List.of(pattern);
+    if (limiter != null) {
+      limiter.audit().operator("clear", "*", null, pattern == null ? "every key the library owns"
+          : "pattern " + pattern);
+    }
     long removed = 0;
     for (String p : patterns) {
       removed += connector.unlinkMatching(p, progress); // gone from Redis, counted
@@ -182,10 +186,7 @@ public final class Operations implements AutoCloseable {
    * @throws IllegalStateException if no limiter is attached or it has no Redis
    */
   public LimitOverrides overrides() {
-    if (limiter == null) {
-      throw new IllegalStateException("no rate limiter is attached to these operations");
-    }
-    return limiter.overrides();
+    return limiter().overrides();
   }
 
   /**
@@ -224,6 +225,50 @@ public final class Operations implements AutoCloseable {
     LimitOverrides.Kind k = kind(kind);
     return overrides().remove(k, k == LimitOverrides.Kind.LIMIT ? required(profile, "profile")
         : profile, required(subject, "subject"));
+  }
+
+  /**
+   * What the rate limiter would do with one client's next request, and why ({@link
+   * RateLimiter#explain}); reads, changes nothing.
+   *
+   * @throws IllegalArgumentException naming what is malformed
+   * @throws IllegalStateException if no limiter is attached
+   */
+  public Map<String, Object> explain(String path, String method, String client, String plan,
+      String account, String profile) {
+    return limiter().explain(path, method, client, plan, account, profile);
+  }
+
+  /**
+   * Resets one client's buckets and locks ({@link RateLimiter#reset}).
+   *
+   * @return the body the endpoints answer: {@code {"removed": n}}
+   */
+  public Map<String, Object> resetClient(String profile, String client, String account) {
+    if (client == null || client.isBlank()) {
+      throw new IllegalArgumentException("client is required");
+    }
+    return Map.of("removed", limiter().reset(profile, client, account));
+  }
+
+  /** The audit trail's latest records, newest first ({@link dev.ratecache.ratelimit.AuditTrail}). */
+  public Map<String, Object> audit(int count) {
+    try {
+      limiter().audit().flush(); // this instance's own records, written before they are read
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("records", limiter().audit().recent(count));
+    out.put("dropped", limiter().audit().dropped());
+    return out;
+  }
+
+  private RateLimiter limiter() {
+    if (limiter == null) {
+      throw new IllegalStateException("no rate limiter is attached to these operations");
+    }
+    return limiter;
   }
 
   /** Every override in force, with the revision this instance applies. */

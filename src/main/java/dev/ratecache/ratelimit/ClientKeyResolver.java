@@ -82,8 +82,13 @@ public final class ClientKeyResolver {
       return client;
     }
     Object attribute = request.attribute(ACCOUNT_ATTRIBUTE);
-    String account = attribute == null ? null : attribute.toString().trim();
-    if (account == null || account.isEmpty()) {
+    return bucketClient(key, attribute == null ? null : attribute.toString(), client);
+  }
+
+  /** {@link #bucketClient(BucketKey, RequestView, String)} for an account given as text. */
+  String bucketClient(BucketKey key, String named, String client) {
+    String account = named == null ? null : named.trim();
+    if (key == BucketKey.CLIENT || account == null || account.isEmpty()) {
       return client;
     }
     String a = safe(ACCOUNT, foldPrincipalCase ? account.toLowerCase(Locale.ROOT) : account);

@@ -200,6 +200,8 @@ final class InitParams {
     ifPresent(params, "deny", v -> b.deny(list(v)));
     ifPresent(params, "overrides-max",
         v -> b.maxOverrides(SettingValues.integer("overrides-max", v)));
+    ifPresent(params, "audit-max",
+        v -> b.auditMax(SettingValues.atLeast("audit-max", v, 1)));
 
     b.redisOverrides(redis);
     return b;

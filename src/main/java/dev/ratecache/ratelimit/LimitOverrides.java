@@ -162,6 +162,8 @@ public final class LimitOverrides {
   /** Rewrites one client's bucket of one profile after a write of its (the limiter). */
   private final ClientRewrite rewrite;
   private final ThrottledLog failures;
+  /** Where operators' writes are recorded; null in tests of the snapshot alone. */
+  private final AuditTrail audit;
   private volatile Snapshot snapshot = Snapshot.EMPTY;
   private final Object reloading = new Object();
 
@@ -171,7 +173,9 @@ public final class LimitOverrides {
   }
 
   LimitOverrides(RedisConnector connector, Clock clock, Map<String, RateLimitProfile> profiles,
-      ClientKeyResolver resolver, int max, Runnable onChange, ClientRewrite rewrite) {
+      ClientKeyResolver resolver, int max, Runnable onChange, ClientRewrite rewrite,
+      AuditTrail audit) {
+    this.audit = audit;
     this.connector = connector;
     this.clock = clock;
     this.profiles = profiles;
@@ -253,6 +257,10 @@ public final class LimitOverrides {
       return false;
     }
     announceAndReload();
+    if (audit != null) {
+      audit.operator("remove-override", probe.profile(), auditClient(s), kind.name().toLowerCase(
+          java.util.Locale.ROOT) + " removed, revision " + r);
+    }
     return true;
   }
 
@@ -284,6 +292,11 @@ public final class LimitOverrides {
           + " entries, overrides-max): remove some first");
     }
     Snapshot loaded = announceAndReload();
+    if (audit != null) {
+      audit.operator("override", entry.profile(), auditClient(entry.subject()), entry.kind().name()
+          .toLowerCase(java.util.Locale.ROOT) + " " + entry.value() + (entry.expires() == null
+          ? "" : " until " + entry.expires()) + ", revision " + revision);
+    }
     if (entry.kind() != Kind.DENY && !entry.subject().startsWith(PLAN_SUBJECT)) {
       // Before returning: every instance, heard or not, decides this client anew on Redis.
       rewrite.rewrite(resolver.clientKeyOf(entry.subject()), loaded);
@@ -427,6 +440,12 @@ public final class LimitOverrides {
     }
     return new Snapshot(revision, List.copyOf(entries), validUntil, Map.copyOf(limits),
         Map.copyOf(plans), ClientList.of(denied, "deny", resolver));
+  }
+
+  /** A subject as the audit trail hashes it: a client's key, else the subject (a plan, a block). */
+  private String auditClient(String subject) {
+    String key = resolver.clientKeyOf(subject);
+    return key != null ? key : subject;
   }
 
   /** The lookup key of a subject: a plan as {@code plan:<name>}, a client as its client key. */

@@ -85,6 +85,12 @@ final class LocalBucketStore implements BucketStore {
         BucketStore.nanosToReset(config, remaining));
   }
 
+  /** Drops one bucket (an operator reset its client). */
+  @Override
+  public void forget(String key) {
+    buckets.invalidate(key);
+  }
+
   /** How many buckets are held now (after pending evictions run). */
   long size() {
     buckets.cleanUp();

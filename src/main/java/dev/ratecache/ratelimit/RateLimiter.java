@@ -63,6 +63,7 @@ public final class RateLimiter implements AutoCloseable {
   private final RejectionMemory rejections;
   /** Escalating lockouts, in Redis or (while it cannot be used) in memory. */
   private final Lockouts lockouts;
+  private final AuditTrail audit;
   /** The operators' runtime overrides (Redis-backed; null without Redis). */
   private final LimitOverrides overrides;
   private final OnFirstUse eventSubscription;
@@ -78,7 +79,7 @@ public final class RateLimiter implements AutoCloseable {
   private final boolean chargePreflight;
 
   /** A profile, its compiled bucket configuration and its counters. */
-  private record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
+  record Entry(RateLimitProfile profile, BucketConfiguration config, LongAdder allowed,
       LongAdder rejected, LongAdder fallback, LongAdder unavailable, boolean shadow,
       ClientList allow, ClientList deny, LongAdder denied, LongAdder allowlisted,
       LongAdder wouldReject, LongAdder refunded, LimitOverrides.Shape base,
@@ -140,11 +141,12 @@ public final class RateLimiter implements AutoCloseable {
     this.localStore = new LocalBucketStore(b.localMaxBuckets, longest, clock);
     this.rejections = new RejectionMemory(b.localMaxBuckets, clock, redisStore);
     this.lockouts = new Lockouts(connector, clock, b.localMaxBuckets, longestLock);
+    this.audit = new AuditTrail(connector, clock, b.auditMax, b.localMaxBuckets, longest);
     Map<String, RateLimitProfile> byName = new LinkedHashMap<>();
     map.forEach((name, e) -> byName.put(name, e.profile()));
     this.overrides = redisStore == null ? null : new LimitOverrides(connector, clock,
         java.util.Collections.unmodifiableMap(byName), keyResolver, b.maxOverrides,
-        rejections::forgetDecidedOnRedis, this::rewriteClient);
+        rejections::forgetDecidedOnRedis, this::rewriteClient, audit);
     this.unexpectedFailures = new dev.ratecache.internal.ThrottledLog(log, Duration.ofSeconds(30),
         clock);
     // Buckets reset by an operator (CLI or admin clear, on any instance) are no longer over
@@ -351,7 +353,7 @@ public final class RateLimiter implements AutoCloseable {
    * How {@code e} decides for a client: its own override, else its plan's (an operator's
    * assignment wins over the identity's) as overridden or as configured, else the profile's.
    */
-  private static LimitOverrides.Shape shape(Entry e, String clientKey, String plan,
+  static LimitOverrides.Shape shape(Entry e, String clientKey, String plan,
       LimitOverrides.Snapshot s) {
     String name = e.profile().name();
     if (!s.isEmpty()) {
@@ -377,6 +379,137 @@ public final class RateLimiter implements AutoCloseable {
       }
     }
     return e.base();
+  }
+
+  /**
+   * What the limiter would do with a request, and why, for an operator: the profile a method and
+   * path match (or {@code profile}), the client as an operator names it, its identity and
+   * bucket, its limits and where they come from, the tokens left, any lock, override or list
+   * entry, and what its next request would get. Changes nothing in Redis or in the buckets.
+   *
+   * @param path a request path relative to the context, e.g. {@code /api/auth/login}; or null
+   *     with {@code profile}
+   * @param method the HTTP method (default {@code GET})
+   * @param client an address, {@code user:<name>}, {@code key:<owner>}, {@code client:<id>} or
+   *     {@code app:<id>}
+   * @param plan the plan the client's verifier would name, or null
+   * @param account the account the request would name ({@link BucketKey}), or null
+   * @param profile a profile to explain instead of matching the path, or null
+   * @return a JSON-friendly description (maps, lists, strings, numbers)
+   * @throws IllegalArgumentException for a client of no known form, an unknown profile, or no
+   *     path and no profile
+   */
+  public Map<String, Object> explain(String path, String method, String client, String plan,
+      String account, String profile) {
+    return Explain.of(this, path, method, client, plan, account, profile);
+  }
+
+  /**
+   * The audit trail: first rejections, lockouts and operators' actions, in the log and a capped
+   * Redis stream.
+   */
+  public AuditTrail audit() {
+    return audit;
+  }
+
+  /**
+   * Resets one client as an operator names it (see {@link #explain}): its buckets and locks
+   * under {@code profile} (or every profile, if null), on Redis and in this instance's memory,
+   * and every instance forgets what it remembered of them. Recorded in the audit trail.
+   *
+   * @param account the account, for profiles keyed by account ({@link BucketKey}); or null
+   * @return the Redis keys removed
+   * @throws IllegalArgumentException for a client of no known form or an unknown profile
+   * @throws dev.ratecache.redis.RedisUnavailableException if Redis cannot take the removal
+   */
+  public long reset(String profile, String client, String account) {
+    String named = client == null ? "" : client.trim();
+    String clientKey = keyResolver.clientKeyOf(named);
+    if (clientKey == null) {
+      throw new IllegalArgumentException("'" + named + "' names no client: use an address,"
+          + " user:<name>, key:<owner>, client:<id> or app:<id>");
+    }
+    List<Entry> chosen = new ArrayList<>();
+    if (profile == null || profile.isBlank()) {
+      chosen.addAll(profiles.values());
+    } else {
+      Entry e = profiles.get(profile.trim());
+      if (e == null) {
+        throw new IllegalArgumentException("unknown rate-limit profile '" + profile
+            + "'; configured: " + profiles.keySet());
+      }
+      chosen.add(e);
+    }
+    List<String> keys = new ArrayList<>();
+    for (Entry e : chosen) {
+      String key = e.profile().name() + ":"
+          + keyResolver.bucketClient(e.profile().key(), account, clientKey);
+      keys.add(KeySpace.RATE_LIMIT + key);
+      keys.add(KeySpace.RATE_LIMIT + key + Lockouts.SUFFIX);
+      lockouts.forgetLocal(key);
+      localStore.forget(key);
+    }
+    long removed = 0;
+    if (redisStore != null) {
+      for (String k : keys) {
+        removed += connector.execute(k, jedis -> jedis.del(k));
+      }
+      // Heard here at once, and by every other instance: remembered rejections and states go.
+      connector.events().publish(new dev.ratecache.redis.Invalidation.Keys(keys));
+    }
+    audit.operator("reset", profile == null || profile.isBlank() ? "*" : profile.trim(),
+        clientKey, removed + " keys removed");
+    return removed;
+  }
+
+  /** For {@link Explain}: the profile's entry, or null. */
+  Entry entryOrNull(String name) {
+    return profiles.get(name);
+  }
+
+  RouteTable routes() {
+    return routes;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  ClientKeyResolver keyResolver() {
+    return keyResolver;
+  }
+
+  LimitOverrides.Snapshot overridesNow() {
+    return overrides == null ? LimitOverrides.Snapshot.EMPTY : overrides.current();
+  }
+
+  /** The bucket {@code key} holds, without charging it: Redis's if reachable, else this one's. */
+  BucketStore.Probe peek(String key, BucketConfiguration config,
+      java.util.function.Consumer<Backend> backend) {
+    if (redisStore != null && connector.isAvailable()) {
+      try {
+        BucketStore.Probe p = redisStore.peek(key, config);
+        backend.accept(Backend.REDIS);
+        return p;
+      } catch (RuntimeException unavailable) {
+        // the memory's view, below
+      }
+    }
+    backend.accept(Backend.LOCAL);
+    return localStore.peek(key, config);
+  }
+
+  /** The lock on {@code key}'s client: Redis's if reachable, else this instance's; or null. */
+  Lockouts.Lock lock(String key) {
+    Lockouts.Lock local = lockouts.local(key);
+    if (local != null || redisStore == null || !connector.isAvailable()) {
+      return local;
+    }
+    try {
+      return lockouts.onRedis(key);
+    } catch (RuntimeException unavailable) {
+      return null;
+    }
   }
 
   /** The connector this limiter uses. */
@@ -693,6 +826,7 @@ public final class RateLimiter implements AutoCloseable {
           RateLimitHeaders.ceilSeconds(p.nanosToReset(), 0), 0, backend);
     }
     e.rejected().increment();
+    audit.rejection(profile, clientKey, reasonOf(backend));
     if (lockout != null) {
       return lockOut(e, profile, lockout, key, clientKey, backend, mark);
     }
@@ -759,12 +893,13 @@ public final class RateLimiter implements AutoCloseable {
     } else {
       lock = lockouts.escalateLocally(key, lockout);
     }
-    if (lock.started()) {
-      e.lockouts().increment();
-    }
     remember(key, lock, backend, mark);
     // From now, not from the decision's start: the lock began after the bucket's round trip.
     long wait = lock.until() * 1_000_000L - Time.epochNanos(clock);
+    if (lock.started()) {
+      e.lockouts().increment();
+      audit.lockout(profile, clientKey, lock.level(), RateLimitHeaders.ceilSeconds(wait, 1));
+    }
     return new RateLimitDecision(Outcome.REJECTED, profile, clientKey, 0,
         RateLimitHeaders.ceilSeconds(wait, 1), RateLimitHeaders.ceilSeconds(wait, 1), backend);
   }
@@ -794,6 +929,7 @@ public final class RateLimiter implements AutoCloseable {
         // removing a listener does not fail
       }
     }
+    audit.close();
     if (ownsConnector) {
       connector.close();
     }
@@ -829,6 +965,7 @@ public final class RateLimiter implements AutoCloseable {
     private List<String> allow = List.of();
     private List<String> deny = List.of();
     private int maxOverrides = 10_000;
+    private long auditMax = 10_000;
     private ApiKeyVerifier apiKeyVerifier;
     private boolean hearOverrides = true;
     private java.util.function.UnaryOperator<BucketStore> redisStoreDecorator =
@@ -895,6 +1032,18 @@ public final class RateLimiter implements AutoCloseable {
      */
     Builder hearOverrides(boolean hear) {
       this.hearOverrides = hear;
+      return this;
+    }
+
+    /**
+     * About how many records the audit trail's Redis stream keeps ({@code audit-max}); default
+     * 10,000.
+     */
+    public Builder auditMax(long max) {
+      if (max < 100 || max > 10_000_000) {
+        throw new ConfigurationException("audit-max", "must be 100-10000000, got " + max);
+      }
+      this.auditMax = max;
       return this;
     }
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 public class LimitOverridesLincheckTest {
   private final LimitOverrides overrides = new LimitOverrides(null,
       Clock.fixed(Instant.ofEpochSecond(1), ZoneOffset.UTC), Map.of(),
-      ClientKeyResolver.builder().build(), 100, () -> { }, (client, loaded) -> { });
+      ClientKeyResolver.builder().build(), 100, () -> { }, (client, loaded) -> { }, null);
 
   /** Revision {@code rev} holds one entry: a denial of {@code app:<rev>}. */
   private static List<LimitOverrides.Entry> entries(int rev) {

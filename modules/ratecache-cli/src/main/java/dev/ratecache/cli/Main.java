@@ -50,7 +50,8 @@ import picocli.CommandLine;
     description = "Operate ratecache's Redis data: health, live monitor, clearing, warm-up and"
         + " statistics.",
     subcommands = {Main.Health.class, Main.Monitor.class, Main.Clear.class, Main.Warm.class,
-        Main.Stats.class, Main.OverrideCommand.class, CommandLine.HelpCommand.class})
+        Main.Stats.class, Main.OverrideCommand.class, Main.Explain.class, Main.Reset.class,
+        Main.Audit.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   static final int OK = 0;
   static final int FAILED = 1;
@@ -326,18 +327,15 @@ public final class Main implements Callable<Integer> {
   static final class Warm implements Callable<Integer> {
     @ParentCommand
     Main main;
-    @Option(names = "--app-url", required = true,
-        description = "the application's JAX-RS base URL, e.g. http://localhost:8080")
-    String appUrl;
-    @Option(names = "--token", description = "admin token (env ADMIN_TOKEN)")
-    String token;
+    @Mixin
+    AppOptions app;
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
     @Override
     public Integer call() throws InterruptedException {
-      AdminCall.Result r = AdminCall.call(main.err, main.env, appUrl, token, "POST", "warm",
-          Map.of(), Duration.ofMinutes(5));
+      AdminCall.Result r = AdminCall.call(main.err, main.env, app.appUrl, app.token, "POST",
+          "warm", Map.of(), Duration.ofMinutes(5));
       if (r.response() == null) {
         return r.exit();
       }
@@ -357,11 +355,8 @@ public final class Main implements Callable<Integer> {
     Main main;
     @picocli.CommandLine.Parameters(index = "0", description = "list, set or remove")
     String action;
-    @Option(names = "--app-url", required = true,
-        description = "the application's JAX-RS base URL, e.g. http://localhost:8080")
-    String appUrl;
-    @Option(names = "--token", description = "admin token (env ADMIN_TOKEN)")
-    String token;
+    @Mixin
+    AppOptions app;
     @Option(names = "--kind", description = "limit, plan or deny")
     String kind;
     @Option(names = "--profile", description = "the profile of a limit")
@@ -400,12 +395,108 @@ public final class Main implements Callable<Integer> {
           return USAGE;
         }
       }
-      AdminCall.Result r = AdminCall.call(main.err, main.env, appUrl, token, method,
-          "overrides", query, Duration.ofSeconds(30));
+      return app.call(main, method, "overrides", query);
+    }
+  }
+
+  /** The options every command that acts through a running application's admin endpoint has. */
+  static final class AppOptions {
+    @Option(names = "--app-url", required = true,
+        description = "the application's JAX-RS base URL, e.g. http://localhost:8080")
+    String appUrl;
+    @Option(names = "--token", description = "admin token (env ADMIN_TOKEN)")
+    String token;
+
+    /** Calls the endpoint and prints its JSON answer; the exit code. */
+    int call(Main main, String method, String path, Map<String, String> query)
+        throws InterruptedException {
+      AdminCall.Result r = AdminCall.call(main.err, main.env, appUrl, token, method, path, query,
+          Duration.ofSeconds(30));
       if (r.response() != null) {
         main.out.println(r.response().body());
       }
       return r.exit();
+    }
+  }
+
+  /** One client as an operator names it, and optionally its account and a profile. */
+  static final class OneClient {
+    @Option(names = "--client", required = true, description = "203.0.113.7, user:<name>,"
+        + " key:<owner>, client:<id> or app:<id>")
+    String client;
+    @Option(names = "--account", description = "the account, for profiles keyed by account")
+    String account;
+    @Option(names = "--profile", description = "one profile (explain: instead of --path;"
+        + " reset: default every profile)")
+    String profile;
+
+    Map<String, String> query() {
+      Map<String, String> q = new LinkedHashMap<>();
+      q.put("client", client);
+      q.put("account", account);
+      q.put("profile", profile);
+      return q;
+    }
+  }
+
+  @Command(name = "explain", mixinStandardHelpOptions = true,
+      description = "What the rate limiter would do with one client's next request, and why:"
+          + " the profile, the identity, the Redis key, the limits and where they come from,"
+          + " the tokens left, any lock, override or list entry. Changes nothing.")
+  static final class Explain implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+    @Mixin
+    AppOptions app;
+    @Option(names = "--path", description = "the request path, e.g. /api/auth/login")
+    String path;
+    @Option(names = "--method", defaultValue = "GET", description = "the HTTP method")
+    String method;
+    @Mixin
+    OneClient who;
+    @Option(names = "--plan", description = "the plan the client's API key is on")
+    String plan;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      Map<String, String> q = who.query();
+      q.put("path", path);
+      q.put("method", method);
+      q.put("plan", plan);
+      return app.call(main, "GET", "explain", q);
+    }
+  }
+
+  @Command(name = "reset", mixinStandardHelpOptions = true,
+      description = "Reset one client's rate-limit buckets and lockouts on every instance.")
+  static final class Reset implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+    @Mixin
+    AppOptions app;
+    @Mixin
+    OneClient who;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      return app.call(main, "POST", "reset", who.query());
+    }
+  }
+
+  @Command(name = "audit", mixinStandardHelpOptions = true,
+      description = "The audit trail's latest records: first rejections, lockouts, operators'"
+          + " actions (clients as hashes).")
+  static final class Audit implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+    @Mixin
+    AppOptions app;
+    @Option(names = "--count", defaultValue = "50", description = "how many (at most 1000)")
+    int count;
+
+    @Override
+    public Integer call() throws InterruptedException {
+      return app.call(main, "GET", "audit", Map.of("count", Integer.toString(count)));
     }
   }
 }

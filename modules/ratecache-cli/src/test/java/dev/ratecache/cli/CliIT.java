@@ -246,6 +246,29 @@ class CliIT {
         assertThat(Run.of(env, "", "override", "list", "--app-url", url).out())
             .doesNotContain("app:alice");
         assertThat(app.send("GET", "/admin/ratecache/overrides").statusCode()).isEqualTo(401);
+
+        // explain, reset and the audit trail, through the same endpoint.
+        for (int i = 0; i < 21; i++) {
+          limiter.tryAcquire("chat", "eve");
+        }
+        Run explained = Run.of(env, "", "explain", "--app-url", url, "--path", "/api/chat",
+            "--method", "POST", "--client", "app:eve");
+        assertThat(explained.exit()).as(explained.err()).isZero();
+        JsonNode e = JSON.readTree(explained.out());
+        assertThat(e.at("/profiles/0/redisKey").asText()).isEqualTo("rate_limit:chat:app:eve");
+        assertThat(e.at("/profiles/0/tokens").asLong()).isZero();
+        assertThat(e.get("next").asText()).startsWith("rejected (429)");
+        assertThat(Run.of(env, "", "explain", "--app-url", url, "--path", "/api/chat",
+            "--client", "nobody").exit()).isEqualTo(2);
+        Run reset = Run.of(env, "", "reset", "--app-url", url, "--client", "app:eve",
+            "--profile", "chat");
+        assertThat(reset.out().trim()).isEqualTo("{\"removed\":1}");
+        assertThat(limiter.tryAcquire("chat", "eve").allowed()).isTrue();
+        limiter.audit().flush(); // records are written in the background
+        Run audit = Run.of(env, "", "audit", "--app-url", url, "--count", "10");
+        assertThat(audit.exit()).isZero();
+        assertThat(JSON.readTree(audit.out()).get("records").findValuesAsText("type"))
+            .contains("operator:reset", "rejected", "operator:override");
       }
     }
   }

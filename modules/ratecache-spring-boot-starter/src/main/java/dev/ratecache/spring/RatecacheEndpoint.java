@@ -34,6 +34,11 @@ import org.springframework.lang.Nullable;
  *       plan as {@code value}, or {@code deny}): writes one, applied by every instance;
  *       {@code POST /actuator/ratecache/remove-override} with {@code kind}, {@code subject}
  *       (and the {@code profile} of a limit) removes one. 400 for a malformed one.
+ *   <li>{@code GET /actuator/ratecache/explain?path=/api/auth/login&method=POST&client=…}: what
+ *       the rate limiter would do with that client's next request, and why (also {@code plan},
+ *       {@code account}, {@code profile}); {@code GET /actuator/ratecache/audit?count=50}: the
+ *       audit trail; {@code POST /actuator/ratecache/reset} with {@code {"subject":…,
+ *       "profile":…}}: resets one client's buckets and locks.
  * </ul>
  */
 @Endpoint(id = "ratecache")
@@ -63,13 +68,25 @@ public class RatecacheEndpoint {
 
   /** {@code redis}: Redis-side figures. */
   @ReadOperation
-  public Object part(@Selector String part) {
-    if (part.equals("overrides")) {
-      return overrideCall(operations::listOverrides);
-    }
-    if (!part.equals("redis")) {
-      throw new InvalidEndpointRequestException("no part '" + part
-          + "' (there are: redis, overrides)", "no such part");
+  public Object part(@Selector String part, @Nullable String path, @Nullable String method,
+      @Nullable String client, @Nullable String plan, @Nullable String account,
+      @Nullable String profile, @Nullable Integer count) {
+    switch (part) {
+      case "overrides" -> {
+        return overrideCall(operations::listOverrides);
+      }
+      case "explain" -> {
+        return overrideCall(() -> operations.explain(path, method, client, plan, account,
+            profile));
+      }
+      case "audit" -> {
+        return overrideCall(() -> operations.audit(count == null ? 50 : count));
+      }
+      case "redis" -> {
+        // below
+      }
+      default -> throw new InvalidEndpointRequestException("no part '" + part
+          + "' (there are: redis, overrides, explain, audit)", "no such part");
     }
     try {
       return operations.redisStats();
@@ -82,10 +99,13 @@ public class RatecacheEndpoint {
   @WriteOperation
   public Object act(@Selector String action, @Nullable String pattern, @Nullable String kind,
       @Nullable String profile, @Nullable String subject, @Nullable String value,
-      @Nullable String ttl) {
+      @Nullable String ttl, @Nullable String account) {
     switch (action) {
       case "override" -> {
         return overrideCall(() -> operations.override(kind, profile, subject, value, ttl));
+      }
+      case "reset" -> {
+        return overrideCall(() -> operations.resetClient(profile, subject, account));
       }
       case "remove-override" -> {
         return overrideCall(() -> Map.of("removed",
@@ -102,7 +122,7 @@ public class RatecacheEndpoint {
         return operations.warm();
       }
       default -> throw new InvalidEndpointRequestException("no action '" + action
-          + "' (there are: clear, warm, override, remove-override)", "no such action");
+          + "' (there are: clear, warm, override, remove-override, reset)", "no such action");
     }
   }
 

@@ -243,6 +243,12 @@ class Boot4IT {
       assertThat(limited.statusCode()).isEqualTo(429);
       assertThat(limited.body()).contains("1/1m");
       assertThat(get("/actuator/ratecache/overrides").body()).contains("\"value\":\"1/1m\"");
+      HttpResponse<String> explained = get("/actuator/ratecache/explain?profile=search"
+          + "&client=127.0.0.1");
+      assertThat(explained.statusCode()).as(explained.body()).isEqualTo(200);
+      assertThat(explained.body()).contains("\"redisKey\":\"rate_limit:search:ip:127.0.0.1\"")
+          .contains("\"limitsFrom\":\"operator override for this client\"");
+      assertThat(get("/actuator/ratecache/audit").body()).contains("operator:override");
       assertThat(post("/actuator/ratecache/override", "{\"kind\":\"deny\","
           + "\"subject\":\"nobody\"}").statusCode()).isEqualTo(400);
     } finally {
