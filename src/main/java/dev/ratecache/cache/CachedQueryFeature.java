@@ -295,6 +295,8 @@ public final class CachedQueryFeature implements DynamicFeature {
           hit.header(name, value);
         }
       });
+      // A hit: a rate-limit profile with a cost-on-hit charges that instead of its cost.
+      request.setProperty(dev.ratecache.internal.RequestAttributes.CACHE_HIT, Boolean.TRUE);
       request.abortWith(hit.tag(tag).header("X-Cache", "HIT").build());
     }
 

@@ -25,6 +25,17 @@ interface BucketStore {
   }
 
   /**
+   * {@link #tryConsume(String, BucketConfiguration, long)} for a request that costs {@code
+   * tokens} (all or none are taken).
+   */
+  default Probe tryConsume(String key, BucketConfiguration config, long revision, long tokens) {
+    if (tokens != 1) {
+      throw new UnsupportedOperationException("this store takes one token at a time");
+    }
+    return tryConsume(key, config, revision);
+  }
+
+  /**
    * Gives {@code tokens} back to the bucket at {@code key} (never above its capacity): a charged
    * request that did not count. A store that cannot does nothing (the client keeps the charge).
    *

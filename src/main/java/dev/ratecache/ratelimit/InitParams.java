@@ -162,6 +162,13 @@ final class InitParams {
       if (settings.containsKey("key")) {
         pb.key(BucketKey.parse(prefix + "key", settings.get("key")));
       }
+      if (settings.containsKey("cost")) {
+        pb.cost(SettingValues.atLeast(prefix + "cost", settings.get("cost"), 1));
+      }
+      if (settings.containsKey("cost-on-hit")) {
+        pb.costOnHit(SettingValues.atLeast(prefix + "cost-on-hit", settings.get("cost-on-hit"),
+            0));
+      }
       if (settings.containsKey("deny")) {
         pb.deny(list(settings.get("deny")));
       }

@@ -49,6 +49,11 @@ final class LocalBucketStore implements BucketStore {
    * is lower, so an outage after Redis saw the client use its tokens is no fresh local bucket.
    */
   Probe tryConsumeSeeded(String key, BucketConfiguration config, long seedTokens) {
+    return tryConsumeSeeded(key, config, seedTokens, 1);
+  }
+
+  /** {@link #tryConsumeSeeded(String, BucketConfiguration, long)} for {@code tokens}. */
+  Probe tryConsumeSeeded(String key, BucketConfiguration config, long seedTokens, long tokens) {
     Bucket bucket = bucket(key, config, seedTokens);
     if (seedTokens >= 0 && bucket.getAvailableTokens() > seedTokens) {
       // Rare (a bucket from an earlier outage): locked only then, so that two callers do not
@@ -60,7 +65,7 @@ final class LocalBucketStore implements BucketStore {
         }
       }
     }
-    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(1);
+    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(tokens);
     return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
         p.getNanosToWaitForReset());
   }

@@ -133,7 +133,17 @@ final class OneRoundTripBuckets {
    * at {@code revision}: see {@link #run} for how a bucket's configuration follows the newest.
    */
   BucketStore.Probe tryConsume(String key, BucketConfiguration config, long revision) {
-    Waiter me = new Waiter(config, revision);
+    return tryConsume(key, config, revision, 1);
+  }
+
+  /**
+   * Takes {@code tokens} (a weighted request) from the bucket at {@code key}. A batch holding
+   * such a request is decided by this instance, never by the script (which counts one token per
+   * request): when another instance wrote last, that costs a second round trip.
+   */
+  BucketStore.Probe tryConsume(String key, BucketConfiguration config, long revision,
+      long tokens) {
+    Waiter me = new Waiter(config, revision, tokens);
     Lane lane = enter(key, me);
     List<Waiter> batch = me.state == Waiter.LEAD ? List.of(me) : me.awaitTurn();
     if (batch != null) {
@@ -153,7 +163,7 @@ final class OneRoundTripBuckets {
   List<BucketStore.Probe> tryConsumeTogether(String key, BucketConfiguration config, int n) {
     List<Waiter> batch = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      batch.add(new Waiter(config, 0));
+      batch.add(new Waiter(config, 0, 1));
     }
     decide(key, batch);
     List<BucketStore.Probe> out = new ArrayList<>(n);
@@ -331,7 +341,7 @@ final class OneRoundTripBuckets {
         // A bucket this instance does not remember goes out as a plain SET NX GET, unless such
         // buckets have lately mostly existed (a fleet taking turns): then as the script, which
         // decides an existing one in Redis.
-        StateLayout layout = cold && !coldBuckets.expectExisting() ? null
+        StateLayout layout = (cold && !coldBuckets.expectExisting()) || !unitCost(batch) ? null
             : layout(entry.get().getConfiguration(), entry, replacement);
         BucketSwaps.Reply reply = swaps.swap(redisKey, state, replacement, ttl,
             layout == null ? null : layout.decideArg(batch.size(), now));
@@ -414,13 +424,24 @@ final class OneRoundTripBuckets {
       if (!created) {
         BucketConfigurations.follow(entry, w.config, w.revision, now);
       }
-      w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, CONSUME_ONE)
-          .execute(entry, now).getData();
+      w.probe = new CreateInitialStateAndExecuteCommand<>(w.config, w.tokens == 1 ? CONSUME_ONE
+          : new TryConsumeAndReturnRemainingTokensCommand(w.tokens)).execute(entry, now)
+          .getData();
       if (created && w.revision > 0) {
         BucketConfigurations.stamp(entry, w.revision);
       }
     }
     return entry;
+  }
+
+  /** Whether every request of {@code batch} takes one token (what the script decides). */
+  private static boolean unitCost(List<Waiter> batch) {
+    for (Waiter w : batch) {
+      if (w.tokens != 1) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -477,6 +498,7 @@ final class OneRoundTripBuckets {
 
     final BucketConfiguration config;
     final long revision;
+    final long tokens;
     final Thread thread = Thread.currentThread();
     volatile int state = WAITING;
     /** Written by whoever decides, before {@link #finish}; read by this request after. */
@@ -484,9 +506,10 @@ final class OneRoundTripBuckets {
     RuntimeException failure;
     List<Waiter> batch;
 
-    Waiter(BucketConfiguration config, long revision) {
+    Waiter(BucketConfiguration config, long revision, long tokens) {
       this.config = config;
       this.revision = revision;
+      this.tokens = tokens;
     }
 
     void lead(List<Waiter> batch) {

@@ -14,6 +14,7 @@ package dev.ratecache.ratelimit;
  *     0 otherwise
  * @param backend which store decided
  * @param reason why: the limit, the fallback, a deny or allow list, or shadow mode
+ * @param cost the tokens the request was charged, or would have been (1 unless weighted)
  */
 public record RateLimitDecision(
     Outcome outcome,
@@ -23,7 +24,22 @@ public record RateLimitDecision(
     long resetSeconds,
     long retryAfterSeconds,
     Backend backend,
-    Reason reason) {
+    Reason reason,
+    long cost) {
+
+  /** A decision of a request that costs one token. */
+  public RateLimitDecision(Outcome outcome, RateLimitProfile profile, String clientKey,
+      long remaining, long resetSeconds, long retryAfterSeconds, Backend backend,
+      Reason reason) {
+    this(outcome, profile, clientKey, remaining, resetSeconds, retryAfterSeconds, backend,
+        reason, 1);
+  }
+
+  /** This decision for a request that costs {@code tokens}. */
+  RateLimitDecision withCost(long tokens) {
+    return tokens == cost ? this : new RateLimitDecision(outcome, profile, clientKey, remaining,
+        resetSeconds, retryAfterSeconds, backend, reason, tokens);
+  }
 
   /**
    * A decision for its limit: {@link Reason#LIMIT} on Redis, {@link Reason#FALLBACK} otherwise.

@@ -65,7 +65,11 @@ public final class RateLimitFeature implements DynamicFeature {
     RateLimitProfile profile = l.profile(name).orElseThrow(() -> new ConfigurationException(
         "@RateLimited", "unknown profile '" + name + "' on " + where + "; configured: "
             + l.profiles().stream().map(RateLimitProfile::name).toList()));
-    context.register(new Guard(l, profile, () -> servletRequest),
+    if (annotation.cost() < 0 || annotation.cost() > 1_000_000) {
+      throw new ConfigurationException("@RateLimited", "cost " + annotation.cost() + " on "
+          + where + " must be 0 (the profile's) to 1000000");
+    }
+    context.register(new Guard(l, profile, annotation.cost(), () -> servletRequest),
         Priorities.AUTHENTICATION + 500);
   }
 
@@ -88,13 +92,15 @@ public final class RateLimitFeature implements DynamicFeature {
     private static final String OWN_DECISION = "dev.ratecache.ratelimit.jaxrs.decision";
     private final RateLimiter limiter;
     private final RateLimitProfile profile;
+    private final long cost;
 
     private final java.util.function.Supplier<HttpServletRequest> servletRequest;
 
-    Guard(RateLimiter limiter, RateLimitProfile profile,
+    Guard(RateLimiter limiter, RateLimitProfile profile, long cost,
         java.util.function.Supplier<HttpServletRequest> servletRequest) {
       this.limiter = limiter;
       this.profile = profile;
+      this.cost = cost;
       this.servletRequest = servletRequest;
     }
 
@@ -105,18 +111,19 @@ public final class RateLimitFeature implements DynamicFeature {
       Object earlier = servlet != null ? servlet.getAttribute(attribute)
           : request.getProperty(attribute);
       View view = new View(request, servlet);
-      RateLimitDecision decision = limiter.decideOnce(profile, view,
+      RateLimitDecision decision = limiter.decideOnce(profile, cost, view,
           servlet != null ? servlet::getAttribute : request::getProperty,
           servlet != null ? servlet::setAttribute : request::setProperty);
-      if (earlier == null) {
-        // This guard charged the request, so it owns the headers (the filter did not set them).
+      if (earlier != decision) {
+        // This guard charged the request (or topped it up to this route's cost), so it owns the
+        // headers: the filter set none, or set them before the top-up.
         request.setProperty(OWN_DECISION, decision);
       }
       if (!decision.allowed()) {
         Response.ResponseBuilder r = Response.status(Problems.status(decision))
             .type(Problems.CONTENT_TYPE)
             .entity(Problems.body(decision, limiter.problemType()));
-        if (earlier == null) {
+        if (earlier != decision) {
           RateLimitHeaders.apply(decision, limiter.headerStyle(), r::header);
         }
         if (Problems.closesConnection(view)) {

@@ -41,6 +41,8 @@ public final class RateLimitProfile {
   /** Null: no lockout. */
   private final Lockout lockout;
   private final BucketKey key;
+  private final long cost;
+  private final long costOnHit;
   /** Limits per plan, for clients a verifier or the application puts on one. */
   private final java.util.Map<String, List<Limit>> planLimits;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
@@ -58,6 +60,8 @@ public final class RateLimitProfile {
     this.count = b.count;
     this.lockout = b.lockout;
     this.key = b.key;
+    this.cost = b.cost;
+    this.costOnHit = b.costOnHit < 0 ? b.cost : b.costOnHit;
     this.planLimits = java.util.Collections.unmodifiableMap(
         new java.util.LinkedHashMap<>(b.planLimits));
     this.policyHeader = RateLimitHeaders.policy(this);
@@ -132,7 +136,23 @@ public final class RateLimitProfile {
     b.planLimits.putAll(planLimits);
     b.lockout = lockout;
     b.key = key;
+    b.cost = cost;
+    b.costOnHit = costOnHit == cost ? -1 : costOnHit;
     return b;
+  }
+
+  /** The tokens a request costs ({@code cost}); default 1. */
+  public long cost() {
+    return cost;
+  }
+
+  /**
+   * The tokens a request costs in the end when its answer came from a cache ({@code @CachedQuery}
+   * hit) or was {@code 304 Not Modified} ({@code cost-on-hit}); equal to {@link #cost()} unless
+   * set. The difference is given back when the answer is known.
+   */
+  public long costOnHit() {
+    return costOnHit;
   }
 
   /** The escalating lockout after the limit is hit ({@code lockout}), if any. */
@@ -197,13 +217,13 @@ public final class RateLimitProfile {
         && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
         && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count
         && planLimits.equals(p.planLimits) && Objects.equals(lockout, p.lockout)
-        && key == p.key;
+        && key == p.key && cost == p.cost && costOnHit == p.costOnHit;
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, limits, prefixes, methods, fallback, mode, allow, deny, count,
-        planLimits, lockout, key);
+        planLimits, lockout, key, cost, costOnHit);
   }
 
   @Override
@@ -215,7 +235,9 @@ public final class RateLimitProfile {
         + (count == CountMode.ALL ? "" : ", counts " + count)
         + (planLimits.isEmpty() ? "" : ", plans " + planLimits)
         + (lockout == null ? "" : ", " + lockout)
-        + (key == BucketKey.CLIENT ? "" : ", by " + key) + "}";
+        + (key == BucketKey.CLIENT ? "" : ", by " + key)
+        + (cost == 1 ? "" : ", cost " + cost)
+        + (costOnHit == cost ? "" : ", " + costOnHit + " on a hit") + "}";
   }
 
   /** Builds a {@link RateLimitProfile}. Not thread-safe. */
@@ -232,6 +254,9 @@ public final class RateLimitProfile {
     private final java.util.Map<String, List<Limit>> planLimits = new java.util.LinkedHashMap<>();
     private Lockout lockout;
     private BucketKey key = BucketKey.CLIENT;
+    private long cost = 1;
+    /** -1: the cost. */
+    private long costOnHit = -1;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -364,6 +389,40 @@ public final class RateLimitProfile {
       return this;
     }
 
+    /**
+     * The tokens a request costs ({@code cost}, 1 to 1,000,000; default 1): a bulk export
+     * costing 10 takes ten requests' worth of the limit. {@code @RateLimited(cost = …)} sets it
+     * for one route.
+     *
+     * @throws ConfigurationException if out of range
+     */
+    public Builder cost(long tokens) {
+      if (tokens < 1 || tokens > 1_000_000) {
+        throw new ConfigurationException("profile." + name + ".cost",
+            "must be 1-1000000, got " + tokens);
+      }
+      this.cost = tokens;
+      return this;
+    }
+
+    /**
+     * The tokens a request costs in the end when its answer came from the cache or was a {@code
+     * 304} ({@code cost-on-hit}, 0 to the cost): charged the full cost on arrival, given the
+     * difference back when the answer is known. Only a library that owns both the limiter and
+     * the cache can charge this way.
+     *
+     * @throws ConfigurationException if out of range (checked against the cost by {@link
+     *     #build})
+     */
+    public Builder costOnHit(long tokens) {
+      if (tokens < 0) {
+        throw new ConfigurationException("profile." + name + ".cost-on-hit",
+            "must not be negative, got " + tokens);
+      }
+      this.costOnHit = tokens;
+      return this;
+    }
+
     /** Clients this profile refuses with 403, in the forms of {@link #allow}; nothing charged. */
     public Builder deny(List<String> clients) {
       deny.clear();
@@ -380,6 +439,10 @@ public final class RateLimitProfile {
       if (limits.isEmpty()) {
         throw new ConfigurationException("profile." + name + ".limit",
             "profile '" + name + "' needs at least one limit, e.g. 20/1m");
+      }
+      if (costOnHit > cost) {
+        throw new ConfigurationException("profile." + name + ".cost-on-hit", "(" + costOnHit
+            + ") must not exceed the cost (" + cost + ")");
       }
       return new RateLimitProfile(this);
     }

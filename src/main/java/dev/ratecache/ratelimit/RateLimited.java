@@ -17,4 +17,11 @@ import java.lang.annotation.Target;
 public @interface RateLimited {
   /** The profile name, such as {@code "chat"}; an unknown name fails the deployment. */
   String value();
+
+  /**
+   * The tokens a request to this route costs from the profile's bucket (a bulk export: 10), or
+   * 0 for the profile's own {@code cost} (default 1). A request already charged for the profile
+   * at a lower cost (by the filter's prefix) is charged the difference.
+   */
+  long cost() default 0;
 }

@@ -3,6 +3,7 @@ package dev.ratecache.ratelimit;
 import dev.ratecache.ConfigurationException;
 import dev.ratecache.internal.KeySpace;
 import dev.ratecache.internal.OnFirstUse;
+import dev.ratecache.internal.RequestAttributes;
 import dev.ratecache.internal.Time;
 import dev.ratecache.ratelimit.RateLimitDecision.Backend;
 import dev.ratecache.ratelimit.RateLimitDecision.Outcome;
@@ -126,8 +127,8 @@ public final class RateLimiter implements AutoCloseable {
       }
     }
     this.profiles = java.util.Collections.unmodifiableMap(map);
-    this.settling = map.values().stream().filter(e -> e.profile().count() != CountMode.ALL)
-        .toList();
+    this.settling = map.values().stream().filter(e -> e.profile().count() != CountMode.ALL
+        || e.profile().costOnHit() < e.profile().cost()).toList();
     this.routes = RouteTable.compile(b.profiles.values(), b.foldCase);
     this.ownsConnector = b.connector == null;
     this.connector = b.connector != null ? b.connector : RedisConnector.shared(
@@ -225,7 +226,8 @@ public final class RateLimiter implements AutoCloseable {
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
     String client = ClientKeyResolver.forApplication(clientKey);
-    return acquire(entry(profileName), client, client, null, null);
+    Entry e = entry(profileName);
+    return acquire(e, client, client, null, null, e.profile().cost());
   }
 
   /**
@@ -234,8 +236,9 @@ public final class RateLimiter implements AutoCloseable {
    */
   public RateLimitDecision tryAcquire(String profileName, String clientKey, String plan) {
     String client = ClientKeyResolver.forApplication(clientKey);
-    return acquire(entry(profileName), client, client,
-        RateLimitProfile.isPlanName(plan) ? plan : null, null);
+    Entry e = entry(profileName);
+    return acquire(e, client, client, RateLimitProfile.isPlanName(plan) ? plan : null, null,
+        e.profile().cost());
   }
 
   /**
@@ -573,9 +576,26 @@ public final class RateLimiter implements AutoCloseable {
    */
   RateLimitDecision decideOnce(RateLimitProfile profile, RequestView request,
       Function<String, Object> getAttribute, BiConsumer<String, Object> setAttribute) {
+    return decideOnce(profile, 0, request, getAttribute, setAttribute);
+  }
+
+  /**
+   * {@link #decideOnce(RateLimitProfile, RequestView, Function, BiConsumer)} for a request that
+   * costs {@code cost} tokens ({@code @RateLimited(cost = …)}; 0 for the profile's). A request
+   * charged already for the profile at a lower cost (by the filter, say) is charged the
+   * difference, so a route's cost cannot be dodged by a cheaper guard in front of it.
+   */
+  RateLimitDecision decideOnce(RateLimitProfile profile, long cost, RequestView request,
+      Function<String, Object> getAttribute, BiConsumer<String, Object> setAttribute) {
     String attribute = DECISION_ATTRIBUTE + profile.name();
+    long tokens = cost > 0 ? cost : profile.cost();
+    RateLimitDecision charged = null;
     if (getAttribute.apply(attribute) instanceof RateLimitDecision earlier) {
-      return earlier;
+      if (earlier.cost() >= tokens || !earlier.allowed()
+          || earlier.backend() == Backend.NONE) {
+        return earlier;
+      }
+      charged = earlier;
     }
     Entry e = entry(profile.name());
     ClientKeyResolver.Identity who = keyResolver.identify(request);
@@ -583,15 +603,20 @@ public final class RateLimiter implements AutoCloseable {
         || (overrides != null && overrides.current().deny().namesAddresses());
     RateLimitDecision d = acquire(e, who.key(),
         keyResolver.bucketClient(profile.key(), request, who.key()), who.plan(),
-        needsAddress ? keyResolver.clientAddress(request) : null);
+        needsAddress ? keyResolver.clientAddress(request) : null,
+        charged == null ? tokens : tokens - charged.cost());
+    if (charged != null) {
+      // The top-up's outcome, for the whole cost (a refused top-up keeps what was charged).
+      d = d.withCost(d.allowed() ? tokens : charged.cost());
+    }
     setAttribute.accept(attribute, d);
     return d;
   }
 
   private RateLimitDecision acquire(Entry e, String clientKey, String bucketClient, String plan,
-      java.net.InetAddress address) {
+      java.net.InetAddress address, long cost) {
     if (observer == DecisionObserver.NONE) {
-      return decideByPolicy(e, clientKey, bucketClient, plan, address);
+      return decideByPolicy(e, clientKey, bucketClient, plan, address, cost);
     }
     DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
     try {
@@ -601,7 +626,7 @@ public final class RateLimiter implements AutoCloseable {
     }
     RateLimitDecision d;
     try {
-      d = decideByPolicy(e, clientKey, bucketClient, plan, address);
+      d = decideByPolicy(e, clientKey, bucketClient, plan, address, cost);
     } catch (RuntimeException | Error t) {
       try {
         scope.failed(t);
@@ -639,7 +664,7 @@ public final class RateLimiter implements AutoCloseable {
       if (getAttribute.apply(DECISION_ATTRIBUTE + name) instanceof RateLimitDecision d
           && getAttribute.apply(SETTLED_ATTRIBUTE + name) == null) {
         setAttribute.accept(SETTLED_ATTRIBUTE + name, Boolean.TRUE);
-        settle(d, status);
+        settle(d, status, getAttribute.apply(RequestAttributes.CACHE_HIT) != null);
       }
     }
   }
@@ -655,13 +680,29 @@ public final class RateLimiter implements AutoCloseable {
    * @param status the answer's HTTP status (500 if the request failed)
    */
   public void settle(RateLimitDecision decision, int status) {
+    settle(decision, status, false);
+  }
+
+  /**
+   * {@link #settle(RateLimitDecision, int)}, and, for a profile with a {@link
+   * RateLimitProfile#costOnHit()}, an answer from the cache ({@code cachedHit}) or a {@code 304}
+   * gives back what its cost exceeds the cost on a hit.
+   */
+  public void settle(RateLimitDecision decision, int status, boolean cachedHit) {
     RateLimitProfile profile = decision.profile();
-    if (profile.count() == CountMode.ALL || !decision.allowed()
-        || decision.backend() == Backend.NONE || profile.count().counts(status)) {
+    if (!decision.allowed() || decision.backend() == Backend.NONE) {
+      return;
+    }
+    long refund;
+    if (profile.count() != CountMode.ALL && !profile.count().counts(status)) {
+      refund = decision.cost(); // an answer that does not count: all of it
+    } else if ((cachedHit || status == 304) && profile.costOnHit() < profile.cost()) {
+      refund = Math.max(0, decision.cost() - profile.costOnHit());
+    } else {
       return;
     }
     Entry e = profiles.get(profile.name());
-    if (e == null) {
+    if (e == null || refund == 0) {
       return;
     }
     String key = profile.name() + ":" + decision.clientKey();
@@ -670,9 +711,9 @@ public final class RateLimiter implements AutoCloseable {
         if (redisStore == null || !connector.isAvailable()) {
           return;
         }
-        redisStore.refund(key, e.config(), 1);
+        redisStore.refund(key, e.config(), refund);
       } else {
-        localStore.refund(key, e.config(), 1);
+        localStore.refund(key, e.config(), refund);
       }
       e.refunded().increment();
     } catch (RuntimeException failed) {
@@ -690,7 +731,7 @@ public final class RateLimiter implements AutoCloseable {
    * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
    */
   private RateLimitDecision decideByPolicy(Entry e, String clientKey, String bucketClient,
-      String plan, java.net.InetAddress address) {
+      String plan, java.net.InetAddress address, long cost) {
     LimitOverrides.Snapshot s = overrides == null ? LimitOverrides.Snapshot.EMPTY
         : overrides.current();
     if ((!e.deny().isEmpty() && e.deny().contains(address, clientKey))
@@ -704,7 +745,8 @@ public final class RateLimiter implements AutoCloseable {
       return new RateLimitDecision(Outcome.ALLOWED, e.profile(), clientKey, -1, -1, 0,
           Backend.NONE, RateLimitDecision.Reason.ALLOWLISTED);
     }
-    RateLimitDecision d = decide(e, shape(e, clientKey, plan, s), s.revision(), bucketClient);
+    RateLimitDecision d = decide(e, shape(e, clientKey, plan, s), s.revision(), bucketClient,
+        cost).withCost(cost);
     if (!e.shadow()) {
       return d;
     }
@@ -715,7 +757,7 @@ public final class RateLimiter implements AutoCloseable {
       e.allowed().increment();
     }
     return new RateLimitDecision(Outcome.ALLOWED, d.profile(), d.clientKey(), d.remaining(),
-        d.resetSeconds(), 0, d.backend(), RateLimitDecision.Reason.SHADOW);
+        d.resetSeconds(), 0, d.backend(), RateLimitDecision.Reason.SHADOW, cost);
   }
 
   /**
@@ -724,7 +766,7 @@ public final class RateLimiter implements AutoCloseable {
    * limit keeps the client's bucket ({@link BucketConfigurations}).
    */
   private RateLimitDecision decide(Entry e, LimitOverrides.Shape shape, long revision,
-      String clientKey) {
+      String clientKey, long cost) {
     RateLimitProfile profile = shape.profile();
     BucketConfiguration config = shape.config();
     String key = profile.name() + ":" + clientKey;
@@ -732,7 +774,11 @@ public final class RateLimiter implements AutoCloseable {
 
     // A profile that gives tokens back (count=failures) is not decided from a remembered
     // rejection: a refund on any instance can end it before its retry time.
-    boolean remembers = profile.count() == CountMode.ALL;
+    // A rejection is remembered (the client cannot have a token before its retry time) only for
+    // a profile that never gives tokens back, and for the profile's own cost (a remembered
+    // refusal of a costly request must not refuse a cheaper one).
+    boolean remembers = profile.count() == CountMode.ALL && profile.costOnHit() == profile.cost()
+        && cost == profile.cost();
     Lockout lockout = profile.lockoutOrNull();
     // A lock can be remembered whatever the profile counts: only an operator's reset ends one.
     RejectionMemory.KnownRejection known = remembers || lockout != null ? rejections.get(key)
@@ -769,7 +815,8 @@ public final class RateLimiter implements AutoCloseable {
     boolean unreachable = !connector.isAvailable();
     if (redisStore != null && !unreachable) {
       try {
-        p = redisStore.tryConsume(key, config, revision);
+        p = cost == 1 ? redisStore.tryConsume(key, config, revision)
+            : redisStore.tryConsume(key, config, revision, cost);
         rejections.settled(key);
       } catch (RedisUnavailableException redisFailed) {
         // Already counted and logged (throttled) by the connector; decide without Redis.
@@ -815,7 +862,7 @@ public final class RateLimiter implements AutoCloseable {
           // Redis unreachable: a bucket this instance saw there starts from what it saw, not
           // full. (After an error reply for this key what Redis holds is unknown: a fresh one.)
           p = localStore.tryConsumeSeeded(key, config,
-              redisStore != null && unreachable ? redisStore.rememberedTokens(key) : -1);
+              redisStore != null && unreachable ? redisStore.rememberedTokens(key) : -1, cost);
           backend = Backend.LOCAL;
         }
       }

@@ -91,7 +91,12 @@ final class RedisBucketStore implements BucketStore {
 
   @Override
   public Probe tryConsume(String key, BucketConfiguration config, long revision) {
-    return decisions.tryConsume(key, config, revision);
+    return decisions.tryConsume(key, config, revision, 1);
+  }
+
+  @Override
+  public Probe tryConsume(String key, BucketConfiguration config, long revision, long tokens) {
+    return decisions.tryConsume(key, config, revision, tokens);
   }
 
   @Override
@@ -143,7 +148,12 @@ final class RedisBucketStore implements BucketStore {
 
     @Override
     public Probe tryConsume(String key, BucketConfiguration config, long revision) {
-      return oneRoundTrip().tryConsume(key, config, revision);
+      return oneRoundTrip().tryConsume(key, config, revision, 1);
+    }
+
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config, long revision, long tokens) {
+      return oneRoundTrip().tryConsume(key, config, revision, tokens);
     }
 
     @Override
@@ -166,8 +176,13 @@ final class RedisBucketStore implements BucketStore {
      */
     @Override
     public Probe tryConsume(String key, BucketConfiguration config, long revision) {
+      return tryConsume(key, config, revision, 1);
+    }
+
+    @Override
+    public Probe tryConsume(String key, BucketConfiguration config, long revision, long tokens) {
       return connector.execute(KeySpace.RATE_LIMIT + key,
-          jedis -> consume(revision == 0 ? proxy(jedis, key, config)
+          jedis -> consume(tokens, revision == 0 ? proxy(jedis, key, config)
               : proxies.get(key + "@" + revision, k -> manager(jedis).builder()
                   .withOptimization(Optimizations.batching())
                   .withImplicitConfigurationReplacement(revision,
@@ -190,8 +205,8 @@ final class RedisBucketStore implements BucketStore {
     }
   }
 
-  private static Probe consume(BucketProxy bucket) {
-    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(1);
+  private static Probe consume(long tokens, BucketProxy bucket) {
+    ConsumptionProbe p = bucket.tryConsumeAndReturnRemaining(tokens);
     return new Probe(p.isConsumed(), p.getRemainingTokens(), p.getNanosToWaitForRefill(),
         p.getNanosToWaitForReset());
   }

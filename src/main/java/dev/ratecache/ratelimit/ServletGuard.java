@@ -55,12 +55,21 @@ public final class ServletGuard {
    */
   public boolean enforce(String profileName, HttpServletRequest request,
       HttpServletResponse response) throws IOException {
+    return enforce(profileName, 0, request, response);
+  }
+
+  /**
+   * {@link #enforce(String, HttpServletRequest, HttpServletResponse)} for a route whose requests
+   * cost {@code cost} tokens ({@code @RateLimited(cost = …)}; 0 for the profile's).
+   */
+  public boolean enforce(String profileName, long cost, HttpServletRequest request,
+      HttpServletResponse response) throws IOException {
     RateLimitProfile profile = profile(profileName, "");
     Object earlier = request.getAttribute(RateLimiter.DECISION_ATTRIBUTE + profileName);
     ServletRequestView view = new ServletRequestView(request);
     RateLimitDecision decision =
-        limiter.decideOnce(profile, view, request::getAttribute, request::setAttribute);
-    if (earlier == null) {
+        limiter.decideOnce(profile, cost, view, request::getAttribute, request::setAttribute);
+    if (earlier != decision) { // charged here (or topped up to this route's cost)
       RateLimitHeaders.apply(decision, limiter.headerStyle(), response::setHeader);
     }
     if (decision.allowed()) {

@@ -98,6 +98,7 @@ class SettingsCatalogTest {
         case "profile.chat.methods" -> "POST";
         case "profiles" -> "chat,auth,upload,search";
         case "profile.chat.lockout" -> "1m";
+        case "profile.chat.cost-on-hit" -> "1";
         // Each lockout setting alone; lockout-max and -reset need the lockout beside them.
         case "profile.chat.lockout-max", "profile.chat.lockout-reset" -> null;
         case "api-key-verifier", "trusted-proxies" -> null; // none by default

@@ -43,6 +43,34 @@ class PlansTest {
   }
 
   @Test
+  void weightedCostIsReadChargedAllOrNothingAndCheckedAtStartUp() {
+    try (RateLimiter l = limiter(Map.of("profiles", "export", "profile.export.limit", "25/1h",
+        "profile.export.cost", "10", "profile.export.cost-on-hit", "1"))) {
+      RateLimitProfile export = l.profile("export").orElseThrow();
+      assertThat(export.cost()).isEqualTo(10);
+      assertThat(export.costOnHit()).isEqualTo(1);
+      RateLimitDecision first = l.tryAcquire("export", "a");
+      assertThat(first.cost()).isEqualTo(10);
+      assertThat(first.remaining()).isEqualTo(15);
+      assertThat(l.tryAcquire("export", "a").remaining()).isEqualTo(5);
+      assertThat(l.tryAcquire("export", "a").allowed()).as("5 left: all or nothing").isFalse();
+      // Answered from the cache: 9 of the 10 given back.
+      RateLimitDecision hit = l.tryAcquire("export", "b");
+      l.settle(hit, 200, true);
+      assertThat(l.status("export", "b").remaining()).isEqualTo(24);
+      l.settle(l.tryAcquire("export", "b"), 200, false);
+      assertThat(l.status("export", "b").remaining()).as("a miss pays in full").isEqualTo(14);
+    }
+    assertThatThrownBy(() -> limiter(Map.of("profile.chat.cost", "0")))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("profile.chat.cost");
+    assertThatThrownBy(() -> limiter(Map.of("profile.chat.cost", "2",
+        "profile.chat.cost-on-hit", "3"))).isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("profile.chat.cost-on-hit");
+    assertThatThrownBy(() -> limiter(Map.of("profile.chat.cost", "many")))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("profile.chat.cost");
+  }
+
+  @Test
   void aClientOnAPlanHasItsLimitAndChangingPlanNeverAddsTokens() {
     try (RateLimiter l = limiter(Map.of("profiles", "chat", "profile.chat.limit", "2/1h",
         "profile.chat.limit.pro", "5/1h"))) {

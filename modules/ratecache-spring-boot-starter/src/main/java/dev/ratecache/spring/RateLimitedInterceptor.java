@@ -25,9 +25,12 @@ import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandl
  */
 public final class RateLimitedInterceptor implements HandlerInterceptor, SmartInitializingSingleton,
     BeanFactoryAware {
-  private static final String NONE = "";
+  /** A handler's profile and cost; {@link #NONE} for a handler without the annotation. */
+  private record Route(String profile, long cost) {}
+
+  private static final Route NONE = new Route("", 0);
   private final ServletGuard guard;
-  private final Map<Method, String> profiles = new ConcurrentHashMap<>();
+  private final Map<Method, Route> profiles = new ConcurrentHashMap<>();
   private BeanFactory beanFactory;
 
   public RateLimitedInterceptor(ServletGuard guard) {
@@ -48,10 +51,14 @@ public final class RateLimitedInterceptor implements HandlerInterceptor, SmartIn
     for (RequestMappingHandlerMapping mapping
         : factory.getBeansOfType(RequestMappingHandlerMapping.class).values()) {
       for (HandlerMethod handler : mapping.getHandlerMethods().values()) {
-        String profile = profileOf(handler);
-        if (profile != null) {
-          guard.requireProfile(profile,
-              handler.getBeanType().getName() + "." + handler.getMethod().getName());
+        Route route = routeOf(handler);
+        if (route != NONE) {
+          String where = handler.getBeanType().getName() + "." + handler.getMethod().getName();
+          guard.requireProfile(route.profile(), where);
+          if (route.cost() < 0 || route.cost() > 1_000_000) {
+            throw new dev.ratecache.ConfigurationException("@RateLimited", "cost "
+                + route.cost() + " on " + where + " must be 0 (the profile's) to 1000000");
+          }
         }
       }
     }
@@ -61,9 +68,9 @@ public final class RateLimitedInterceptor implements HandlerInterceptor, SmartIn
   public boolean preHandle(HttpServletRequest request, HttpServletResponse response,
       Object handler) throws Exception {
     if (handler instanceof HandlerMethod method) {
-      String profile = profileOf(method);
-      if (profile != null) {
-        return guard.enforce(profile, request, response);
+      Route route = routeOf(method);
+      if (route != NONE) {
+        return guard.enforce(route.profile(), route.cost(), request, response);
       }
     }
     return true;
@@ -81,14 +88,13 @@ public final class RateLimitedInterceptor implements HandlerInterceptor, SmartIn
     guard.settle(request, response, ex);
   }
 
-  private String profileOf(HandlerMethod handler) {
-    String p = profiles.computeIfAbsent(handler.getMethod(), m -> {
+  private Route routeOf(HandlerMethod handler) {
+    return profiles.computeIfAbsent(handler.getMethod(), m -> {
       RateLimited a = AnnotatedElementUtils.findMergedAnnotation(m, RateLimited.class);
       if (a == null) {
         a = AnnotatedElementUtils.findMergedAnnotation(handler.getBeanType(), RateLimited.class);
       }
-      return a == null ? NONE : a.value();
+      return a == null ? NONE : new Route(a.value(), a.cost());
     });
-    return p.isEmpty() ? null : p;
   }
 }
