@@ -174,11 +174,17 @@ public final class AuditTrail implements AutoCloseable {
     return w;
   }
 
+  /** Writes what is queued (waiting at most 5 seconds), then stops the writer. */
   @Override
   public void close() {
     ThreadPoolExecutor w = writer;
     if (w != null) {
       w.shutdown();
+      try {
+        w.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 }

@@ -223,9 +223,10 @@ class OperationsIT {
     assertThat(redis.<String>withClient(j -> j.get("app:session:42"))).isEqualTo("s");
     assertThat(redis.<String>withClient(j -> j.get("billing:invoice:7"))).isEqualTo("i");
     assertThat(redis.<java.util.Set<String>>withClient(j -> j.keys("*")))
-        .as("the foreign keys, and the cache's generation table")
+        .as("the foreign keys, the cache's generation table, and the audit trail (written out"
+            + " when the limiter closed) that recorded the clears")
         .containsExactlyInAnyOrder("app:session:42", "billing:invoice:7",
-            "ratecache:generations");
+            "ratecache:generations", "ratecache:audit");
   }
 
   @Test

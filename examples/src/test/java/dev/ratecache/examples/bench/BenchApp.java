@@ -114,6 +114,23 @@ final class BenchApp implements AutoCloseable {
     // would set, 1,000 a minute, which the load never reaches.
     RateLimiter fleetA = oneRoundTrip(connector, "fleet", Limit.of(1000, Duration.ofMinutes(1)),
         "/fleet");
+    // The policies a public API sets (issue 27's check: no more than 3 % over /guarded1): every
+    // key on a plan with its own limit, a cost of 2, and an allow list of addresses and
+    // identities that the load never matches (so each decision also works out the address).
+    RateLimiter policies = RateLimiter.builder()
+        .connector(connector)
+        .profiles(List.of(RateLimitProfile.builder("policies")
+            .limit(Limit.of(1_000_000_000L, Duration.ofSeconds(1)))
+            .planLimits("pro", List.of(Limit.of(2_000_000_000L, Duration.ofSeconds(1))))
+            .cost(2).allow(List.of("198.51.100.0/24", "203.0.113.0/24", "user:ops", "key:partner"))
+            .prefix("/policies").build()))
+        .keyResolver(ClientKeyResolver.builder().strategies("api-key,ip")
+            .apiKeyVerifier(ApiKeyVerifier.withPlans(key -> {
+              String owner = BENCH_KEYS.verify(key);
+              return owner == null ? null : new ApiKeyVerifier.Owner(owner, "pro");
+            })).build())
+        .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
+        .build();
     RedisConnector secondConnector = RedisConnector.create(settings);
     RateLimiter fleetB = oneRoundTrip(secondConnector, "fleet",
         Limit.of(1000, Duration.ofMinutes(1)), "/fleetb");
@@ -127,6 +144,8 @@ final class BenchApp implements AutoCloseable {
     context.addFilter(new FilterHolder(new RateLimitFilter(oneTrip)), "/guarded1",
         EnumSet.of(DispatcherType.REQUEST));
     context.addFilter(new FilterHolder(new RateLimitFilter(fleetA)), "/fleet",
+        EnumSet.of(DispatcherType.REQUEST));
+    context.addFilter(new FilterHolder(new RateLimitFilter(policies)), "/policies",
         EnumSet.of(DispatcherType.REQUEST));
     context.addFilter(new FilterHolder(new RateLimitFilter(fleetB)), "/fleetb",
         EnumSet.of(DispatcherType.REQUEST));
@@ -142,6 +161,7 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(new ServletHolder(ok), "/guarded");
     context.addServlet(new ServletHolder(ok), "/guarded1");
     context.addServlet(new ServletHolder(ok), "/fleet");
+    context.addServlet(new ServletHolder(ok), "/policies");
     context.addServlet(new ServletHolder(ok), "/fleetb");
     context.addServlet(new ServletHolder(ok), "/tight");
     context.addServlet(items(cache), "/api/*");
@@ -157,7 +177,7 @@ final class BenchApp implements AutoCloseable {
     server.setHandler(context);
     server.start();
     return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
-        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector));
+        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector, policies));
   }
 
   /** One profile on {@code prefix}, one-round-trip. */

@@ -40,7 +40,7 @@ public final class LoadBenchmark {
    * successful one two, and a decided one three.
    */
   private static final java.util.Set<String> CLIENT_COUNTED = java.util.Set.of("B1", "C1", "K1",
-      "M1", "B1v", "C1v", "K1v");
+      "M1", "B1v", "C1v", "K1v", "P1", "PK");
   /** Carrier pinning seen during the virtual-thread rows (JFR jdk.VirtualThreadPinned). */
   private long pinnedEvents = -1;
 
@@ -77,7 +77,7 @@ public final class LoadBenchmark {
       serve();
       return;
     }
-    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKLMV"))
+    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKLMPV"))
         .run();
     System.exit(0);
   }
@@ -118,7 +118,8 @@ public final class LoadBenchmark {
       // Warm every code path (JIT, pools, buckets, cache) before anything is measured, so the
       // baseline is not measured on a colder JVM than the scenarios compared with it.
       for (String path : List.of("/plain", "/guarded", "/guarded1", "/tight", "/api/item/1",
-          "/api/uncached/1", "/near/item/1", "/api/constant/1", "/floor", "/fleet", "/fleetb")) {
+          "/api/uncached/1", "/near/item/1", "/api/constant/1", "/floor", "/fleet", "/fleetb",
+          "/policies")) {
         for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
           driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
         }
@@ -138,6 +139,10 @@ public final class LoadBenchmark {
       rows.add(measure("K", "guarded, bucket4j-jedis, cold keys (of 10,000,000)", base + "/guarded",
           Keys.COLD, redis, true));
       rows.add(measure("K1", "K, one-round-trip protocol (default)", base + "/guarded1",
+          Keys.COLD, redis, true));
+      rows.add(measure("P1", "B1 with plans, cost 2 and an allow list", base + "/policies",
+          Keys.ONE, redis, true));
+      rows.add(measure("PK", "K1 with plans, cost 2 and an allow list", base + "/policies",
           Keys.COLD, redis, true));
       rows.add(measure("LB", "floor: one plain GET, one hot key", base + "/floor", Keys.ONE,
           redis, true));
