@@ -56,6 +56,10 @@ public record Limit(long capacity, long tokens, Duration period, Refill refill) 
     if (period.toMillis() < 1) {
       throw new IllegalArgumentException("limit period must be at least 1 ms, got " + period);
     }
+    if (tokens > period.toNanos()) {
+      throw new IllegalArgumentException("a limit refills at most one token per nanosecond, got "
+          + tokens + " per " + period);
+    }
   }
 
   /** {@code requests} per {@code period}, greedy refill, burst equal to {@code requests}. */

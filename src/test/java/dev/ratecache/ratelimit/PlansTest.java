@@ -36,6 +36,9 @@ class PlansTest {
     }
     assertThatThrownBy(() -> limiter(Map.of("profile.chat.limit.Pro", "5/1m")))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("profile.chat.limit.Pro");
+    assertThatThrownBy(() -> limiter(Map.of("profile.chat.limit.pro", "2000000000/1s")))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("profile.chat.limit.pro")
+        .hasMessageContaining("one token per nanosecond");
     assertThatThrownBy(() -> limiter(Map.of("profile.chat.limit.pro", "lots")))
         .isInstanceOf(ConfigurationException.class).hasMessageContaining("profile.chat.limit.pro");
     assertThatThrownBy(() -> limiter(Map.of("overrides-max", "0")))
