@@ -163,6 +163,8 @@ public final class SettingsCatalog {
           "whose bucket: `client`, `account` (the `dev.ratecache.account` request attribute the application sets) or `account+client`; a request naming no account is charged as its client"),
       new Setting(Scope.RATE_LIMIT, "profile.<name>.cost", Type.NUMBER, "1",
           "tokens a request costs (a bulk export: 10); `@RateLimited(cost = …)` sets it per route"),
+      new Setting(Scope.RATE_LIMIT, "profile.<name>.cost-function", Type.TEXT, "none",
+          "a `CostFunction` class (public no-argument constructor) that works out each request's cost from the request, held to 1..1,000,000"),
       new Setting(Scope.RATE_LIMIT, "profile.<name>.cost-on-hit", Type.NUMBER, "the cost",
           "tokens a request costs in the end when its answer came from the cache (`@CachedQuery` hit) or was a 304; the difference is given back"),
       new Setting(Scope.RATE_LIMIT, "mode", Type.TEXT, "enforce",

@@ -165,6 +165,10 @@ final class InitParams {
       if (settings.containsKey("cost")) {
         pb.cost(SettingValues.atLeast(prefix + "cost", settings.get("cost"), 1));
       }
+      if (settings.containsKey("cost-function")) {
+        pb.costFunction(load(settings.get("cost-function").trim(), CostFunction.class,
+            prefix + "cost-function"));
+      }
       if (settings.containsKey("cost-on-hit")) {
         pb.costOnHit(SettingValues.atLeast(prefix + "cost-on-hit", settings.get("cost-on-hit"),
             0));
@@ -216,25 +220,31 @@ final class InitParams {
 
   /** Instantiates the named {@link ApiKeyVerifier} from the application's class loader. */
   private static ApiKeyVerifier loadVerifier(String className) {
+    return load(className, ApiKeyVerifier.class, "api-key-verifier");
+  }
+
+  /** Instantiates {@code className}, a {@code type} with a public no-argument constructor. */
+  private static <T> T load(String className, Class<T> type, String setting) {
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
     try {
-      Class<?> type = Class.forName(className, true,
+      Class<?> found = Class.forName(className, true,
           loader != null ? loader : InitParams.class.getClassLoader());
-      if (!ApiKeyVerifier.class.isAssignableFrom(type)) {
-        throw new ConfigurationException("api-key-verifier", className + " does not implement "
-            + ApiKeyVerifier.class.getName());
+      if (!type.isAssignableFrom(found)) {
+        throw new ConfigurationException(setting, className + " does not implement "
+            + type.getName());
       }
-      return (ApiKeyVerifier) type.getConstructor().newInstance();
+      return type.cast(found.getConstructor().newInstance());
     } catch (ClassNotFoundException e) {
-      throw new ConfigurationException("api-key-verifier", "no class " + className);
+      throw new ConfigurationException(setting, "no class " + className);
     } catch (NoSuchMethodException e) {
-      throw new ConfigurationException("api-key-verifier", className
+      throw new ConfigurationException(setting, className
           + " has no public no-argument constructor");
     } catch (ReflectiveOperationException | LinkageError e) {
-      throw new ConfigurationException("api-key-verifier", "cannot create " + className + ": "
+      throw new ConfigurationException(setting, "cannot create " + className + ": "
           + (e.getCause() != null ? e.getCause() : e));
     }
   }
+
 
   /** A comma-separated list, blanks dropped. */
   private static List<String> list(String text) {

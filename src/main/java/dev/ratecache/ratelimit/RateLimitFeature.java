@@ -111,7 +111,8 @@ public final class RateLimitFeature implements DynamicFeature {
       Object earlier = servlet != null ? servlet.getAttribute(attribute)
           : request.getProperty(attribute);
       View view = new View(request, servlet);
-      RateLimitDecision decision = limiter.decideOnce(profile, cost, view,
+      RateLimitDecision decision = limiter.decideOnce(profile,
+          limiter.costOf(profile, cost, servlet), view,
           servlet != null ? servlet::getAttribute : request::getProperty,
           servlet != null ? servlet::setAttribute : request::setProperty);
       if (earlier != decision) {

@@ -113,8 +113,8 @@ public final class RateLimitFilter implements Filter {
     // response tells the tightest: a rejection, else the decision with the fewest left.
     RateLimitDecision decision = null;
     for (RateLimitProfile profile : profiles) {
-      RateLimitDecision d =
-          l.decideOnce(profile, view, request::getAttribute, request::setAttribute);
+      RateLimitDecision d = l.decideOnce(profile, l.costOf(profile, 0, request), view,
+          request::getAttribute, request::setAttribute);
       if (decision == null || !d.allowed()
           || decision.allowed() && d.remaining() < decision.remaining()) {
         decision = d;

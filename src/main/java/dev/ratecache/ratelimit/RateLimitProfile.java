@@ -43,6 +43,8 @@ public final class RateLimitProfile {
   private final BucketKey key;
   private final long cost;
   private final long costOnHit;
+  /** Null: every request costs {@link #cost}. */
+  private final CostFunction costFunction;
   /** Limits per plan, for clients a verifier or the application puts on one. */
   private final java.util.Map<String, List<Limit>> planLimits;
   /** The RateLimit-Policy header value: constant per profile, so formatted once. */
@@ -62,6 +64,7 @@ public final class RateLimitProfile {
     this.key = b.key;
     this.cost = b.cost;
     this.costOnHit = b.costOnHit < 0 ? b.cost : b.costOnHit;
+    this.costFunction = b.costFunction;
     this.planLimits = java.util.Collections.unmodifiableMap(
         new java.util.LinkedHashMap<>(b.planLimits));
     this.policyHeader = RateLimitHeaders.policy(this);
@@ -138,7 +141,17 @@ public final class RateLimitProfile {
     b.key = key;
     b.cost = cost;
     b.costOnHit = costOnHit == cost ? -1 : costOnHit;
+    b.costFunction = costFunction;
     return b;
+  }
+
+  /** What works out a request's cost from the request ({@code cost-function}), if anything. */
+  public java.util.Optional<CostFunction> costFunction() {
+    return java.util.Optional.ofNullable(costFunction);
+  }
+
+  CostFunction costFunctionOrNull() {
+    return costFunction;
   }
 
   /** The tokens a request costs ({@code cost}); default 1. */
@@ -217,7 +230,8 @@ public final class RateLimitProfile {
         && prefixes.equals(p.prefixes) && methods.equals(p.methods) && fallback == p.fallback
         && mode == p.mode && allow.equals(p.allow) && deny.equals(p.deny) && count == p.count
         && planLimits.equals(p.planLimits) && Objects.equals(lockout, p.lockout)
-        && key == p.key && cost == p.cost && costOnHit == p.costOnHit;
+        && key == p.key && cost == p.cost && costOnHit == p.costOnHit
+        && Objects.equals(costFunction, p.costFunction);
   }
 
   @Override
@@ -257,6 +271,7 @@ public final class RateLimitProfile {
     private long cost = 1;
     /** -1: the cost. */
     private long costOnHit = -1;
+    private CostFunction costFunction;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -402,6 +417,15 @@ public final class RateLimitProfile {
             "must be 1-1000000, got " + tokens);
       }
       this.cost = tokens;
+      return this;
+    }
+
+    /**
+     * Works out each request's cost from the request ({@code cost-function}); {@link #cost} is
+     * charged where it cannot run (no servlet request) or when it throws. {@code null}: none.
+     */
+    public Builder costFunction(CostFunction function) {
+      this.costFunction = function;
       return this;
     }
 

@@ -580,6 +580,29 @@ public final class RateLimiter implements AutoCloseable {
   }
 
   /**
+   * The cost of a request under {@code profile}: a route's annotated cost if set, else the
+   * profile's {@link CostFunction} of the servlet request (held to 1..1,000,000; the profile's
+   * cost if it throws), else 0 (the profile's cost).
+   */
+  long costOf(RateLimitProfile profile, long annotated,
+      jakarta.servlet.http.HttpServletRequest request) {
+    if (annotated > 0) {
+      return annotated;
+    }
+    CostFunction f = profile.costFunctionOrNull();
+    if (f == null || request == null) {
+      return 0;
+    }
+    try {
+      return Math.max(1, Math.min(1_000_000, f.cost(request)));
+    } catch (RuntimeException failed) {
+      unexpectedFailures.warn("The cost function of profile " + profile.name()
+          + " failed; charged its cost (" + profile.cost() + "): " + failed, failed);
+      return 0;
+    }
+  }
+
+  /**
    * {@link #decideOnce(RateLimitProfile, RequestView, Function, BiConsumer)} for a request that
    * costs {@code cost} tokens ({@code @RateLimited(cost = …)}; 0 for the profile's). A request
    * charged already for the profile at a lower cost (by the filter, say) is charged the

@@ -68,7 +68,8 @@ public final class ServletGuard {
     Object earlier = request.getAttribute(RateLimiter.DECISION_ATTRIBUTE + profileName);
     ServletRequestView view = new ServletRequestView(request);
     RateLimitDecision decision =
-        limiter.decideOnce(profile, cost, view, request::getAttribute, request::setAttribute);
+        limiter.decideOnce(profile, limiter.costOf(profile, cost, request), view,
+            request::getAttribute, request::setAttribute);
     if (earlier != decision) { // charged here (or topped up to this route's cost)
       RateLimitHeaders.apply(decision, limiter.headerStyle(), response::setHeader);
     }

@@ -36,6 +36,14 @@ import org.junit.jupiter.api.Test;
  * here, naming it.
  */
 class SettingsCatalogTest {
+  /** A cost function for the check that {@code profile.<name>.cost-function} is read. */
+  public static final class CostOfTwo implements dev.ratecache.ratelimit.CostFunction {
+    @Override
+    public long cost(jakarta.servlet.http.HttpServletRequest request) {
+      return 2;
+    }
+  }
+
   private static final Path STARTER_METADATA = Path.of(
       "modules/ratecache-spring-boot-starter/src/main/resources/META-INF/"
           + "spring-configuration-metadata.json");
@@ -99,6 +107,8 @@ class SettingsCatalogTest {
         case "profiles" -> "chat,auth,upload,search";
         case "profile.chat.lockout" -> "1m";
         case "profile.chat.cost-on-hit" -> "1";
+        case "profile.chat.cost-function" ->
+            "dev.ratecache.internal.SettingsCatalogTest$CostOfTwo";
         // Each lockout setting alone; lockout-max and -reset need the lockout beside them.
         case "profile.chat.lockout-max", "profile.chat.lockout-reset" -> null;
         case "api-key-verifier", "trusted-proxies" -> null; // none by default

@@ -131,6 +131,44 @@ class WeightedCostIT {
     }
   }
 
+  /**
+   * A cost function of the request: one token per hundred rows asked for, held to at least 1;
+   * one that throws charges the profile's cost; a malformed class name fails the start naming
+   * the setting.
+   */
+  @Test
+  void aCostFunctionOfTheRequestSetsEachRequestsCost() throws Exception {
+    RateLimitProfile bulk = RateLimitProfile.builder("bulk").limit(Limit.of(10,
+        Duration.ofHours(1))).prefix("/bulk").costFunction(request -> (long) Math.ceil(
+            Integer.parseInt(request.getParameter("rows")) / 100.0)).build();
+    try (RedisConnector c = RedisConnector.create(TestRedis.patient(TestRedis.settings(redis)));
+        RateLimiter limiter = RateLimiter.builder().connector(c).profiles(List.of(bulk))
+            .headerStyle(HeaderStyle.LEGACY).build();
+        JettyApp app = JettyApp.start(context -> {
+          context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
+              EnumSet.of(DispatcherType.REQUEST));
+          context.addServlet(new ServletHolder(new jakarta.servlet.http.HttpServlet() {
+            @Override
+            protected void service(jakarta.servlet.http.HttpServletRequest req,
+                jakarta.servlet.http.HttpServletResponse res) {
+              res.setStatus(200);
+            }
+          }), "/bulk/*");
+        })) {
+      assertThat(left(app.send("GET", "/bulk/export?rows=500"))).isEqualTo(5);
+      assertThat(left(app.send("GET", "/bulk/export?rows=0"))).as("at least 1").isEqualTo(4);
+      assertThat(left(app.send("GET", "/bulk/export?rows=lots"))).as("it threw: the cost, 1")
+          .isEqualTo(3);
+      assertThat(app.send("GET", "/bulk/export?rows=400").statusCode()).isEqualTo(429);
+      assertThat(left(app.send("GET", "/bulk/export?rows=300"))).isZero();
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> RateLimiter.builder()
+        .environment(n -> n.equals("REDIS_ENABLED") ? "false" : null)
+        .params(Map.of("profile.chat.cost-function", "no.such.Function")).build())
+        .isInstanceOf(dev.ratecache.ConfigurationException.class)
+        .hasMessageContaining("profile.chat.cost-function");
+  }
+
   static Stream<Arguments> runs() {
     return Stream.of("standalone", "cluster").flatMap(t -> Stream.of(RedisBucketProtocol.values())
         .map(p -> Arguments.of(t, p)));
