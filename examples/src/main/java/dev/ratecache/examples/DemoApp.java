@@ -16,8 +16,10 @@ import dev.ratecache.ops.Operations;
 import dev.ratecache.ops.WarmupReport;
 import dev.ratecache.ratelimit.ApiKeyVerifier;
 import dev.ratecache.ratelimit.ClientKeyResolver;
+import dev.ratecache.ratelimit.Limit;
 import dev.ratecache.ratelimit.RateLimitFeature;
 import dev.ratecache.ratelimit.RateLimitFilter;
+import dev.ratecache.ratelimit.RateLimitProfile;
 import dev.ratecache.ratelimit.RateLimiter;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisHealth;
@@ -26,6 +28,7 @@ import jakarta.servlet.DispatcherType;
 import jakarta.ws.rs.ext.ContextResolver;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -110,8 +113,15 @@ public final class DemoApp implements AutoCloseable {
 
     Database db = Database.open(dbUrl, latency);
     QueryCache cache = QueryCache.builder().connector(connector).build();
+    // The default profiles; a key on the pro plan (DEMO_API_KEYS=key=pro) chats 200 a minute.
+    List<RateLimitProfile> profiles = new java.util.ArrayList<>();
+    for (RateLimitProfile p : RateLimitProfile.defaults()) {
+      profiles.add(p.name().equals("chat") ? p.toBuilder()
+          .planLimits("pro", List.of(Limit.of(200, Duration.ofMinutes(1)))).build() : p);
+    }
     RateLimiter limiter = RateLimiter.builder()
         .connector(connector)
+        .profiles(profiles)
         .keyResolver(ClientKeyResolver.builder().trustedProxies("127.0.0.1, ::1")
             .apiKeyVerifier(apiKeys(env.get("DEMO_API_KEYS"))).build())
         .build();
@@ -198,16 +208,20 @@ public final class DemoApp implements AutoCloseable {
    * application asks its key store (behind a cache); any other key is ignored, so a random key
    * never buys an anonymous client a new allowance.
    */
+  /** {@code DEMO_API_KEYS}: {@code key} or {@code key=plan}, comma-separated. */
   private static ApiKeyVerifier apiKeys(String list) {
-    java.util.Set<String> keys = new java.util.HashSet<>();
+    Map<String, ApiKeyVerifier.Owner> keys = new java.util.HashMap<>();
     if (list != null) {
       for (String k : list.split(",")) {
         if (!k.isBlank()) {
-          keys.add(k.trim());
+          String[] keyAndPlan = k.trim().split("=", 2);
+          String key = keyAndPlan[0].trim();
+          keys.put(key, new ApiKeyVerifier.Owner(key,
+              keyAndPlan.length == 2 ? keyAndPlan[1].trim() : null));
         }
       }
     }
-    return ApiKeyVerifier.of(keys::contains);
+    return ApiKeyVerifier.withPlans(keys::get);
   }
 
   private static int intSetting(Map<String, String> env, String name, int defaultValue) {

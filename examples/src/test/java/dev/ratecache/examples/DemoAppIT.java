@@ -40,7 +40,7 @@ class DemoAppIT {
     env.put("REDIS_PROBE_INITIAL_MS", "20");
     env.put("REDIS_PROBE_MAX_MS", "200");
     env.put("ADMIN_TOKEN", TOKEN);
-    env.put("DEMO_API_KEYS", "partner-key-1");
+    env.put("DEMO_API_KEYS", "partner-key-1, pro-key-1=pro");
     return env;
   }
 
@@ -222,6 +222,12 @@ class DemoAppIT {
     }
     assertThat(send("POST", "/api/auth/login", "{\"email\": \"alice@example.com\"}",
         "X-API-Key", "partner-key-1").statusCode()).as("a demo key").isEqualTo(200);
+    // A key on the pro plan chats at the plan's limit; the same request with a forged key and a
+    // header naming the plan at the profile's.
+    assertThat(send("POST", "/api/chat", "{\"message\": \"hi\"}", "X-API-Key", "pro-key-1")
+        .headers().firstValue("RateLimit-Policy")).contains("\"chat\";q=200;w=60");
+    assertThat(send("POST", "/api/chat", "{\"message\": \"hi\"}", "X-API-Key", "forged",
+        "X-Plan", "pro").headers().firstValue("RateLimit-Policy")).contains("\"chat\";q=20;w=60");
   }
 
   @Test
