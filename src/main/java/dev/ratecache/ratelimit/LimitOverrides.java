@@ -435,7 +435,15 @@ public final class LimitOverrides {
             plans.put(key, e.value());
           }
         }
-        case DENY -> denied.add(e.subject());
+        case DENY -> {
+          try {
+            ClientList.of(List.of(e.subject()), "deny", resolver);
+            denied.add(e.subject());
+          } catch (dev.ratecache.ConfigurationException malformed) {
+            // written by hand, not through this class: ignored, the rest applies
+            failures.warn("Ignored a malformed denial in " + KEY + ": " + e.subject(), null);
+          }
+        }
       }
     }
     return new Snapshot(revision, List.copyOf(entries), validUntil, Map.copyOf(limits),

@@ -260,6 +260,21 @@ class OverridesIT {
   }
 
   @Test
+  void entriesWrittenByHandThatDoNotParseAreIgnoredAndTheRestApplies() {
+    RateLimiter a = instance(settings("standalone"), true);
+    a.overrides().deny("app:bad", null);
+    redis.withClient(j -> j.hset(LimitOverrides.KEY, "limit|chat|app:z", "9|0|lots"));
+    redis.withClient(j -> j.hset(LimitOverrides.KEY, "deny|*|not-a-client", "10|0|"));
+    redis.withClient(j -> j.hset(LimitOverrides.KEY, "plan|*|app:w", "x|y"));
+    redis.withClient(j -> j.hset(LimitOverrides.KEY, "#rev", "11"));
+    a.overrides().assignPlan("app:p", "pro", null); // a write: every instance reloads
+    assertThat(a.tryAcquire("chat", "bad").outcome()).isEqualTo(RateLimitDecision.Outcome.DENIED);
+    assertThat(a.tryAcquire("chat", "p").profile().limits())
+        .containsExactly(Limit.of(20, Duration.ofHours(1)));
+    assertThat(a.overrides().revision()).isEqualTo(12);
+  }
+
+  @Test
   void revisionsNeverGoBackWhenTheHashIsLost() {
     RedisSettings settings = settings("standalone");
     RateLimiter a = instance(settings, true);
