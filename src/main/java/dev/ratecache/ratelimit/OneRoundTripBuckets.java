@@ -476,7 +476,13 @@ final class OneRoundTripBuckets {
 
   /** Keeps {@code state} for {@code key} unless a forget began since {@code mark} was read. */
   private void remember(String key, byte[] state, long mark, long now) {
-    guard.storeIfUnchanged(mark, () -> states.put(key, state, now));
+    if (!guard.storeIfUnchanged(mark, () -> states.put(key, state, now))) {
+      // A forget or a doubt began while this was decided: never decided from, but kept as what
+      // the fallback starts from, since it is newer (no more tokens) than what the table holds.
+      // (Skipping it left the state before it there, and an outage then started the client's
+      // local bucket from more tokens than Redis had.)
+      states.put(key, state, now, true);
+    }
   }
 
   private byte[] redisKey(String key) {

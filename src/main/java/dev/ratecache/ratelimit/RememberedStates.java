@@ -18,7 +18,8 @@ import java.util.function.Predicate;
  * Memory is bounded by {@code capacity}, whatever the clients send. Thread-safe.
  */
 final class RememberedStates {
-  private record Slot(String key, byte[] state, long writtenAt) {}
+  /** {@code doubtful}: never decided from, only a bound for the fallback ({@link #get(String, long)}). */
+  private record Slot(String key, byte[] state, long writtenAt, boolean doubtful) {}
 
   private final AtomicReferenceArray<Slot> slots;
   private final long maxAgeNanos;
@@ -31,27 +32,46 @@ final class RememberedStates {
     this.maxAgeNanos = maxAgeNanos;
   }
 
-  /** The state last written for {@code key}, if remembered and younger than the maximum age. */
+  /**
+   * The state last written for {@code key}, if remembered and younger than the maximum age,
+   * doubtful or not.
+   */
   byte[] get(String key, long nowNanos) {
-    return get(key, nowNanos, Long.MIN_VALUE);
+    Slot s = newest(key, nowNanos);
+    return s == null ? null : s.state;
   }
 
-  /** {@link #get(String, long)}, and only if the state was written after {@code writtenAfter}. */
+  /**
+   * The state to decide from: {@link #get(String, long)}, only if it was written after {@code
+   * writtenAfter} and is not doubtful.
+   */
   byte[] get(String key, long nowNanos, long writtenAfter) {
+    Slot s = newest(key, nowNanos);
+    return s == null || s.writtenAt <= writtenAfter || s.doubtful ? null : s.state;
+  }
+
+  private Slot newest(String key, long nowNanos) {
     int h = hash(key);
     Slot a = live(slots.get(first(h)), key, nowNanos);
     Slot b = live(slots.get(second(h)), key, nowNanos);
-    Slot s = a == null ? b : b == null || a.writtenAt >= b.writtenAt ? a : b;
-    return s == null || s.writtenAt <= writtenAfter ? null : s.state;
+    return a == null ? b : b == null || a.writtenAt >= b.writtenAt ? a : b;
   }
 
   void put(String key, byte[] state, long nowNanos) {
+    put(key, state, nowNanos, false);
+  }
+
+  /**
+   * Keeps {@code state} for {@code key}; a {@code doubtful} one (written while an invalidation
+   * ran) is never decided from, but bounds what the fallback starts from.
+   */
+  void put(String key, byte[] state, long nowNanos, boolean doubtful) {
     int h = hash(key);
     int i = first(h);
     int j = second(h);
     Slot a = slots.get(i);
     Slot b = slots.get(j);
-    Slot fresh = new Slot(key, state, nowNanos);
+    Slot fresh = new Slot(key, state, nowNanos, doubtful);
     if (a != null && a.key.equals(key)) {
       slots.set(i, fresh);
       clear(j, b, key);

@@ -12,6 +12,21 @@ class RememberedStatesTest {
   private static final byte[] A = {1};
   private static final byte[] B = {2};
 
+  /**
+   * A state stored while an invalidation ran is never decided from, but is what the fallback
+   * starts from, in place of the older one it replaces.
+   */
+  @Test
+  void aDoubtfulStateIsNeverDecidedFromButBoundsTheFallback() {
+    RememberedStates states = new RememberedStates(1000, TEN_SECONDS);
+    states.put("k", new byte[] {1}, 0);
+    states.put("k", new byte[] {2}, 1, true);
+    assertThat(states.get("k", 2, Long.MIN_VALUE)).as("to decide from").isNull();
+    assertThat(states.get("k", 2)).as("the fallback's bound").containsExactly(2);
+    states.put("k", new byte[] {3}, 3);
+    assertThat(states.get("k", 4, Long.MIN_VALUE)).containsExactly(3);
+  }
+
   @Test
   void aStateIsRememberedUntilItIsTooOld() {
     RememberedStates states = new RememberedStates(1000, TEN_SECONDS);
