@@ -135,7 +135,7 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> operations.listOverrides());
+    return operatorCall(() -> operations.listOverrides());
   }
 
   @POST
@@ -148,7 +148,7 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> operations.override(kind, profile, subject, value, ttl));
+    return operatorCall(() -> operations.override(kind, profile, subject, value, ttl));
   }
 
   @DELETE
@@ -160,7 +160,7 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> Map.of("removed",
+    return operatorCall(() -> Map.of("removed",
         operations.removeOverride(kind, profile, subject)));
   }
 
@@ -174,7 +174,7 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> operations.explain(path, method, client, plan, account, profile));
+    return operatorCall(() -> operations.explain(path, method, client, plan, account, profile));
   }
 
   @POST
@@ -187,7 +187,7 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> operations.resetClient(profile, client, account));
+    return operatorCall(() -> operations.resetClient(profile, client, account));
   }
 
   @GET
@@ -198,13 +198,13 @@ public final class AdminResource {
     if (denied != null) {
       return denied;
     }
-    return overrideCall(() -> operations.audit(count));
+    return operatorCall(() -> operations.audit(count));
   }
 
   /**
    * 400 for a malformed request, 409 without a limiter (or its Redis), 503 with Redis down.
    */
-  private Response overrideCall(java.util.function.Supplier<Object> call) {
+  private Response operatorCall(java.util.function.Supplier<Object> call) {
     try {
       return json(200, call.get());
     } catch (IllegalArgumentException e) {

@@ -219,6 +219,39 @@ public final class ClientKeyResolver {
     return address == null ? null : IP_PREFIX + IpAddress.group(address, ipv6Prefix);
   }
 
+  /**
+   * {@link #clientKeyOf}, for an operator's call (explain, reset): the client key of {@code
+   * operatorName}.
+   *
+   * @throws IllegalArgumentException naming the forms accepted if it names no client
+   */
+  String requireClientKeyOf(String operatorName) {
+    String key = operatorName == null ? null : clientKeyOf(operatorName.trim());
+    if (key == null) {
+      throw new IllegalArgumentException("'" + operatorName + "' names no client: use an"
+          + " address, user:<name>, key:<owner>, client:<id> or app:<id>");
+    }
+    return key;
+  }
+
+  /** What kind of identity a client key is, for people (explain). */
+  static String kindOf(String clientKey) {
+    if (clientKey.startsWith(IP_PREFIX)) {
+      return "address (IPv6: its group)";
+    } else if (clientKey.startsWith(PRINCIPAL_PREFIX)) {
+      return "user (principal)";
+    } else if (clientKey.startsWith(API_KEY_PREFIX)) {
+      return "verified API key's owner";
+    } else if (clientKey.startsWith(CLIENT)) {
+      return "application-set client";
+    } else if (clientKey.startsWith(APP)) {
+      return "application key (tryAcquire)";
+    } else if (clientKey.startsWith(ACCOUNT)) {
+      return "account";
+    }
+    return clientKey;
+  }
+
   /** The owner of the request's API key if a verifier accepts it, else null. */
   private ApiKeyVerifier.Owner verifiedApiKeyOwner(RequestView request) {
     if (apiKeyVerifier == null) {

@@ -23,11 +23,7 @@ final class Explain {
       String plan, String account, String profileName) {
     ClientKeyResolver resolver = limiter.keyResolver();
     String named = client == null ? "" : client.trim();
-    String clientKey = resolver.clientKeyOf(named);
-    if (clientKey == null) {
-      throw new IllegalArgumentException("'" + named + "' names no client: use an address,"
-          + " user:<name>, key:<owner>, client:<id> or app:<id>");
-    }
+    String clientKey = resolver.requireClientKeyOf(named);
     if (plan != null && !plan.isBlank() && !RateLimitProfile.isPlanName(plan.trim())) {
       throw new IllegalArgumentException("plan '" + plan + "' is not a plan name");
     }
@@ -64,7 +60,7 @@ final class Explain {
     out.put("request", verb + " " + (path == null ? "(profile " + profileName + ")" : path));
     Map<String, Object> identity = new LinkedHashMap<>();
     identity.put("named", named);
-    identity.put("as", kind(clientKey));
+    identity.put("as", ClientKeyResolver.kindOf(clientKey));
     identity.put("clientKey", clientKey);
     identity.put("hash", Hashing.sha256Short(clientKey));
     identity.put("plan", effectivePlan);
@@ -174,16 +170,4 @@ final class Explain {
     return "the profile (profile." + name + ".limit)";
   }
 
-  private static String kind(String clientKey) {
-    int colon = clientKey.indexOf(':');
-    String prefix = colon < 0 ? clientKey : clientKey.substring(0, colon);
-    return switch (prefix) {
-      case "ip" -> "address (IPv6: its group)";
-      case "u" -> "user (principal)";
-      case "k" -> "verified API key's owner";
-      case "c" -> "application-set client";
-      case "app" -> "application key (tryAcquire)";
-      default -> prefix;
-    };
-  }
 }

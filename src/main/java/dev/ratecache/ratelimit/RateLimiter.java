@@ -227,7 +227,7 @@ public final class RateLimiter implements AutoCloseable {
   public RateLimitDecision tryAcquire(String profileName, String clientKey) {
     String client = ClientKeyResolver.forApplication(clientKey);
     Entry e = entry(profileName);
-    return acquire(e, client, client, null, null, e.profile().cost());
+    return acquire(e, client, client, null, null, e.profile().cost(), overridesNow());
   }
 
   /**
@@ -238,7 +238,7 @@ public final class RateLimiter implements AutoCloseable {
     String client = ClientKeyResolver.forApplication(clientKey);
     Entry e = entry(profileName);
     return acquire(e, client, client, RateLimitProfile.isPlanName(plan) ? plan : null, null,
-        e.profile().cost());
+        e.profile().cost(), overridesNow());
   }
 
   /**
@@ -426,12 +426,7 @@ public final class RateLimiter implements AutoCloseable {
    * @throws dev.ratecache.redis.RedisUnavailableException if Redis cannot take the removal
    */
   public long reset(String profile, String client, String account) {
-    String named = client == null ? "" : client.trim();
-    String clientKey = keyResolver.clientKeyOf(named);
-    if (clientKey == null) {
-      throw new IllegalArgumentException("'" + named + "' names no client: use an address,"
-          + " user:<name>, key:<owner>, client:<id> or app:<id>");
-    }
+    String clientKey = keyResolver.requireClientKeyOf(client);
     List<Entry> chosen = new ArrayList<>();
     if (profile == null || profile.isBlank()) {
       chosen.addAll(profiles.values());
@@ -622,12 +617,12 @@ public final class RateLimiter implements AutoCloseable {
     }
     Entry e = entry(profile.name());
     ClientKeyResolver.Identity who = keyResolver.identify(request);
-    boolean needsAddress = e.needsAddress()
-        || (overrides != null && overrides.current().deny().namesAddresses());
+    LimitOverrides.Snapshot s = overridesNow(); // read once per decision
+    boolean needsAddress = e.needsAddress() || s.deny().namesAddresses();
     RateLimitDecision d = acquire(e, who.key(),
         keyResolver.bucketClient(profile.key(), request, who.key()), who.plan(),
         needsAddress ? keyResolver.clientAddress(request) : null,
-        charged == null ? tokens : tokens - charged.cost());
+        charged == null ? tokens : tokens - charged.cost(), s);
     if (charged != null) {
       // The top-up's outcome, for the whole cost (a refused top-up keeps what was charged).
       d = d.withCost(d.allowed() ? tokens : charged.cost());
@@ -637,9 +632,9 @@ public final class RateLimiter implements AutoCloseable {
   }
 
   private RateLimitDecision acquire(Entry e, String clientKey, String bucketClient, String plan,
-      java.net.InetAddress address, long cost) {
+      java.net.InetAddress address, long cost, LimitOverrides.Snapshot s) {
     if (observer == DecisionObserver.NONE) {
-      return decideByPolicy(e, clientKey, bucketClient, plan, address, cost);
+      return decideByPolicy(e, clientKey, bucketClient, plan, address, cost, s);
     }
     DecisionObserver.Scope scope = DecisionObserver.Scope.NONE;
     try {
@@ -649,7 +644,7 @@ public final class RateLimiter implements AutoCloseable {
     }
     RateLimitDecision d;
     try {
-      d = decideByPolicy(e, clientKey, bucketClient, plan, address, cost);
+      d = decideByPolicy(e, clientKey, bucketClient, plan, address, cost, s);
     } catch (RuntimeException | Error t) {
       try {
         scope.failed(t);
@@ -754,9 +749,7 @@ public final class RateLimiter implements AutoCloseable {
    * then the limit; in shadow mode a refusal is counted as {@code would_reject} and admitted.
    */
   private RateLimitDecision decideByPolicy(Entry e, String clientKey, String bucketClient,
-      String plan, java.net.InetAddress address, long cost) {
-    LimitOverrides.Snapshot s = overrides == null ? LimitOverrides.Snapshot.EMPTY
-        : overrides.current();
+      String plan, java.net.InetAddress address, long cost, LimitOverrides.Snapshot s) {
     if ((!e.deny().isEmpty() && e.deny().contains(address, clientKey))
         || (!s.deny().isEmpty() && s.deny().contains(address, clientKey))) {
       e.denied().increment();

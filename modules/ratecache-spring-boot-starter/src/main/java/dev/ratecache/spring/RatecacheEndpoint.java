@@ -73,14 +73,14 @@ public class RatecacheEndpoint {
       @Nullable String profile, @Nullable Integer count) {
     switch (part) {
       case "overrides" -> {
-        return overrideCall(operations::listOverrides);
+        return operatorCall(operations::listOverrides);
       }
       case "explain" -> {
-        return overrideCall(() -> operations.explain(path, method, client, plan, account,
+        return operatorCall(() -> operations.explain(path, method, client, plan, account,
             profile));
       }
       case "audit" -> {
-        return overrideCall(() -> operations.audit(count == null ? 50 : count));
+        return operatorCall(() -> operations.audit(count == null ? 50 : count));
       }
       case "redis" -> {
         // below
@@ -102,13 +102,13 @@ public class RatecacheEndpoint {
       @Nullable String ttl, @Nullable String account) {
     switch (action) {
       case "override" -> {
-        return overrideCall(() -> operations.override(kind, profile, subject, value, ttl));
+        return operatorCall(() -> operations.override(kind, profile, subject, value, ttl));
       }
       case "reset" -> {
-        return overrideCall(() -> operations.resetClient(profile, subject, account));
+        return operatorCall(() -> operations.resetClient(profile, subject, account));
       }
       case "remove-override" -> {
-        return overrideCall(() -> Map.of("removed",
+        return operatorCall(() -> Map.of("removed",
             operations.removeOverride(kind, profile, subject)));
       }
       case "clear" -> {
@@ -127,7 +127,7 @@ public class RatecacheEndpoint {
   }
 
   /** A malformed override is the caller's error (400); one that cannot be made says why. */
-  private static Object overrideCall(java.util.function.Supplier<Object> call) {
+  private static Object operatorCall(java.util.function.Supplier<Object> call) {
     try {
       return call.get();
     } catch (IllegalArgumentException | IllegalStateException e) {
