@@ -129,49 +129,17 @@ public final class RateLimitFilter implements Filter {
         chain.doFilter(req, res);
         return;
       }
+      SettlingRequest settling = new SettlingRequest(request, response, l);
       try {
-        chain.doFilter(req, res);
+        chain.doFilter(settling, res);
       } catch (IOException | ServletException | RuntimeException | Error e) {
-        l.settleRequest(request::getAttribute, request::setAttribute, 500); // a failure
+        settling.settleAsFailure();
         throw e;
       }
-      settleWhenDone(l, request, response);
+      settling.settleIfSynchronous();
       return;
     }
     Problems.respond(request, response, view, decision, rejectionHandler, l.problemType());
-  }
-
-  /**
-   * Settles the request's decisions with its answer: now, or for an asynchronous request when
-   * it completes (its status then), errs or times out (a failure); once, whichever comes first.
-   */
-  private static void settleWhenDone(RateLimiter l, HttpServletRequest request,
-      HttpServletResponse response) {
-    if (!request.isAsyncStarted()) {
-      l.settleRequest(request::getAttribute, request::setAttribute, response.getStatus());
-      return;
-    }
-    request.getAsyncContext().addListener(new jakarta.servlet.AsyncListener() {
-      @Override
-      public void onComplete(jakarta.servlet.AsyncEvent event) {
-        l.settleRequest(request::getAttribute, request::setAttribute, response.getStatus());
-      }
-
-      @Override
-      public void onTimeout(jakarta.servlet.AsyncEvent event) {
-        l.settleRequest(request::getAttribute, request::setAttribute, 500);
-      }
-
-      @Override
-      public void onError(jakarta.servlet.AsyncEvent event) {
-        l.settleRequest(request::getAttribute, request::setAttribute, 500);
-      }
-
-      @Override
-      public void onStartAsync(jakarta.servlet.AsyncEvent event) {
-        event.getAsyncContext().addListener(this); // a restarted async cycle: listen again
-      }
-    });
   }
 
   /** The limiter in use (after {@link #init} for web.xml filters). */
