@@ -13,7 +13,17 @@ interface CacheStore {
    * What a read saw at a key: the value, or {@code null} for a miss, and the store's token of
    * what the key held, which a load started from this read passes to {@link #putIfUnchanged}.
    */
-  record Seen(String value, Object token) {}
+  record Seen(String value, Object token, long freshUntil, long storedAt) {
+    /** What a read saw with no stale window: fresh for as long as it is stored. */
+    Seen(String value, Object token) {
+      this(value, token, Long.MAX_VALUE, 0);
+    }
+
+    /** Fresh at {@code now} (epoch ms): a value, and not past its soft TTL. */
+    boolean freshAt(long now) {
+      return value != null && now < freshUntil;
+    }
+  }
 
   /** The value at {@code key}, or {@code null}. */
   String get(String key);

@@ -37,6 +37,7 @@ final class CacheStores {
   private final NearCache near;
   private final LookupObserver observer;
   private volatile int jitterPercent;
+  private volatile java.time.Clock clock = java.time.Clock.systemUTC();
   private final Map<String, Counters> counters = new ConcurrentHashMap<>();
   private final AutoCloseable healthRegistration;
   private final AutoCloseable shardRegistration;
@@ -139,6 +140,18 @@ final class CacheStores {
   }
 
   private CacheStore.Seen observe(String key, String category, boolean[] onRedis) {
+    CacheStore.Seen seen = observeStored(key, onRedis);
+    Freshness f = Freshness.of(seen.value());
+    if (f != null && f.freshUntil() != Long.MAX_VALUE) {
+      seen = new CacheStore.Seen(f.json(), seen.token(), f.freshUntil(), f.storedAt());
+    }
+    Counters c = counters(category);
+    (seen.value() != null ? c.hits : c.misses).increment();
+    return seen;
+  }
+
+  private CacheStore.Seen observeStored(String key, boolean[] onRedis) {
+    String category = CacheKeys.category(key);
     CacheStore.Seen seen;
     if (!writePending(key)) {
       counters(category).fallback.increment(); // Redis still holds what was invalidated
@@ -154,10 +167,95 @@ final class CacheStores {
         });
       }
     }
-    Counters c = counters(category);
-    (seen.value() != null ? c.hits : c.misses).increment();
     return seen;
   }
+
+  /** A read counted as a hit that its caller takes as a miss (a stale entry it cannot serve). */
+  void countAsMiss(String key) {
+    Counters c = counters(CacheKeys.category(key));
+    c.hits.decrement();
+    c.misses.increment();
+  }
+
+  /**
+   * What Redis holds at {@code key} now, uncounted (a caller waiting for another instance's
+   * load reads again); {@code null} if Redis is not usable or the read failed.
+   */
+  CacheStore.Seen observeQuietly(String key) {
+    if (!isRedisUsable()) {
+      return null;
+    }
+    CacheStore.Seen seen;
+    try {
+      seen = redis.observe(key);
+    } catch (RuntimeException e) {
+      return null;
+    }
+    Freshness f = Freshness.of(seen.value());
+    return f == null || f.freshUntil() == Long.MAX_VALUE ? seen
+        : new CacheStore.Seen(f.json(), seen.token(), f.freshUntil(), f.storedAt());
+  }
+
+  /** The fleet's lease on loading {@code key}: taken, not (another holds it), or null (failed). */
+  Boolean lease(String key, String holder, Duration ttl) {
+    if (!isRedisUsable()) {
+      return null;
+    }
+    try {
+      return redis.lease(key, holder, ttl);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Gives the lease on {@code key} back; a failure leaves it to lapse. */
+  void release(String key, String holder) {
+    if (!isRedisUsable()) {
+      return;
+    }
+    try {
+      redis.release(key, holder);
+    } catch (RuntimeException e) {
+      // it lapses by itself within the load wait
+    }
+  }
+
+  /** Whether some instance holds the lease on {@code key}; null if Redis did not answer. */
+  Boolean leased(String key) {
+    if (!isRedisUsable()) {
+      return null;
+    }
+    try {
+      return redis.leased(key);
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The epoch clock that dates entries with a stale window (instances' clocks must agree). */
+  long nowMillis() {
+    return clock.millis();
+  }
+
+  /** Sets the clock; the cache does, once, before any write. */
+  void clock(java.time.Clock clock) {
+    this.clock = java.util.Objects.requireNonNull(clock, "clock");
+  }
+
+  /**
+   * {@code json} as stored for a soft TTL {@code fresh} and a stale {@code window} after it (see
+   * {@link Freshness}), with the TTL it is stored for: as it is for no window.
+   */
+  Stored stored(String json, Duration fresh, Duration window) {
+    if (window.isZero()) {
+      return new Stored(json, fresh);
+    }
+    long now = clock.millis();
+    return new Stored(Freshness.wrap(json, now + fresh.toMillis(), now), fresh.plus(window));
+  }
+
+  /** Text to store and its TTL in the store. */
+  record Stored(String text, Duration ttl) {}
 
   /**
    * The near copy, else Redis (keeping what it returns as a copy); {@code null} when Redis is
@@ -186,8 +284,19 @@ final class CacheStores {
    * if stored, and then announced.
    */
   boolean putIfUnchanged(String key, String json, Duration given, CacheStore.Seen seen) {
+    return putIfUnchanged(key, json, given, Duration.ZERO, seen);
+  }
+
+  /**
+   * {@link #putIfUnchanged(String, String, Duration, CacheStore.Seen)} for an entry fresh for
+   * {@code given} (jittered) and servable stale for {@code window} after it.
+   */
+  boolean putIfUnchanged(String key, String value, Duration given, Duration window,
+      CacheStore.Seen seen) {
     String category = CacheKeys.category(key);
-    Duration ttl = jittered(given);
+    Stored s = stored(value, jittered(given), window);
+    String json = s.text();
+    Duration ttl = s.ttl();
     boolean stored = seen.token() instanceof RedisCacheStore.Token
         ? Boolean.TRUE.equals(redisOnly(category, r -> r.putIfUnchanged(key, json, ttl, seen),
             false))
@@ -225,9 +334,14 @@ final class CacheStores {
 
   /** Stores JSON the caller knows to be current, unconditionally, and announces it. */
   void putJson(String key, String json, Duration given) {
-    Duration ttl = jittered(given);
+    putJson(key, json, given, Duration.ZERO);
+  }
+
+  /** {@link #putJson(String, String, Duration)} with a stale {@code window} after the TTL. */
+  void putJson(String key, String value, Duration given, Duration window) {
+    Stored stored = stored(value, jittered(given), window);
     withStore(CacheKeys.category(key), s -> {
-      s.put(key, json, ttl);
+      s.put(key, stored.text(), stored.ttl());
       return null;
     });
     announce(List.of(key));

@@ -36,4 +36,23 @@ public @interface CachedQuery {
 
   /** True if the response is the same for every user, so no per-user suffix is added. */
   boolean shared() default false;
+
+  /**
+   * Stale-while-revalidate in seconds (RFC 5861): for this long past the TTL, the stored response
+   * is served at once ({@code X-Cache: STALE}, with {@code Age}) while one request per fleet runs
+   * the method and stores its answer. {@code -1} (the default) takes the cache's ({@code
+   * CACHE_STALE_WHILE_REVALIDATE_MS}); {@code 0} is off. A stored {@code Cache-Control:
+   * stale-while-revalidate=N} the resource set decides for its own entry.
+   */
+  long staleWhileRevalidateSeconds() default -1;
+
+  /**
+   * Stale-if-error in seconds (RFC 5861): for this long past the TTL, when the method answers 5xx
+   * the stored response is served instead ({@code X-Cache: STALE}, with {@code Age}), counted as
+   * {@code ratecache.cache.stale{reason=error}}. {@code -1} (the default) takes the cache's
+   * ({@code CACHE_STALE_IF_ERROR_MS}); {@code 0} is off. A stored {@code Cache-Control:
+   * stale-if-error=N} decides for its own entry. An exception no {@code ExceptionMapper} maps
+   * reaches the container as it is.
+   */
+  long staleIfErrorSeconds() default -1;
 }

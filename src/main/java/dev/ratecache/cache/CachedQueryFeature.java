@@ -80,11 +80,17 @@ public final class CachedQueryFeature implements DynamicFeature {
   static final String FLIGHT_PROPERTY = "dev.ratecache.cache.flight";
   /** The shared key of which the request's key is one user's variant, if it is one. */
   static final String BASE_PROPERTY = "dev.ratecache.cache.base";
+  /** The fleet lease a request running the method holds on its key. */
+  static final String LEASE_PROPERTY = "dev.ratecache.cache.lease";
+  /** A stale stored response to answer a 5xx with (stale-if-error), or to refresh. */
+  static final String STALE_PROPERTY = "dev.ratecache.cache.stale";
   private static final Pattern PATH_VARIABLE =
       Pattern.compile("\\{\\s*([A-Za-z_][A-Za-z0-9_.-]*)\\s*(?::[^}]*)?}");
 
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(CachedQueryFeature.class);
+  private final dev.ratecache.internal.ThrottledLog errorLog =
+      new dev.ratecache.internal.ThrottledLog(log, Duration.ofMinutes(1), java.time.Clock.systemUTC());
   private final dev.ratecache.internal.ThrottledLog budgetLog =
       new dev.ratecache.internal.ThrottledLog(log, Duration.ofMinutes(1), java.time.Clock.systemUTC());
   private final QueryCache cache;
@@ -126,8 +132,12 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (!cached.shared()) {
         anyUserScoped = true;
       }
-      context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method)),
-          LOOKUP_PRIORITY);
+      Duration swr = window(cached.staleWhileRevalidateSeconds(), cache.staleWhileRevalidate(),
+          "staleWhileRevalidateSeconds", where);
+      Duration sie = window(cached.staleIfErrorSeconds(), cache.staleIfError(),
+          "staleIfErrorSeconds", where);
+      context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method), swr,
+          sie), LOOKUP_PRIORITY);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
@@ -147,6 +157,33 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
     }
     return template;
+  }
+
+  private static Duration window(long seconds, Duration cacheDefault, String name,
+      String where) {
+    if (seconds < -1) {
+      throw new ConfigurationException("@CachedQuery", name + " must be -1 (the cache's), 0 (off)"
+          + " or positive, got " + seconds + " on " + where);
+    }
+    return seconds == -1 ? cacheDefault : Duration.ofSeconds(seconds);
+  }
+
+  /** A {@code Cache-Control} directive's seconds ({@code stale-if-error=60}), or -1 if absent. */
+  static long directive(String cacheControl, String name) {
+    if (cacheControl == null) {
+      return -1;
+    }
+    for (String part : cacheControl.split(",")) {
+      String p = part.trim();
+      int eq = p.indexOf('=');
+      if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase(name)) {
+        String v = p.substring(eq + 1).trim().replace("\"", "");
+        if (v.matches("[0-9]{1,9}")) {
+          return Long.parseLong(v);
+        }
+      }
+    }
+    return -1;
   }
 
   private Duration ttl(CachedQuery cached, KeyTemplate template, String where) {
@@ -223,12 +260,23 @@ public final class CachedQueryFeature implements DynamicFeature {
     private final Duration ttl;
     private final boolean shared;
     private final ParamValues params;
+    private final Duration staleWhileRevalidate;
+    private final Duration staleIfError;
 
-    Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params) {
+    Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params,
+        Duration staleWhileRevalidate, Duration staleIfError) {
       this.template = template;
       this.ttl = ttl;
       this.shared = shared;
       this.params = params;
+      this.staleWhileRevalidate = staleWhileRevalidate;
+      this.staleIfError = staleIfError;
+    }
+
+    /** The route's window, or what the stored response's Cache-Control says for itself. */
+    private Duration window(StoredResponse stored, String directive, Duration route) {
+      long s = directive(stored.headers().get("Cache-Control"), directive);
+      return s >= 0 ? Duration.ofSeconds(s) : route;
     }
 
     @Override
@@ -252,12 +300,56 @@ public final class CachedQueryFeature implements DynamicFeature {
       request.setProperty(KEY_PROPERTY, key);
       CacheStore.Seen seen = cache.responses().observe(key);
       String json = seen.value();
+      long now = cache.nowMillis();
+      if (json != null && !seen.freshAt(now)) {
+        StoredResponse stale = StoredResponse.decode(json);
+        if (QueryCache.within(seen, now, window(stale, "stale-while-revalidate",
+            staleWhileRevalidate))) {
+          // One request per fleet runs the method (a refresh); every other is served at once.
+          SingleFlight.Ticket ticket = cache.responses().flights().begin(key);
+          if (ticket instanceof SingleFlight.Leader leader) {
+            String holder = cache.takeLease(key, seen);
+            if (holder != null) {
+              request.setProperty(FLIGHT_PROPERTY, leader);
+              request.setProperty(LEASE_PROPERTY, holder);
+              request.setProperty(STALE_PROPERTY, new Stale(stale, seen.storedAt()));
+              loading(request, seen);
+              return;
+            }
+            leader.complete(null); // another instance refreshes it
+          }
+          cache.servedStale(QueryCache.StaleReason.REVALIDATING);
+          request.setProperty(dev.ratecache.internal.RequestAttributes.CACHE_HIT, Boolean.TRUE);
+          request.abortWith(replay(request, stale, "STALE", seen.storedAt()).build());
+          return;
+        }
+        if (QueryCache.within(seen, now, window(stale, "stale-if-error", staleIfError))) {
+          request.setProperty(STALE_PROPERTY, new Stale(stale, seen.storedAt()));
+        }
+        cache.responses().countAsMiss(key);
+        json = null;
+      }
       if (json == null) {
         // Cold: one request runs the method; those arriving meanwhile wait for it (bounded)
         // and are served what it stored, or run the method themselves if it is slow.
         SingleFlight.Ticket ticket = cache.responses().flights().begin(key);
         if (ticket instanceof SingleFlight.Leader leader) {
+          String holder = cache.takeLease(key, seen);
+          if (holder == null) {
+            // Another instance runs the method: wait for what it stores (bounded), as above.
+            CacheStore.Seen other = cache.awaitOther(key, seen);
+            if (other.freshAt(cache.nowMillis())) {
+              leader.complete(null);
+              request.abortWith(replay(request, StoredResponse.decode(other.value()), "HIT", 0)
+                  .build());
+              request.setProperty(dev.ratecache.internal.RequestAttributes.CACHE_HIT,
+                  Boolean.TRUE);
+              return;
+            }
+            seen = other;
+          }
           request.setProperty(FLIGHT_PROPERTY, leader);
+          request.setProperty(LEASE_PROPERTY, holder);
           loading(request, seen);
           return;
         }
@@ -276,28 +368,9 @@ public final class CachedQueryFeature implements DynamicFeature {
           return;
         }
       }
-      StoredResponse stored = StoredResponse.decode(json);
-      byte[] body = stored.body().getBytes(StandardCharsets.UTF_8);
-      EntityTag tag = etag(body);
-      // Our own evaluation: Jersey's throws on a malformed validator, which was a 500 per request.
-      Response.ResponseBuilder hit = switch (Preconditions.evaluate(
-          headerValues(request, HttpHeaders.IF_MATCH),
-          headerValues(request, HttpHeaders.IF_NONE_MATCH), tag.getValue())) {
-        case NOT_MODIFIED -> Response.notModified();
-        case FAILED -> Response.status(Response.Status.PRECONDITION_FAILED);
-        case PROCEED -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE);
-      };
-      // What the resource said of its representation and caching, as it said it.
-      stored.headers().forEach((name, value) -> {
-        if (name.equals("Content-Type")) {
-          hit.type(value);
-        } else {
-          hit.header(name, value);
-        }
-      });
       // A hit: a rate-limit profile with a cost-on-hit charges that instead of its cost.
       request.setProperty(dev.ratecache.internal.RequestAttributes.CACHE_HIT, Boolean.TRUE);
-      request.abortWith(hit.tag(tag).header("X-Cache", "HIT").build());
+      request.abortWith(replay(request, StoredResponse.decode(json), "HIT", 0).build());
     }
 
     @Override
@@ -317,6 +390,21 @@ public final class CachedQueryFeature implements DynamicFeature {
           response.getStringHeaders(), sharedEntry, samePrincipal) == null;
       if (storable) {
         request.setProperty(STORE_PROPERTY, Boolean.TRUE); // the writer stores, then lands
+        return;
+      }
+      giveBack(request::getProperty);
+      if (response.getStatus() >= 500 && request.getProperty(STALE_PROPERTY) instanceof Stale s) {
+        // Stale-if-error: the last good answer instead of the failure, counted and logged.
+        cache.servedStale(QueryCache.StaleReason.ERROR);
+        errorLog.warn("stale:" + template, "@CachedQuery route " + template + " answered "
+            + response.getStatus() + "; served its stored response (stale-if-error)", null);
+        Response r = replay(request, s.response(), "STALE", s.storedAt()).build();
+        response.setStatus(r.getStatus());
+        response.getHeaders().clear();
+        r.getHeaders().forEach((name, values) -> response.getHeaders().put(name, values));
+        response.setEntity(r.getEntity(), new java.lang.annotation.Annotation[0],
+            r.getMediaType());
+        land(request.getProperty(FLIGHT_PROPERTY));
       } else if (response.getStatus() >= 500) {
         fail(request.getProperty(FLIGHT_PROPERTY), response.getStatus());
       } else {
@@ -334,6 +422,7 @@ public final class CachedQueryFeature implements DynamicFeature {
       try {
         store(context, (String) key);
       } finally {
+        giveBack(context::getProperty);
         land(context.getProperty(FLIGHT_PROPERTY));
       }
     }
@@ -371,12 +460,65 @@ public final class CachedQueryFeature implements DynamicFeature {
             + "): responses are served, not stored, until the window ends", null);
         return;
       }
+      String cc = sent.get("Cache-Control");
+      Duration window = QueryCache.staleWindow(
+          stale(cc, "stale-while-revalidate", staleWhileRevalidate),
+          stale(cc, "stale-if-error", staleIfError));
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
-        cache.responses().putVariant(base, key, json, ttl, seen);
+        cache.responses().putVariant(base, key, json, ttl, window, seen);
       } else {
-        cache.responses().putJson(key, json, ttl, seen);
+        cache.responses().putJson(key, json, ttl, window, seen);
       }
     }
+  }
+
+  private static Duration stale(String cacheControl, String directive, Duration route) {
+    long s = directive(cacheControl, directive);
+    return s >= 0 ? Duration.ofSeconds(s) : route;
+  }
+
+  /** A stored response past its TTL, kept to answer a failure with (stale-if-error). */
+  record Stale(StoredResponse response, long storedAt) {}
+
+  /** Gives back the fleet lease this request took, if any (once). */
+  private void giveBack(java.util.function.Function<String, Object> properties) {
+    Object key = properties.apply(KEY_PROPERTY);
+    Object holder = properties.apply(LEASE_PROPERTY);
+    if (key instanceof String k && holder instanceof String h && !h.isEmpty()) {
+      cache.giveBack(k, h);
+    }
+  }
+
+  /**
+   * The stored response as an answer to {@code request}: {@code 304} or {@code 412} as its
+   * preconditions say, else {@code 200} with the body byte for byte; the headers the resource set;
+   * {@code X-Cache: <how>}, and {@code Age} for a stale one.
+   */
+  private Response.ResponseBuilder replay(ContainerRequestContext request,
+      StoredResponse stored, String how, long storedAt) {
+    byte[] body = stored.body().getBytes(StandardCharsets.UTF_8);
+    EntityTag tag = etag(body);
+    // Our own evaluation: Jersey's throws on a malformed validator, which was a 500 per request.
+    Response.ResponseBuilder hit = switch (Preconditions.evaluate(
+        headerValues(request, HttpHeaders.IF_MATCH),
+        headerValues(request, HttpHeaders.IF_NONE_MATCH), tag.getValue())) {
+      case NOT_MODIFIED -> Response.notModified();
+      case FAILED -> Response.status(Response.Status.PRECONDITION_FAILED);
+      case PROCEED -> Response.ok(body, MediaType.APPLICATION_JSON_TYPE);
+    };
+    // What the resource said of its representation and caching, as it said it.
+    stored.headers().forEach((name, value) -> {
+      if (name.equals("Content-Type")) {
+        hit.type(value);
+      } else {
+        hit.header(name, value);
+      }
+    });
+    if (how.equals("STALE")) {
+      long now = cache.nowMillis();
+      hit.header("Age", storedAt <= 0 || now <= storedAt ? 0 : (now - storedAt) / 1000);
+    }
+    return hit.tag(tag).header("X-Cache", how);
   }
 
   private static final Object LANDED = new Object();

@@ -71,6 +71,24 @@ public final class QueryCache implements AutoCloseable {
   private final Duration tombstoneTtl;
   private final CacheStores stores;
   private final ResponseStore responses;
+  private final Duration loadWait;
+  private final Duration staleWhileRevalidate;
+  private final Duration staleIfError;
+  private final boolean fleetLoads;
+  private final String holderPrefix = Long.toString(
+      java.util.concurrent.ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36) + ":";
+  private final java.util.concurrent.atomic.AtomicLong holders =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder staleRevalidating =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder staleError =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder refreshesSkipped =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder fleetWaits =
+      new java.util.concurrent.atomic.LongAdder();
+  /** Background refreshes (stale-while-revalidate): two threads, a bounded queue. */
+  private final java.util.concurrent.ThreadPoolExecutor refresher;
 
   private QueryCache(Builder b) {
     this.codec = b.codec != null ? b.codec : JsonCodec.standard();
@@ -85,6 +103,13 @@ public final class QueryCache implements AutoCloseable {
         : numberFromEnv(NEAR_MAX_BYTES_SETTING, b.env, 1024);
     Duration loadWait = b.loadWait != null ? b.loadWait
         : Duration.ofMillis(numberFromEnv(LOAD_WAIT_SETTING, b.env, 1));
+    this.loadWait = loadWait;
+    this.staleWhileRevalidate = b.staleWhileRevalidate != null ? b.staleWhileRevalidate
+        : Duration.ofMillis(numberFromEnv(STALE_WHILE_REVALIDATE_SETTING, b.env, 0));
+    this.staleIfError = b.staleIfError != null ? b.staleIfError
+        : Duration.ofMillis(numberFromEnv(STALE_IF_ERROR_SETTING, b.env, 0));
+    this.fleetLoads = b.fleetLoads != null ? b.fleetLoads
+        : fleetLoadsFromEnv(b.env);
     Clock clock = b.clock;
     Duration failureMemory = b.failureMemory != null ? b.failureMemory
         : Duration.ofMillis(numberFromEnv(FAILURE_MEMORY_SETTING, b.env, 0));
@@ -93,8 +118,9 @@ public final class QueryCache implements AutoCloseable {
     // An invalidated key stays a tombstone this long: longer than any entry lives, and than a
     // load may take before its value is stored (a slower load is not stored at all).
     Duration tombstone = Duration.ofSeconds(60);
+    Duration window = staleWindow(staleWhileRevalidate, staleIfError);
     for (Duration ttl : ttls.asMap().values()) {
-      tombstone = ttl.compareTo(tombstone) > 0 ? ttl : tombstone;
+      tombstone = ttl.plus(window).compareTo(tombstone) > 0 ? ttl.plus(window) : tombstone;
     }
     this.tombstoneTtl = loadWait.multipliedBy(2).compareTo(tombstone) > 0
         ? loadWait.multipliedBy(2) : tombstone;
@@ -114,6 +140,19 @@ public final class QueryCache implements AutoCloseable {
     long routeBudget = b.routeBudget >= 0 ? b.routeBudget
         : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 0);
     this.responses = new ResponseStore(stores, flights, routeBudget);
+    stores.clock(clock);
+    this.refresher = new java.util.concurrent.ThreadPoolExecutor(0, 2, 30,
+        java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256),
+        r -> {
+          Thread t = new Thread(r, "ratecache-cache-refresh");
+          t.setDaemon(true);
+          return t;
+        }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+  }
+
+  /** How long past its TTL an entry is kept: the longer of the two stale windows. */
+  static Duration staleWindow(Duration whileRevalidate, Duration ifError) {
+    return whileRevalidate.compareTo(ifError) > 0 ? whileRevalidate : ifError;
   }
 
   /**
@@ -146,6 +185,33 @@ public final class QueryCache implements AutoCloseable {
   public static final String NEAR_MAX_BYTES_SETTING = "CACHE_NEAR_MAX_BYTES";
 
   /**
+   * Stale-while-revalidate (RFC 5861), in milliseconds (default 0: off): for this long after an
+   * entry's TTL, {@code getOrLoad} and {@code @CachedQuery} serve it at once while one refresh
+   * per fleet runs.
+   */
+  public static final String STALE_WHILE_REVALIDATE_SETTING = "CACHE_STALE_WHILE_REVALIDATE_MS";
+
+  /**
+   * Stale-if-error (RFC 5861), in milliseconds (default 0: off): for this long after an entry's
+   * TTL, a load that fails (the loader threw, the resource answered 5xx) is answered with it.
+   */
+  public static final String STALE_IF_ERROR_SETTING = "CACHE_STALE_IF_ERROR_MS";
+
+  /**
+   * Whether a miss is loaded once per fleet (default {@code true}): the first instance takes a
+   * lease in Redis, the others wait for its value up to {@link #LOAD_WAIT_SETTING}.
+   */
+  public static final String FLEET_LOADS_SETTING = "CACHE_FLEET_LOADS";
+
+  /** Why a stale entry was served ({@code ratecache.cache.stale{reason}}). */
+  public enum StaleReason {
+    /** Past its TTL within stale-while-revalidate: served while one refresh runs. */
+    REVALIDATING,
+    /** Past its TTL within stale-if-error: the load failed. */
+    ERROR
+  }
+
+  /**
    * A whole number of at least {@code min} from the environment, or the setting's default from
    * the one list of settings ({@link SettingsCatalog}, also what the docs show).
    */
@@ -153,6 +219,11 @@ public final class QueryCache implements AutoCloseable {
     String v = env.apply(name);
     return v == null || v.isBlank() ? SettingsCatalog.defaultNumber(name)
         : SettingValues.atLeast(name, v, min);
+  }
+
+  private static boolean fleetLoadsFromEnv(Function<String, String> env) {
+    String v = env.apply(FLEET_LOADS_SETTING);
+    return v == null || v.isBlank() || SettingValues.bool(FLEET_LOADS_SETTING, v);
   }
 
   /** A builder: Redis from the environment, default TTLs, 64 MiB of memory fallback. */
@@ -217,7 +288,16 @@ public final class QueryCache implements AutoCloseable {
    * a miss like every read.
    */
   public Optional<String> getJson(String key) {
-    return Optional.ofNullable(stores.observe(key).value());
+    return Optional.ofNullable(fresh(key, stores.observe(key)));
+  }
+
+  /** What {@code seen} holds if fresh; a stale entry reads as a miss (it has no loader here). */
+  private String fresh(String key, CacheStore.Seen seen) {
+    if (seen.value() == null || seen.freshAt(stores.nowMillis())) {
+      return seen.value();
+    }
+    stores.countAsMiss(key);
+    return null;
   }
 
   /**
@@ -238,12 +318,12 @@ public final class QueryCache implements AutoCloseable {
    * @throws NullPointerException if {@code json} is null
    */
   public void putJson(String key, String json, Duration ttl) {
-    stores.putJson(key, Objects.requireNonNull(json, "json"), ttl);
+    stores.putJson(key, Objects.requireNonNull(json, "json"), ttl, staleWindow());
   }
 
   /** Caches {@code value} as JSON at {@code key} for {@code ttl}. */
   public void put(String key, Object value, Duration ttl) {
-    stores.putJson(key, codec.encode(value), ttl);
+    stores.putJson(key, codec.encode(value), ttl, staleWindow());
   }
 
   /** Caches {@code value} for its key's category TTL. */
@@ -269,8 +349,17 @@ public final class QueryCache implements AutoCloseable {
       groups.computeIfAbsent(ttlsOfGroups.get(n++ % ttlsOfGroups.size()),
           d -> new LinkedHashMap<>()).put(e.getKey(), e.getValue());
     }
+    Duration window = staleWindow();
     stores.withStore(category, store -> {
-      groups.forEach((groupTtl, group) -> store.putAll(group, groupTtl));
+      groups.forEach((groupTtl, group) -> {
+        if (window.isZero()) {
+          store.putAll(group, groupTtl);
+          return;
+        }
+        Map<String, String> enveloped = new LinkedHashMap<>();
+        group.forEach((k, v) -> enveloped.put(k, stores.stored(v, groupTtl, window).text()));
+        store.putAll(enveloped, groupTtl.plus(window));
+      });
       return null;
     });
     stores.announce(json.keySet());
@@ -353,6 +442,7 @@ public final class QueryCache implements AutoCloseable {
   /** Releases the Redis client if this cache created it. */
   @Override
   public void close() {
+    refresher.shutdownNow();
     stores.close();
     if (ownsConnector) {
       connector.close();
@@ -372,7 +462,7 @@ public final class QueryCache implements AutoCloseable {
 
 
   private <T> T read(String key, TypeToken<T> type) {
-    return decode(key, stores.observe(key).value(), type);
+    return decode(key, fresh(key, stores.observe(key)), type);
   }
 
   /** How loaded values become stored text and back: through the codec, or as they are. */
@@ -438,7 +528,8 @@ public final class QueryCache implements AutoCloseable {
     Map<String, T> out = new LinkedHashMap<>();
     for (String k : list) {
       CacheStores.Counters c = stores.counters(CacheKeys.category(k));
-      String json = found.get(k);
+      Freshness f = Freshness.of(found.get(k));
+      String json = f == null || !f.freshAt(stores.nowMillis()) ? null : f.json();
       if (json == null) {
         c.misses.increment();
         continue;
@@ -470,16 +561,54 @@ public final class QueryCache implements AutoCloseable {
     Objects.requireNonNull(loader, "loader");
     CacheStore.Seen seen = stores.observe(key);
     T cached = format.decode(key, seen.value());
-    if (cached != null) {
+    if (cached == null) {
+      return loadOnce(key, ttl, format, loader, seen);
+    }
+    long now = stores.nowMillis();
+    if (seen.freshAt(now)) {
       return cached;
     }
+    if (within(seen, now, staleWhileRevalidate)) {
+      staleRevalidating.increment();
+      revalidate(key, ttl, format, loader, seen);
+      return cached;
+    }
+    stores.countAsMiss(key); // too stale to serve but on error: loaded as a miss is
+    try {
+      return loadOnce(key, ttl, format, loader, seen);
+    } catch (RuntimeException failed) {
+      if (within(seen, stores.nowMillis(), staleIfError)) {
+        staleError.increment();
+        throttled.warn("stale:" + CacheKeys.category(key), "Loading " + key + " failed; served"
+            + " its value stored " + ageSeconds(seen) + " s ago (stale-if-error): " + failed,
+            null);
+        return cached;
+      }
+      throw failed;
+    }
+  }
+
+  /** Whether what {@code seen} read is within {@code window} past its TTL at {@code now}. */
+  static boolean within(CacheStore.Seen seen, long now, Duration window) {
+    return seen.value() != null && !window.isZero() && seen.freshUntil() != Long.MAX_VALUE
+        && now - seen.freshUntil() < window.toMillis();
+  }
+
+  private long ageSeconds(CacheStore.Seen seen) {
+    long now = stores.nowMillis();
+    return seen.storedAt() <= 0 || now <= seen.storedAt() ? 0 : (now - seen.storedAt()) / 1000;
+  }
+
+  /** One load per key in this instance (and per fleet on Redis); waiters re-read the cache. */
+  private <T> T loadOnce(String key, Duration ttl, Format<T> format, Loader<? extends T> loader,
+      CacheStore.Seen seen) {
     SingleFlight.Ticket ticket = flights.begin(key);
     if (ticket instanceof SingleFlight.Follower follower) {
       try {
         follower.await();
         seen = stores.observe(key); // what the leader stored, if it is still current
-        cached = format.decode(key, seen.value());
-        if (cached != null) {
+        T cached = format.decode(key, seen.value());
+        if (cached != null && seen.freshAt(stores.nowMillis())) {
           return cached;
         }
       } catch (java.util.concurrent.ExecutionException e) {
@@ -491,12 +620,127 @@ public final class QueryCache implements AutoCloseable {
     }
     SingleFlight.Leader leader = (SingleFlight.Leader) ticket;
     try {
-      T loaded = loadAndPut(key, ttl, format, loader, seen);
+      T loaded = loadForFleet(key, ttl, format, loader, seen);
       leader.complete(loaded);
       return loaded;
     } catch (RuntimeException | Error e) {
       leader.fail(e);
       throw e;
+    }
+  }
+
+  /**
+   * This instance's one load of {@code key}: with {@link #FLEET_LOADS_SETTING} on and the key
+   * read from Redis, only after taking the fleet's lease on it; if another instance holds the
+   * lease, its value is awaited (read again with a growing pause, at most the load wait) and
+   * loaded here only if it does not come.
+   */
+  private <T> T loadForFleet(String key, Duration ttl, Format<T> format,
+      Loader<? extends T> loader, CacheStore.Seen seen) {
+    if (!fleetLoads || !(seen.token() instanceof RedisCacheStore.Token)) {
+      return loadAndPut(key, ttl, format, loader, seen);
+    }
+    String holder = takeLease(key, seen);
+    if (holder != null) { // taken, or not to be had (Redis did not answer): load here
+      try {
+        return loadAndPut(key, ttl, format, loader, seen);
+      } finally {
+        giveBack(key, holder);
+      }
+    }
+    CacheStore.Seen latest = awaitOther(key, seen);
+    T value = format.decode(key, latest.value());
+    if (value != null && latest.freshAt(stores.nowMillis())) {
+      return value;
+    }
+    return loadAndPut(key, ttl, format, loader, latest);
+  }
+
+  /**
+   * The fleet's lease on loading {@code key}: a holder to {@link #giveBack}, {@code ""} if this
+   * instance loads without one (fleet loads off, the key not read from Redis, Redis failed), or
+   * {@code null} if another instance holds it.
+   */
+  String takeLease(String key, CacheStore.Seen seen) {
+    if (!fleetLoads || !(seen.token() instanceof RedisCacheStore.Token)) {
+      return "";
+    }
+    String holder = holderPrefix + holders.incrementAndGet();
+    Boolean leased = stores.lease(key, holder, loadWait);
+    return leased == null ? "" : leased ? holder : null;
+  }
+
+  /** Gives back a lease {@link #takeLease} took. */
+  void giveBack(String key, String holder) {
+    if (holder != null && !holder.isEmpty()) {
+      stores.release(key, holder);
+    }
+  }
+
+  /**
+   * Waits for the instance holding the lease on {@code key} to store it: reads again with a
+   * growing pause (0.5 to 50 ms) until a fresh value is there, the lease is given back or lapses,
+   * Redis fails, or the load wait ends; returns the last read (its value fresh if it came).
+   */
+  CacheStore.Seen awaitOther(String key, CacheStore.Seen seen) {
+    fleetWaits.increment();
+    long deadline = System.nanoTime() + loadWait.toNanos();
+    long pauseMicros = 500;
+    CacheStore.Seen latest = seen;
+    while (System.nanoTime() < deadline) {
+      try {
+        java.util.concurrent.TimeUnit.MICROSECONDS.sleep(pauseMicros);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      pauseMicros = Math.min(pauseMicros * 2, 50_000);
+      CacheStore.Seen again = stores.observeQuietly(key);
+      if (again == null) {
+        break; // Redis failed meanwhile: load here
+      }
+      latest = again;
+      if (again.freshAt(stores.nowMillis())) {
+        return again;
+      }
+      if (!Boolean.TRUE.equals(stores.leased(key))) {
+        break; // the holder is done without a value we can use (failed, or not stored)
+      }
+    }
+    return latest;
+  }
+
+  /**
+   * Stale-while-revalidate: one refresh of {@code key} in the background, unless one runs here
+   * already or another instance holds the fleet's lease; the caller does not wait for it.
+   */
+  private <T> void revalidate(String key, Duration ttl, Format<T> format,
+      Loader<? extends T> loader, CacheStore.Seen seen) {
+    SingleFlight.Ticket ticket = flights.begin(key);
+    if (!(ticket instanceof SingleFlight.Leader leader)) {
+      return; // a load of this key runs here already
+    }
+    String holder = takeLease(key, seen);
+    if (holder == null) {
+      leader.complete(null); // another instance refreshes it
+      return;
+    }
+    try {
+      refresher.execute(() -> {
+        try {
+          leader.complete(loadAndPut(key, ttl, format, loader, seen));
+        } catch (RuntimeException | Error e) {
+          leader.complete(null); // served stale meanwhile; the next caller after its TTL retries
+          throttled.warn("refresh:" + CacheKeys.category(key), "Refreshing " + key + " failed;"
+              + " its stale value stays served within stale-while-revalidate: " + e, null);
+        } finally {
+          giveBack(key, holder);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException full) {
+      refreshesSkipped.increment(); // 256 refreshes queued: this one waits for a later caller
+      leader.complete(null);
+      giveBack(key, holder);
     }
   }
 
@@ -512,9 +756,44 @@ public final class QueryCache implements AutoCloseable {
       throw new LoadException(key, e);
     }
     if (loaded != null && !outlivedTombstones(start)) {
-      stores.putIfUnchanged(key, format.encode(loaded), ttl, seen);
+      stores.putIfUnchanged(key, format.encode(loaded), ttl, staleWindow(), seen);
     }
     return loaded;
+  }
+
+  /** How long past its TTL an entry of this cache is kept (0 with no stale window). */
+  Duration staleWindow() {
+    return staleWindow(staleWhileRevalidate, staleIfError);
+  }
+
+  /** Epoch milliseconds on the clock that dates entries. */
+  long nowMillis() {
+    return stores.nowMillis();
+  }
+
+  /** The stale-while-revalidate window (for the JAX-RS response cache). */
+  Duration staleWhileRevalidate() {
+    return staleWhileRevalidate;
+  }
+
+  /** The stale-if-error window (for the JAX-RS response cache). */
+  Duration staleIfError() {
+    return staleIfError;
+  }
+
+  /** Counts a stale entry served, for the JAX-RS response cache. */
+  void servedStale(StaleReason reason) {
+    (reason == StaleReason.ERROR ? staleError : staleRevalidating).increment();
+  }
+
+  /** Stale entries served since start, by why. */
+  public long staleServed(StaleReason reason) {
+    return (reason == StaleReason.ERROR ? staleError : staleRevalidating).sum();
+  }
+
+  /** Misses that waited for another instance's load instead of loading (fleet single-flight). */
+  public long fleetWaits() {
+    return fleetWaits.sum();
   }
 
   /** Nanoseconds now, on this cache's clock: when a load starts. */
@@ -564,8 +843,57 @@ public final class QueryCache implements AutoCloseable {
     private long routeBudget = -1;
     private LookupObserver observer = LookupObserver.NONE;
     private int ttlJitterPercent = -1;
+    private Duration staleWhileRevalidate;
+    private Duration staleIfError;
+    private Boolean fleetLoads;
 
     private Builder() {}
+
+    /**
+     * Stale-while-revalidate (RFC 5861): for {@code window} after an entry's TTL, {@code
+     * getOrLoad} returns it at once and one refresh per fleet runs in the background (two
+     * threads, 256 queued; past that a refresh waits for a later caller). An invalidated entry
+     * is never served, stale or not. {@link Duration#ZERO} is off. Default {@code
+     * CACHE_STALE_WHILE_REVALIDATE_MS}, else off. Entries are dated by this cache's clock:
+     * instances' clocks must agree to within what staleness means to you.
+     */
+    public Builder staleWhileRevalidate(Duration window) {
+      this.staleWhileRevalidate = nonNegative(STALE_WHILE_REVALIDATE_SETTING, window);
+      return this;
+    }
+
+    /**
+     * Stale-if-error (RFC 5861): for {@code window} after an entry's TTL, a load that fails
+     * ({@code getOrLoad}'s loader throws) returns the entry instead of the failure, counted
+     * ({@link #staleServed}, {@code ratecache.cache.stale{reason=error}}) and logged, so an
+     * outage cannot hide behind the cache. {@link Duration#ZERO} is off. Default {@code
+     * CACHE_STALE_IF_ERROR_MS}, else off.
+     */
+    public Builder staleIfError(Duration window) {
+      this.staleIfError = nonNegative(STALE_IF_ERROR_SETTING, window);
+      return this;
+    }
+
+    /**
+     * Whether a miss on Redis is loaded once per fleet: the first instance takes a lease in
+     * Redis for at most the load wait; the others read again with a growing pause (0.5 to 50
+     * ms) until its value is there, the lease is given back or lapses, or the load wait ends,
+     * then load themselves. What a holder stores is compared with what its read saw, so a slow
+     * one cannot overwrite a newer value. Costs a round trip to take the lease and one to give
+     * it back per miss. On the memory fallback it is one load per instance. Default {@code
+     * CACHE_FLEET_LOADS}, else on.
+     */
+    public Builder fleetLoads(boolean on) {
+      this.fleetLoads = on;
+      return this;
+    }
+
+    private static Duration nonNegative(String setting, Duration d) {
+      if (d == null || d.isNegative()) {
+        throw new dev.ratecache.ConfigurationException(setting, "must not be negative, got " + d);
+      }
+      return d;
+    }
 
     /**
      * Shortens each entry's TTL by a random 0 to {@code percent} percent (0 to 50; default

@@ -121,8 +121,12 @@ final class RedisCacheStore implements CacheStore {
     if (raw.startsWith(TOMBSTONE)) {
       return new Seen(null, new Token(stamp, "exact", raw));
     }
+    // What a load from this read expects still to find: the stamp and, for an entry with a stale
+    // window, its envelope's header (a refresh's own time), so a slow refresh cannot replace a
+    // newer one.
+    String prefix = Generations.stampPrefix(raw);
     return new Seen(Generations.unwrap(raw, stamp),
-        new Token(stamp, "prefix", Generations.stampPrefix(raw)));
+        new Token(stamp, "prefix", prefix + Freshness.header(raw.substring(prefix.length()))));
   }
 
   @SuppressWarnings("unchecked")
@@ -253,6 +257,47 @@ final class RedisCacheStore implements CacheStore {
   boolean charge(String budgetKey, long bytes, Duration window, long budget) {
     return Long.valueOf(1).equals(connector.execute(budgetKey, j -> j.eval(CHARGE, List.of(budgetKey),
         List.of(Long.toString(bytes), Long.toString(window.toMillis()), Long.toString(budget)))));
+  }
+
+  /** Takes the lease KEYS[1] as ARGV[1] for ARGV[2] ms unless another holds it; 1 if taken. */
+  static final String LEASE = """
+      if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+      return 0
+      """;
+
+  /** Gives the lease KEYS[1] back if ARGV[1] still holds it. */
+  static final String RELEASE = """
+      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+      return 0
+      """;
+
+  /** The lease key of {@code key}'s load: one per key loading, each expiring. */
+  static String leaseKey(String key) {
+    return dev.ratecache.internal.KeySpace.LEASES + key;
+  }
+
+  /**
+   * Takes the fleet's lease on loading {@code key} for {@code ttl} as {@code holder}: true if no
+   * other instance holds it. A lease only spares the fleet duplicate loads; what a holder stores
+   * is still compared with what its read saw ({@link #putIfUnchanged}), so one whose lease lapsed
+   * cannot overwrite a newer value or undo an invalidation.
+   */
+  boolean lease(String key, String holder, Duration ttl) {
+    String lease = leaseKey(key);
+    return Long.valueOf(1).equals(connector.execute(lease, j -> j.eval(LEASE, List.of(lease),
+        List.of(holder, Long.toString(Math.max(1, ttl.toMillis()))))));
+  }
+
+  /** Gives back {@code holder}'s lease on {@code key}, if it still holds it. */
+  void release(String key, String holder) {
+    String lease = leaseKey(key);
+    connector.execute(lease, j -> j.eval(RELEASE, List.of(lease), List.of(holder)));
+  }
+
+  /** Whether some instance holds the lease on loading {@code key}. */
+  boolean leased(String key) {
+    String lease = leaseKey(key);
+    return connector.<Boolean>execute(lease, j -> j.exists(lease));
   }
 
   /** Leaves a tombstone at {@code key}; true if a live value was there. */

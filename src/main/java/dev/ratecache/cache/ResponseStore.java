@@ -28,8 +28,13 @@ final class ResponseStore {
   }
 
   /** Stores a load's raw JSON unless the key was invalidated since {@code seen} was read. */
-  void putJson(String key, String json, Duration ttl, CacheStore.Seen seen) {
-    stores.putIfUnchanged(key, json, ttl, seen);
+  void putJson(String key, String json, Duration ttl, Duration window, CacheStore.Seen seen) {
+    stores.putIfUnchanged(key, json, ttl, window, seen);
+  }
+
+  /** A read counted as a hit that is taken as a miss (a stale entry not served). */
+  void countAsMiss(String key) {
+    stores.countAsMiss(key);
   }
 
   /**
@@ -75,12 +80,17 @@ final class ResponseStore {
    * Stores one user's variant of {@code base}, recording it so it can be invalidated, unless the
    * variant was invalidated since {@code seen} was read.
    */
-  void putVariant(String base, String key, String json, Duration ttl, CacheStore.Seen seen) {
+  void putVariant(String base, String key, String value, Duration given, Duration window,
+      CacheStore.Seen seen) {
     if (!(seen.token() instanceof RedisCacheStore.Token)) {
-      stores.putIfUnchanged(key, json, ttl, seen); // read from memory: written to memory only
+      // read from memory: written to memory only
+      stores.putIfUnchanged(key, value, given, window, seen);
       return;
     }
     String category = CacheKeys.category(key);
+    CacheStores.Stored s = stores.stored(value, given, window);
+    String json = s.text();
+    Duration ttl = s.ttl();
     Boolean stored = stores.redisOnly(category,
         r -> r.putVariant(variantIndex(base), key, json, ttl, seen), false);
     if (Boolean.TRUE.equals(stored)) {

@@ -22,6 +22,11 @@ public final class KeySpace {
   public static final String INSTANCES = LIBRARY + "instances:";
   /** Per-route counters of bytes newly cached in a TTL window: {@code ratecache:budget:<id>}. */
   public static final String BUDGETS = LIBRARY + "budget:";
+  /**
+   * One instance's lease on loading a cache key for the fleet, {@code ratecache:lease:<key>}:
+   * each lives at most the load wait.
+   */
+  public static final String LEASES = LIBRARY + "lease:";
   /** The hash of invalidation generations (O(1) pattern invalidation). */
   public static final String GENERATIONS = LIBRARY + "generations";
   /** The key a write probe sets and deletes to learn whether Redis accepts writes. */

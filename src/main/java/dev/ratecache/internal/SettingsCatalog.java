@@ -228,7 +228,13 @@ public final class SettingsCatalog {
       new Setting(Scope.CACHE, "CACHE_NEAR_MAX_BYTES", Type.NUMBER, "16777216",
           "near cache: most bytes of copies held (16 MiB)"),
       new Setting(Scope.CACHE, "CACHE_TTL_JITTER_PERCENT", Type.NUMBER, "0",
-          "each entry's TTL shortened by a random 0 to this many percent (at most 50), so entries written together (a warm-up, a deploy) do not expire together"));
+          "each entry's TTL shortened by a random 0 to this many percent (at most 50), so entries written together (a warm-up, a deploy) do not expire together"),
+      new Setting(Scope.CACHE, "CACHE_STALE_WHILE_REVALIDATE_MS", Type.NUMBER, "0",
+          "stale-while-revalidate: how long past its TTL an entry is served at once while one refresh per fleet runs (0: off)"),
+      new Setting(Scope.CACHE, "CACHE_STALE_IF_ERROR_MS", Type.NUMBER, "0",
+          "stale-if-error: how long past its TTL an entry answers a failed load (0: off)"),
+      new Setting(Scope.CACHE, "CACHE_FLEET_LOADS", Type.BOOLEAN, "true",
+          "a miss is loaded once per fleet: one instance takes a lease in Redis, the others wait for its value (at most the load wait)"));
 
   /** The settings of one scope. */
   public static List<Setting> of(Scope scope) {

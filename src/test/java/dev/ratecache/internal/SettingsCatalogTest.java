@@ -136,7 +136,8 @@ class SettingsCatalogTest {
     Set<String> read = new TreeSet<>(List.of(QueryCache.LOAD_WAIT_SETTING,
         QueryCache.FAILURE_MEMORY_SETTING, QueryCache.ROUTE_BUDGET_SETTING,
         QueryCache.NEAR_TTL_SETTING, QueryCache.NEAR_MAX_BYTES_SETTING,
-        QueryCache.TTL_JITTER_SETTING));
+        QueryCache.TTL_JITTER_SETTING, QueryCache.STALE_WHILE_REVALIDATE_SETTING,
+        QueryCache.STALE_IF_ERROR_SETTING, QueryCache.FLEET_LOADS_SETTING));
     CacheTtl.defaults().asMap().forEach((category, ttl) ->
         read.add("CACHE_TTL_" + category.toUpperCase(Locale.ROOT)));
     assertThat(of(Scope.CACHE).keySet()).containsExactlyInAnyOrderElementsOf(read);
