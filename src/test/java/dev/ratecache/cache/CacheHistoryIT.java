@@ -129,8 +129,9 @@ class CacheHistoryIT {
   static Stream<Arguments> runs() {
     List<Long> seeds = new ArrayList<>(List.of(1L, 2L, 3L));
     new Random().longs(Long.getLong("ratecache.history.seeds", 0)).forEach(seeds::add);
-    return Stream.of("standalone", "cluster").flatMap(t -> seeds.stream()
-        .map(seed -> Arguments.of(t, seed)));
+    return Stream.concat(Stream.of("standalone", "cluster").flatMap(t -> seeds.stream()
+        .map(seed -> Arguments.of(t, seed, false))),
+        Stream.of("standalone", "cluster").map(t -> Arguments.of(t, 4L, true)));
   }
 
   private static List<String> keys(String namespace) {
@@ -146,10 +147,41 @@ class CacheHistoryIT {
     return keys;
   }
 
-  @ParameterizedTest(name = "{0}, seed {1}")
+  /**
+   * A clock ten thousand times faster than the real one: a 60 s TTL passes in 6 ms (keys are
+   * invalidated every 20 ms or so), so with stale windows on, entries go stale, are served stale
+   * and refreshed all through the run.
+   */
+  static java.time.Clock fastClock() {
+    long start = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    return new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.ofEpochMilli(millis());
+      }
+
+      @Override
+      public long millis() {
+        return start + (System.nanoTime() - t0) / 100; // a real 0.1 µs is a millisecond
+      }
+    };
+  }
+
+  @ParameterizedTest(name = "{0}, seed {1}, stale windows {2}")
   @MethodSource("runs")
-  void noReadAfterAnInvalidationReturnsWhatWasThereBeforeIt(String topology, long seed)
-      throws Exception {
+  void noReadAfterAnInvalidationReturnsWhatWasThereBeforeIt(String topology, long seed,
+      boolean stale) throws Exception {
     RedisSettings settings;
     if (topology.equals("standalone")) {
       redis.start();
@@ -171,7 +203,13 @@ class CacheHistoryIT {
     for (int i = 0; i < INSTANCES; i++) {
       RedisConnector c = RedisConnector.create(settings);
       connectors.add(c);
-      caches.add(QueryCache.builder().connector(c).build());
+      QueryCache.Builder b = QueryCache.builder().connector(c);
+      if (stale) {
+        // Served stale while refreshed, or on a failed load: never after an invalidation.
+        b.clock(fastClock()).staleWhileRevalidate(Duration.ofSeconds(30))
+            .staleIfError(Duration.ofSeconds(60));
+      }
+      caches.add(b.build());
       apps.add(app(caches.get(i)));
     }
     ExecutorService pool = Executors.newFixedThreadPool(INSTANCES * THREADS + 1);
@@ -273,6 +311,13 @@ class CacheHistoryIT {
     List<String> violations = check(history);
     assertThat(violations).as("reads that returned what an invalidation that ended before they"
         + " began had removed (%d operations)", history.size()).isEmpty();
+    if (stale) {
+      long servedStale = caches.stream()
+          .mapToLong(c -> c.staleServed(QueryCache.StaleReason.REVALIDATING)).sum();
+      System.out.printf("%s, stale windows: %d reads served stale while refreshed%n", topology,
+          servedStale);
+      assertThat(servedStale).as("reads served stale (the path under test ran)").isPositive();
+    }
     RedisServer owner = topology.equals("standalone") ? redis : cluster.ownerOf(
         JedisClusterCRC16.getSlot(Generations.HASH));
     Map<String, String> generations = owner.withClient(j -> j.hgetAll(Generations.HASH));
