@@ -55,4 +55,13 @@ public @interface CachedQuery {
    * reaches the container as it is.
    */
   long staleIfErrorSeconds() default -1;
+
+  /**
+   * Negative caching, in seconds ({@code 0}, the default, is off): a {@code 404} from the method
+   * is stored this long (as an absence, no body) and answered {@code 404} with {@code X-Cache:
+   * HIT} without running it, and an empty result ({@code []}, {@code {}} or {@code null}) is
+   * stored this long instead of the TTL. What a route stores so counts against its budget ({@code
+   * CACHE_ROUTE_BUDGET_BYTES}, key and value), so a scanner's random ids cannot fill Redis.
+   */
+  long notFoundTtlSeconds() default 0;
 }

@@ -80,6 +80,8 @@ public final class CachedQueryFeature implements DynamicFeature {
   static final String FLIGHT_PROPERTY = "dev.ratecache.cache.flight";
   /** The shared key of which the request's key is one user's variant, if it is one. */
   static final String BASE_PROPERTY = "dev.ratecache.cache.base";
+  /** A 404 to store (negative caching). */
+  static final String NOT_FOUND_PROPERTY = "dev.ratecache.cache.notFound";
   /** The fleet lease a request running the method holds on its key. */
   static final String LEASE_PROPERTY = "dev.ratecache.cache.lease";
   /** A stale stored response to answer a 5xx with (stale-if-error), or to refresh. */
@@ -136,8 +138,12 @@ public final class CachedQueryFeature implements DynamicFeature {
           "staleWhileRevalidateSeconds", where);
       Duration sie = window(cached.staleIfErrorSeconds(), cache.staleIfError(),
           "staleIfErrorSeconds", where);
+      if (cached.notFoundTtlSeconds() < 0) {
+        throw new ConfigurationException("@CachedQuery", "notFoundTtlSeconds must be 0 (off) or"
+            + " positive, got " + cached.notFoundTtlSeconds() + " on " + where);
+      }
       context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method), swr,
-          sie), LOOKUP_PRIORITY);
+          sie, Duration.ofSeconds(cached.notFoundTtlSeconds())), LOOKUP_PRIORITY);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
@@ -263,8 +269,11 @@ public final class CachedQueryFeature implements DynamicFeature {
     private final Duration staleWhileRevalidate;
     private final Duration staleIfError;
 
+    private final Duration notFoundTtl;
+
     Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params,
-        Duration staleWhileRevalidate, Duration staleIfError) {
+        Duration staleWhileRevalidate, Duration staleIfError, Duration notFoundTtl) {
+      this.notFoundTtl = notFoundTtl;
       this.template = template;
       this.ttl = ttl;
       this.shared = shared;
@@ -301,6 +310,19 @@ public final class CachedQueryFeature implements DynamicFeature {
       CacheStore.Seen seen = cache.responses().observe(key);
       String json = seen.value();
       long now = cache.nowMillis();
+      if (QueryCache.ABSENT.equals(json)) {
+        if (!notFoundTtl.isZero() && seen.freshAt(now)) {
+          // A stored absence (negative caching): the method would answer 404 again.
+          request.setProperty(dev.ratecache.internal.RequestAttributes.CACHE_HIT, Boolean.TRUE);
+          request.abortWith(Response.status(Response.Status.NOT_FOUND)
+              .entity("{\"title\":\"Not Found\",\"status\":404}")
+              .type("application/problem+json").header("X-Cache", "HIT").build());
+          return;
+        }
+        cache.responses().countAsMiss(key);
+        json = null;
+        seen = new CacheStore.Seen(null, seen.token());
+      }
       if (json != null && !seen.freshAt(now)) {
         StoredResponse stale = StoredResponse.decode(json);
         if (QueryCache.within(seen, now, window(stale, "stale-while-revalidate",
@@ -393,6 +415,18 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       giveBack(request::getProperty);
+      if (response.getStatus() == 404 && !notFoundTtl.isZero() && samePrincipal
+          && HttpMethod.GET.equals(request.getMethod())
+          && Cacheability.headerRefusal(response.getStringHeaders(), sharedEntry) == null) {
+        if (response.hasEntity()) {
+          request.setProperty(NOT_FOUND_PROPERTY, Boolean.TRUE);
+          request.setProperty(STORE_PROPERTY, Boolean.TRUE); // stored with its body
+          return;
+        }
+        storeAbsence(request);
+        land(request.getProperty(FLIGHT_PROPERTY));
+        return;
+      }
       if (response.getStatus() >= 500 && request.getProperty(STALE_PROPERTY) instanceof Stale s) {
         // Stale-if-error: the last good answer instead of the failure, counted and logged.
         cache.servedStale(QueryCache.StaleReason.ERROR);
@@ -427,6 +461,26 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
     }
 
+    /** Negative caching: the method's 404 stored as an absence for the not-found TTL. */
+    private void storeAbsence(ContainerRequestContext request) {
+      String key = (String) request.getProperty(KEY_PROPERTY);
+      if (!(request.getProperty(SEEN_PROPERTY) instanceof CacheStore.Seen seen)
+          || !(request.getProperty(LOAD_START_PROPERTY) instanceof Long start)
+          || cache.outlivedTombstones(start)) {
+        return;
+      }
+      if (!cache.responses().withinBudget(template.toString(),
+          key.length() + QueryCache.ABSENT.length(), notFoundTtl)) {
+        return;
+      }
+      if (request.getProperty(BASE_PROPERTY) instanceof String base) {
+        cache.responses().putVariant(base, key, QueryCache.ABSENT, notFoundTtl, Duration.ZERO,
+            seen);
+      } else {
+        cache.responses().putJson(key, QueryCache.ABSENT, notFoundTtl, Duration.ZERO, seen);
+      }
+    }
+
     private void store(WriterInterceptorContext context, String key) throws IOException {
       OutputStream original = context.getOutputStream();
       Capture capture = new Capture(original, maxBodyBytes);
@@ -436,7 +490,9 @@ public final class CachedQueryFeature implements DynamicFeature {
         return; // too large: already streamed to the client, not stored
       }
       byte[] body = capture.bytes();
-      context.getHeaders().putSingle(HttpHeaders.ETAG, etag(body));
+      if (context.getProperty(NOT_FOUND_PROPERTY) == null) {
+        context.getHeaders().putSingle(HttpHeaders.ETAG, etag(body));
+      }
       original.write(body);
       java.util.Map<String, String> sent = new java.util.HashMap<>();
       for (String name : StoredResponse.REPLAYED) {
@@ -448,12 +504,17 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (context.getMediaType() != null) {
         sent.put("Content-Type", context.getMediaType().toString());
       }
-      String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8));
+      int status = context.getProperty(NOT_FOUND_PROPERTY) != null ? 404 : 200;
+      String json = StoredResponse.encode(sent, new String(body, StandardCharsets.UTF_8), status);
       if (!(context.getProperty(SEEN_PROPERTY) instanceof CacheStore.Seen seen)
           || !(context.getProperty(LOAD_START_PROPERTY) instanceof Long start)
           || cache.outlivedTombstones(start)) {
         return;
       }
+      String trimmed = body.length > 8 ? "" : new String(body, StandardCharsets.UTF_8).trim();
+      Duration ttl = !notFoundTtl.isZero() && (status == 404
+          || trimmed.equals("[]") || trimmed.equals("{}") || trimmed.equals("null"))
+          ? notFoundTtl : this.ttl; // a 404 or an empty result: negative caching's TTL
       if (!cache.responses().withinBudget(template.toString(), body.length, ttl)) {
         budgetLog.warn("budget:" + template, "@CachedQuery route " + template + " stored its"
             + " budget of new entries for this TTL window (" + QueryCache.ROUTE_BUDGET_SETTING
@@ -497,6 +558,17 @@ public final class CachedQueryFeature implements DynamicFeature {
   private Response.ResponseBuilder replay(ContainerRequestContext request,
       StoredResponse stored, String how, long storedAt) {
     byte[] body = stored.body().getBytes(StandardCharsets.UTF_8);
+    if (stored.status() != 200) { // a cached 404: as it was sent, without validators
+      Response.ResponseBuilder absent = Response.status(stored.status()).entity(body);
+      stored.headers().forEach((name, value) -> {
+        if (name.equals("Content-Type")) {
+          absent.type(value);
+        } else if (!name.equals(StoredResponse.STATUS)) {
+          absent.header(name, value);
+        }
+      });
+      return absent.header("X-Cache", how);
+    }
     EntityTag tag = etag(body);
     // Our own evaluation: Jersey's throws on a malformed validator, which was a 500 per request.
     Response.ResponseBuilder hit = switch (Preconditions.evaluate(

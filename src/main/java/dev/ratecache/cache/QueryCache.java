@@ -288,7 +288,8 @@ public final class QueryCache implements AutoCloseable {
    * a miss like every read.
    */
   public Optional<String> getJson(String key) {
-    return Optional.ofNullable(fresh(key, stores.observe(key)));
+    String json = fresh(key, stores.observe(key));
+    return json == null || json.equals(ABSENT) ? Optional.empty() : Optional.of(json);
   }
 
   /** What {@code seen} holds if fresh; a stale entry reads as a miss (it has no loader here). */
@@ -307,6 +308,47 @@ public final class QueryCache implements AutoCloseable {
    */
   public String getOrLoadJson(String key, Duration ttl, Loader<String> loader) {
     return load(key, ttl, RAW, loader);
+  }
+
+  /**
+   * {@link #getOrLoad(String, Duration, Class, Loader)} that also caches an absence (negative
+   * caching): a loader's {@link Optional#empty()} (no such row) is stored for {@code absentTtl},
+   * so a client asking again and again for an id that does not exist reaches the database once
+   * per {@code absentTtl}, not per request. Within its TTL the absence is returned without
+   * loading, on every instance; an invalidation of the key removes it as it removes a value.
+   * {@code getOrLoad} and {@code get} read a stored absence as a miss.
+   *
+   * @param absentTtl how long an absence is stored: short, since a row created meanwhile without
+   *     an invalidation of its key stays unseen that long
+   * @throws IllegalArgumentException if {@code absentTtl} is not positive
+   */
+  public <T> Optional<T> getOrLoadOptional(String key, Duration ttl, Duration absentTtl,
+      Class<T> type, Loader<Optional<T>> loader) {
+    if (absentTtl == null || absentTtl.isNegative() || absentTtl.isZero()) {
+      throw new IllegalArgumentException("absentTtl must be positive, got " + absentTtl);
+    }
+    TypeToken<T> token = TypeToken.of(type);
+    Optional<T> got = load(key, ttl, new Format<Optional<T>>() {
+      @Override
+      public Optional<T> decode(String k, String json) {
+        if (ABSENT.equals(json)) {
+          return Optional.empty();
+        }
+        T value = QueryCache.this.decode(k, json, token);
+        return value == null ? null : Optional.of(value);
+      }
+
+      @Override
+      public String encode(Optional<T> value) {
+        return value.isPresent() ? codec.encode(value.get()) : ABSENT;
+      }
+
+      @Override
+      public Duration ttl(Optional<T> value, Duration given) {
+        return value.isPresent() ? given : absentTtl;
+      }
+    }, loader);
+    return got == null ? Optional.empty() : got;
   }
 
   // ------------------------------------------------------------------ writes
@@ -470,7 +512,15 @@ public final class QueryCache implements AutoCloseable {
     T decode(String key, String json);
 
     String encode(T value);
+
+    /** How long a loaded {@code value} is stored: {@code ttl}, or shorter for an absence. */
+    default Duration ttl(T value, Duration ttl) {
+      return ttl;
+    }
   }
+
+  /** What {@link #getOrLoadOptional} stores for a value the loader found absent. */
+  static final String ABSENT = "{\"@ratecache.absent\":1}";
 
   private static final Format<String> RAW = new Format<>() {
     @Override
@@ -500,8 +550,8 @@ public final class QueryCache implements AutoCloseable {
 
   /** {@code json} as {@code type}; {@code null} (counted as a miss) if absent or undecodable. */
   private <T> T decode(String key, String json, TypeToken<T> type) {
-    if (json == null) {
-      return null;
+    if (json == null || json.equals(ABSENT)) {
+      return null; // nothing, or an absence only getOrLoadOptional reads as one
     }
     try {
       return codec.decode(json, type);
@@ -756,7 +806,8 @@ public final class QueryCache implements AutoCloseable {
       throw new LoadException(key, e);
     }
     if (loaded != null && !outlivedTombstones(start)) {
-      stores.putIfUnchanged(key, format.encode(loaded), ttl, staleWindow(), seen);
+      stores.putIfUnchanged(key, format.encode(loaded), format.ttl(loaded, ttl), staleWindow(),
+          seen);
     }
     return loaded;
   }

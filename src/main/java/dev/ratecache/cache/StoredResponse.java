@@ -16,9 +16,18 @@ import java.util.Map;
  * those headers with the body byte for byte (so its {@code ETag} is the miss's).
  */
 record StoredResponse(Map<String, String> headers, String body) {
+  /** The status to answer with: 200, or what {@link #STATUS} kept. */
+  int status() {
+    String s = headers.get(STATUS);
+    return s != null && s.matches("[1-5][0-9][0-9]") ? Integer.parseInt(s) : 200;
+  }
+
   /** Headers a hit replays: what the resource said about its representation and caching. */
   static final List<String> REPLAYED = List.of("Cache-Control", "Content-Type",
       "Content-Language", "Last-Modified");
+
+  /** The pseudo-header that keeps a status other than 200 (a cached 404: negative caching). */
+  static final String STATUS = ":status";
 
   private static final String MARKER = "{\"@ratecache.response\":1,";
   private static final String HEADERS = "\"headers\":{";
@@ -26,7 +35,15 @@ record StoredResponse(Map<String, String> headers, String body) {
 
   /** The text to store for {@code body} sent with {@code headers} (only replayed ones kept). */
   static String encode(Map<String, String> headers, String body) {
+    return encode(headers, body, 200);
+  }
+
+  /** {@link #encode(Map, String)} of an answer with {@code status} (kept if not 200). */
+  static String encode(Map<String, String> headers, String body, int status) {
     Map<String, String> kept = new LinkedHashMap<>();
+    if (status != 200) {
+      kept.put(STATUS, Integer.toString(status));
+    }
     for (String name : REPLAYED) {
       String v = headers.get(name);
       if (v != null && !(name.equals("Content-Type") && v.equals("application/json"))) {

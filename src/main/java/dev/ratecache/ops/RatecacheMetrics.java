@@ -24,6 +24,8 @@ import java.util.function.ToLongFunction;
  *       successes gives back the token of an answer that does not count)
  *   <li>{@code ratecache.ratelimit.lockouts{profile}} (lockouts started)
  *   <li>{@code ratecache.cache.requests{category, result=hit|miss|error|fallback}}
+ *   <li>{@code ratecache.cache.stale{reason=revalidating|error}} (entries served past their TTL)
+ *       and {@code ratecache.cache.fleet.waits} (misses that waited for another instance's load)
  *   <li>{@code ratecache.redis.up} (1 or 0) and {@code ratecache.redis.fallback.seconds}
  * </ul>
  */
@@ -81,6 +83,15 @@ public final class RatecacheMetrics implements MeterBinder {
         request(registry, category, "error", CacheStats.CategoryStats::errors);
         request(registry, category, "fallback", CacheStats.CategoryStats::fallback);
       }
+      for (QueryCache.StaleReason reason : QueryCache.StaleReason.values()) {
+        FunctionCounter.builder("ratecache.cache.stale", cache, c -> c.staleServed(reason))
+            .description("entries served past their TTL: while one refresh ran (revalidating),"
+                + " or because the load failed (error)")
+            .tag("reason", reason.name().toLowerCase(java.util.Locale.ROOT)).register(registry);
+      }
+      FunctionCounter.builder("ratecache.cache.fleet.waits", cache, QueryCache::fleetWaits)
+          .description("misses that waited for another instance's load instead of loading")
+          .register(registry);
     }
   }
 

@@ -281,6 +281,9 @@ class OperationsIT {
           .tag("outcome", "rejected").functionCounter().count()).isEqualTo(1);
       assertThat(registry.get("ratecache.cache.requests").tag("category", "user")
           .tag("result", "miss").functionCounter().count()).isEqualTo(1);
+      assertThat(registry.get("ratecache.cache.stale").tag("reason", "error").functionCounter()
+          .count()).as("nothing served stale here").isZero();
+      assertThat(registry.get("ratecache.cache.fleet.waits").functionCounter().count()).isZero();
       assertThat(registry.get("ratecache.redis.up").gauge().value()).isEqualTo(1);
 
       // Another instance writes between two of this one's decisions on a bucket: the second is

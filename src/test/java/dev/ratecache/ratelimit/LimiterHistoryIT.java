@@ -120,7 +120,19 @@ class LimiterHistoryIT {
         }
       }
       for (Future<?> w : workers) {
-        w.get(120, TimeUnit.SECONDS);
+        try {
+          w.get(120, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException hung) {
+          // A decision that never returns is the defect itself: show where every thread is.
+          StringBuilder dump = new StringBuilder("a worker did not finish in 120 s; threads:\n");
+          Thread.getAllStackTraces().forEach((t, stack) -> {
+            dump.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+            for (StackTraceElement f : stack) {
+              dump.append("    at ").append(f).append('\n');
+            }
+          });
+          throw new AssertionError(dump.toString(), hung);
+        }
       }
       running.set(false);
       faults.get(10, TimeUnit.SECONDS);

@@ -94,7 +94,11 @@ public final class Resources {
 
     @GET
     @Path("{id}")
-    @CachedQuery(value = "query:chat:id:{id}", shared = true)
+    // A missing chat's 404 is cached 30 s (a scanner's random ids reach the database once per
+    // id and 30 s); past its TTL a chat is served stale for 60 s while one request refreshes it,
+    // and for 10 minutes if the database fails meanwhile.
+    @CachedQuery(value = "query:chat:id:{id}", shared = true, notFoundTtlSeconds = 30,
+        staleWhileRevalidateSeconds = 60, staleIfErrorSeconds = 600)
     public Chat chat(@PathParam("id") int id) {
       return db.chat(id).orElseThrow(() -> Problems.notFound("No chat " + id));
     }

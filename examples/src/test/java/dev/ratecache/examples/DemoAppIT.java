@@ -178,6 +178,15 @@ class DemoAppIT {
     assertThat(stats.get("documents").asInt()).isEqualTo(3);
     assertThat(ttl("query:document_stats:user:1")).isBetween(29_000L, 30_000L);
     assertThat(get("/api/chats/999").statusCode()).isEqualTo(404);
+    HttpResponse<String> absent = get("/api/chats/999");
+    assertThat(absent.statusCode()).as("a missing chat's 404, cached").isEqualTo(404);
+    assertThat(absent.headers().firstValue("X-Cache")).hasValue("HIT");
+    assertThat(absent.body()).as("replayed as it was sent").contains("No chat 999");
+    assertThat(absent.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+    assertThat(ttl("query:chat:id:999")).isBetween(1L, 30_000L);
+    // A chat lives its TTL plus the stale window (60 s while refreshed, 600 s on an error).
+    assertThat(get("/api/chats/1").statusCode()).isEqualTo(200);
+    assertThat(ttl("query:chat:id:1")).isGreaterThan(600_000L);
   }
 
   @Test
