@@ -254,7 +254,10 @@ class CacheFailoverHistoryIT {
   /** Waits until {@code ops} passes {@code n}; a worker that stopped throws what it threw. */
   private static void awaitProgress(String what, AtomicLong ops, long n, List<Future<?>> workers)
       throws Exception {
-    Await.until(what, () -> ops.get() > n || workers.stream().anyMatch(Future::isDone));
+    // A bound on a hang only: how fast the load makes progress depends on the machine (every
+    // invalidation on the promoted master waits 100 ms for a replica it no longer has).
+    Await.until(what, Duration.ofSeconds(60),
+        () -> ops.get() > n || workers.stream().anyMatch(Future::isDone));
     for (Future<?> w : workers) {
       if (w.isDone()) {
         w.get();
