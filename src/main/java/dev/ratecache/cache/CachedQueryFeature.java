@@ -512,9 +512,9 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       String trimmed = body.length > 8 ? "" : new String(body, StandardCharsets.UTF_8).trim();
-      Duration ttl = !notFoundTtl.isZero() && (status == 404
-          || trimmed.equals("[]") || trimmed.equals("{}") || trimmed.equals("null"))
-          ? notFoundTtl : this.ttl; // a 404 or an empty result: negative caching's TTL
+      boolean negative = !notFoundTtl.isZero() && (status == 404
+          || trimmed.equals("[]") || trimmed.equals("{}") || trimmed.equals("null"));
+      Duration ttl = negative ? notFoundTtl : this.ttl; // negative caching's own TTL
       if (!cache.responses().withinBudget(template.toString(), body.length, ttl)) {
         budgetLog.warn("budget:" + template, "@CachedQuery route " + template + " stored its"
             + " budget of new entries for this TTL window (" + QueryCache.ROUTE_BUDGET_SETTING
@@ -522,7 +522,9 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       String cc = sent.get("Cache-Control");
-      Duration window = QueryCache.staleWindow(
+      // A negative entry lives its own short TTL and no longer: an absence is never served
+      // stale (the thing may exist by now).
+      Duration window = negative ? Duration.ZERO : QueryCache.staleWindow(
           stale(cc, "stale-while-revalidate", staleWhileRevalidate),
           stale(cc, "stale-if-error", staleIfError));
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {

@@ -806,8 +806,10 @@ public final class QueryCache implements AutoCloseable {
       throw new LoadException(key, e);
     }
     if (loaded != null && !outlivedTombstones(start)) {
-      stores.putIfUnchanged(key, format.encode(loaded), format.ttl(loaded, ttl), staleWindow(),
-          seen);
+      String json = format.encode(loaded);
+      // An absence lives its own short TTL, never served stale (the row may exist by now).
+      stores.putIfUnchanged(key, json, format.ttl(loaded, ttl),
+          ABSENT.equals(json) ? Duration.ZERO : staleWindow(), seen);
     }
     return loaded;
   }

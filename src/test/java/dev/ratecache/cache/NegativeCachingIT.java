@@ -97,8 +97,11 @@ class NegativeCachingIT {
     public App() {
       register(Items.class);
       register(JacksonFeature.class);
+      // Stale windows on: a negative entry must still live its own short TTL only.
       register(new CachedQueryFeature(QueryCache.builder()
-          .connector(RedisConnector.create(RedisSettings.fromUrl(redisUrl))).build()));
+          .connector(RedisConnector.create(RedisSettings.fromUrl(redisUrl)))
+          .staleWhileRevalidate(Duration.ofMinutes(1)).staleIfError(Duration.ofMinutes(10))
+          .build()));
     }
   }
 
@@ -174,7 +177,8 @@ class NegativeCachingIT {
   @Test
   void getOrLoadOptionalStoresAnAbsenceForItsOwnTtl() {
     try (RedisConnector c = RedisConnector.create(RedisSettings.fromUrl(redis.url()));
-        QueryCache cache = QueryCache.builder().connector(c).build()) {
+        QueryCache cache = QueryCache.builder().connector(c)
+            .staleIfError(Duration.ofMinutes(10)).build()) {
       QueryCache.Loader<Optional<String>> db = () -> {
         CALLS.incrementAndGet();
         return ROWS.contains("7") ? Optional.of("row 7") : Optional.empty();
