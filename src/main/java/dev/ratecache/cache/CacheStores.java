@@ -1,5 +1,6 @@
 package dev.ratecache.cache;
 
+import dev.ratecache.internal.KeySpace;
 import dev.ratecache.redis.RedisConnector;
 import dev.ratecache.redis.RedisHealth;
 import java.time.Duration;
@@ -109,9 +110,17 @@ final class CacheStores {
    * {@link #putIfUnchanged}.
    */
   CacheStore.Seen observe(String key) {
+    return observe(key, List.of());
+  }
+
+  /**
+   * {@link #observe(String)} of an entry that a write from this read tags with {@code tags}
+   * (stored names, see {@link Tags}).
+   */
+  CacheStore.Seen observe(String key, List<String> tags) {
     String category = CacheKeys.category(key);
     if (observer == LookupObserver.NONE) {
-      return observe(key, category, new boolean[1]);
+      return observe(key, category, new boolean[1], tags);
     }
     LookupObserver.Scope scope = LookupObserver.Scope.NONE;
     try {
@@ -122,7 +131,7 @@ final class CacheStores {
     boolean[] onRedis = new boolean[1];
     CacheStore.Seen seen;
     try {
-      seen = observe(key, category, onRedis);
+      seen = observe(key, category, onRedis, tags);
     } catch (RuntimeException | Error e) {
       try {
         scope.failed(e);
@@ -139,8 +148,9 @@ final class CacheStores {
     return seen;
   }
 
-  private CacheStore.Seen observe(String key, String category, boolean[] onRedis) {
-    CacheStore.Seen seen = observeStored(key, onRedis);
+  private CacheStore.Seen observe(String key, String category, boolean[] onRedis,
+      List<String> tags) {
+    CacheStore.Seen seen = observeStored(key, onRedis, tags);
     Freshness f = Freshness.of(seen.value());
     if (f != null && f.freshUntil() != Long.MAX_VALUE) {
       seen = new CacheStore.Seen(f.json(), seen.token(), f.freshUntil(), f.storedAt());
@@ -150,24 +160,49 @@ final class CacheStores {
     return seen;
   }
 
-  private CacheStore.Seen observeStored(String key, boolean[] onRedis) {
+  private CacheStore.Seen observeStored(String key, boolean[] onRedis, List<String> tags) {
     String category = CacheKeys.category(key);
     CacheStore.Seen seen;
-    if (!writePending(key)) {
+    if (!writePending(key) || !writePendingTags(tags)) {
       counters(category).fallback.increment(); // Redis still holds what was invalidated
-      seen = memory.observe(key);
-    } else {
-      seen = near != null ? nearOrRedis(category, key) : null;
-      if (seen != null) {
-        onRedis[0] = true;
-      } else {
-        seen = withStore(category, s -> {
-          onRedis[0] = s == redis;
-          return s.observe(key);
-        });
+      return fromMemory(key, tags);
+    }
+    seen = near != null ? nearOrRedis(category, key, tags) : null;
+    if (seen != null) {
+      onRedis[0] = true;
+    } else if (redis != null && connector.isAvailable()) {
+      seen = redisOnly(category, r -> r.observe(key, tags), null);
+      if (seen == null) {
+        counters(category).fallback.increment();
+        return fromMemory(key, tags);
       }
+      onRedis[0] = true;
+    } else {
+      counters(category).fallback.increment();
+      return fromMemory(key, tags);
+    }
+    if (seen.token() instanceof RedisCacheStore.Token t && !t.carried().isEmpty()
+        && !writePendingTags(Tags.namesOf(t.carried()))) {
+      onRedis[0] = false; // a tag it carries was invalidated while Redis could not be told
+      counters(category).fallback.increment();
+      return fromMemory(key, tags);
     }
     return seen;
+  }
+
+  /**
+   * A memory store's token with the tags a write from its read carries (their names: the memory
+   * store removes a tag's entries when it is invalidated).
+   */
+  record MemoryTagged(Object token, String names) {}
+
+  /** What the memory store holds at {@code key}, its tags' envelope taken off. */
+  private CacheStore.Seen fromMemory(String key, List<String> tags) {
+    CacheStore.Seen seen = memory.observe(key);
+    Tags.Parsed parsed = Tags.of(seen.value());
+    String value = parsed == null ? null : parsed.value();
+    return new CacheStore.Seen(value, tags.isEmpty() ? seen.token()
+        : new MemoryTagged(seen.token(), Tags.namesOnly(tags)));
   }
 
   /** A read counted as a hit that its caller takes as a miss (a stale entry it cannot serve). */
@@ -181,13 +216,15 @@ final class CacheStores {
    * What Redis holds at {@code key} now, uncounted (a caller waiting for another instance's
    * load reads again); {@code null} if Redis is not usable or the read failed.
    */
-  CacheStore.Seen observeQuietly(String key) {
+  CacheStore.Seen observeQuietly(String key, CacheStore.Seen before) {
     if (!isRedisUsable()) {
       return null;
     }
+    List<String> tags = before.token() instanceof RedisCacheStore.Token t
+        ? Tags.namesOf(t.tags()) : List.of();
     CacheStore.Seen seen;
     try {
-      seen = redis.observe(key);
+      seen = redis.observe(key, tags);
     } catch (RuntimeException e) {
       return null;
     }
@@ -254,6 +291,40 @@ final class CacheStores {
     return new Stored(Freshness.wrap(json, now + fresh.toMillis(), now), fresh.plus(window));
   }
 
+  /**
+   * {@link #stored(String, Duration, Duration)} of an entry with tags: it lives no longer than
+   * the tag retention (its stale window cut first, then its TTL), so no tag's invalidation
+   * expires while an entry loaded before it is stored.
+   */
+  Stored stored(String json, Duration fresh, Duration window, boolean tagged) {
+    if (!tagged || fresh.plus(window).compareTo(tagRetention) <= 0) {
+      return stored(json, fresh, window);
+    }
+    Duration f = fresh.compareTo(tagRetention) < 0 ? fresh : tagRetention;
+    return stored(json, f, tagRetention.minus(f));
+  }
+
+  private volatile Duration tagRetention = Duration.ofDays(1);
+
+  /** Sets the tag retention (the cache does, once, before any write). */
+  void tagRetention(Duration retention, Duration loadLife) {
+    this.tagRetention = retention;
+    if (redis != null) {
+      redis.tagMemory(retention.plus(loadLife));
+    }
+  }
+
+  /** The tag retention: the longest a tagged entry lives. */
+  Duration tagRetention() {
+    return tagRetention;
+  }
+
+  /** Whether a read's token carries tags for its write. */
+  static boolean tagged(CacheStore.Seen seen) {
+    return seen.token() instanceof RedisCacheStore.Token t ? !t.tags().isEmpty()
+        : seen.token() instanceof MemoryTagged;
+  }
+
   /** Text to store and its TTL in the store. */
   record Stored(String text, Duration ttl) {}
 
@@ -261,7 +332,7 @@ final class CacheStores {
    * The near copy, else Redis (keeping what it returns as a copy); {@code null} when Redis is
    * down or failed, so that the caller falls back to memory.
    */
-  private CacheStore.Seen nearOrRedis(String category, String key) {
+  private CacheStore.Seen nearOrRedis(String category, String key, List<String> tags) {
     if (!connector.isAvailable()) {
       return null;
     }
@@ -271,9 +342,11 @@ final class CacheStores {
     }
     long mark = near.mark();
     long epoch = near.epoch();
-    CacheStore.Seen seen = redisOnly(category, r -> r.observe(key), null);
+    CacheStore.Seen seen = redisOnly(category, r -> r.observe(key, tags), null);
     if (seen != null && seen.value() != null) {
-      near.offer(key, seen.value(), mark, epoch);
+      // Kept with the tags it carries: a tag's invalidation drops it.
+      near.offer(key, seen.value(), seen.token() instanceof RedisCacheStore.Token t
+          ? t.carried() : "", mark, epoch);
     }
     return seen;
   }
@@ -294,13 +367,19 @@ final class CacheStores {
   boolean putIfUnchanged(String key, String value, Duration given, Duration window,
       CacheStore.Seen seen) {
     String category = CacheKeys.category(key);
-    Stored s = stored(value, jittered(given), window);
+    Stored s = stored(value, jittered(given), window, tagged(seen));
     String json = s.text();
     Duration ttl = s.ttl();
-    boolean stored = seen.token() instanceof RedisCacheStore.Token
-        ? Boolean.TRUE.equals(redisOnly(category, r -> r.putIfUnchanged(key, json, ttl, seen),
-            false))
-        : memory.putIfUnchanged(key, json, ttl, seen);
+    boolean stored;
+    if (seen.token() instanceof RedisCacheStore.Token) {
+      stored = Boolean.TRUE.equals(redisOnly(category, r -> r.putIfUnchanged(key, json, ttl, seen),
+          false));
+    } else if (seen.token() instanceof MemoryTagged m) {
+      stored = memory.putIfUnchanged(key, Tags.wrap(json, m.names()), ttl,
+          new CacheStore.Seen(null, m.token()));
+    } else {
+      stored = memory.putIfUnchanged(key, json, ttl, seen);
+    }
     if (stored) {
       announce(List.of(key));
     }
@@ -339,12 +418,72 @@ final class CacheStores {
 
   /** {@link #putJson(String, String, Duration)} with a stale {@code window} after the TTL. */
   void putJson(String key, String value, Duration given, Duration window) {
-    Stored stored = stored(value, jittered(given), window);
+    putJson(key, value, given, window, List.of());
+  }
+
+  /** {@link #putJson(String, String, Duration, Duration)} tagged with {@code tags} (names). */
+  void putJson(String key, String value, Duration given, Duration window, List<String> tags) {
+    Stored stored = stored(value, jittered(given), window, !tags.isEmpty());
     withStore(CacheKeys.category(key), s -> {
-      s.put(key, stored.text(), stored.ttl());
+      if (s == redis) {
+        redis.put(key, stored.text(), stored.ttl(), tags);
+      } else {
+        s.put(key, Tags.wrap(stored.text(), Tags.namesOnly(tags)), stored.ttl());
+      }
       return null;
     });
     announce(List.of(key));
+  }
+
+  /**
+   * Invalidates the tag named {@code name} (a stored name): its entries are removed from the
+   * memory store and read as misses from Redis, on every instance; if Redis cannot be told now
+   * the invalidation is kept (and the tag's entries are not read from Redis) until it can.
+   *
+   * @return whether Redis was told now
+   */
+  boolean invalidateTag(String name) {
+    memory.deleteTagged(name);
+    if (near != null) {
+      near.changedTag(name);
+    }
+    if (redis == null) {
+      return false;
+    }
+    if (connector.isAvailable()) {
+      try {
+        RedisConnector.Replicated<Boolean> done = redis.invalidateTag(name);
+        if (!done.acknowledged()) {
+          unacknowledged(PendingInvalidations.Kind.TAG, name);
+        }
+        connector.events().publish(new dev.ratecache.redis.Invalidation.Tag(name));
+        return true;
+      } catch (RuntimeException e) {
+        counters(CacheKeys.category(KeySpace.QUERY)).errors.increment();
+      }
+    }
+    keep(PendingInvalidations.Kind.TAG, name, "*"); // past the bound: every entry
+    return false;
+  }
+
+  /**
+   * Before a read of entries carrying {@code tags} from Redis: the invalidations kept for them
+   * are made.
+   *
+   * @return false if one still cannot be made: then Redis must not be read for them
+   */
+  private boolean writePendingTags(List<String> tags) {
+    if (tags.isEmpty() || pending.isEmpty() || redis == null) {
+      return true;
+    }
+    for (String t : tags) {
+      Object token = pending.token(PendingInvalidations.Kind.TAG, t);
+      if (token != null && !write(new PendingInvalidations.Entry(
+          PendingInvalidations.Kind.TAG, t, token))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -545,15 +684,21 @@ final class CacheStores {
   /** Makes one kept invalidation; false if its Redis still cannot be reached. */
   private boolean write(PendingInvalidations.Entry e) {
     try {
-      if (e.kind() == PendingInvalidations.Kind.KEY) {
-        RedisConnector.Replicated<Boolean> done = redis.invalidate(e.key());
+      if (e.kind() != PendingInvalidations.Kind.VARIANTS) {
+        boolean tag = e.kind() == PendingInvalidations.Kind.TAG;
+        RedisConnector.Replicated<Boolean> done = tag ? redis.invalidateTag(e.key())
+            : redis.invalidate(e.key());
         pending.written(e.kind(), e.key(), e.token());
         if (done.acknowledged()) {
           unacknowledged.written(e.kind(), e.key(), unacknowledged.token(e.kind(), e.key()));
         } else {
           unacknowledged(e.kind(), e.key());
         }
-        announce(List.of(e.key()));
+        if (tag) {
+          connector.events().publish(new dev.ratecache.redis.Invalidation.Tag(e.key()));
+        } else {
+          announce(List.of(e.key()));
+        }
       } else {
         java.util.Set<String> removed = redis.deleteVariants(
             ResponseStore.variantIndex(e.key()), ResponseStore.legacyVariantIndex(e.key()));

@@ -64,4 +64,14 @@ public @interface CachedQuery {
    * CACHE_ROUTE_BUDGET_BYTES}, key and value), so a scanner's random ids cannot fill Redis.
    */
   long notFoundTtlSeconds() default 0;
+
+  /**
+   * Tags (surrogate keys) of the stored response, at most 8, with {@code {name}} variables from
+   * path or query parameters rendered as they are: {@code tags = {"user:{id}", "org:{org}"}}.
+   * {@code QueryCache.invalidateTag("user:42")} or {@link InvalidatesCache#tags()} makes every
+   * response stored with the tag a miss, on every instance, in one Redis write (see {@code
+   * QueryCache.tagged}). A tagged response lives at most the tag retention ({@code
+   * CACHE_TAG_RETENTION_MS}).
+   */
+  String[] tags() default {};
 }

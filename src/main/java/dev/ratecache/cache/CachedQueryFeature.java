@@ -29,6 +29,7 @@ import java.lang.reflect.Parameter;
 import java.nio.charset.StandardCharsets;
 import java.security.Principal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -142,13 +143,20 @@ public final class CachedQueryFeature implements DynamicFeature {
         throw new ConfigurationException("@CachedQuery", "notFoundTtlSeconds must be 0 (off) or"
             + " positive, got " + cached.notFoundTtlSeconds() + " on " + where);
       }
+      List<KeyTemplate> tags = tagTemplates(cached.tags(), names, where, "@CachedQuery");
       context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method), swr,
-          sie, Duration.ofSeconds(cached.notFoundTtlSeconds())), LOOKUP_PRIORITY);
+          sie, Duration.ofSeconds(cached.notFoundTtlSeconds()), tags), LOOKUP_PRIORITY);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
           .map(t -> checked(t, names, where, "@InvalidatesCache")).toList();
-      context.register(new InvalidateAfterSuccess(templates, ParamValues.of(method)),
+      List<KeyTemplate> tags = tagTemplates(invalidates.tags(), names, where,
+          "@InvalidatesCache");
+      if (templates.isEmpty() && tags.isEmpty()) {
+        throw new ConfigurationException("@InvalidatesCache", "names no key, pattern or tag on "
+            + where);
+      }
+      context.register(new InvalidateAfterSuccess(templates, tags, ParamValues.of(method)),
           Priorities.AUTHORIZATION + 500);
     }
   }
@@ -163,6 +171,37 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
     }
     return template;
+  }
+
+  /** Tag templates, checked as key templates are, at most {@link Tags#MAX} and no patterns. */
+  private static List<KeyTemplate> tagTemplates(String[] texts, Set<String> names, String where,
+      String annotation) {
+    if (texts.length > Tags.MAX) {
+      throw new ConfigurationException(annotation, "at most " + Tags.MAX + " tags, got "
+          + texts.length + " on " + where);
+    }
+    List<KeyTemplate> out = new ArrayList<>();
+    for (String text : texts) {
+      KeyTemplate t = checked(text, names, where, annotation);
+      if (t.isPattern()) {
+        throw new ConfigurationException(annotation, "a tag is a name, not a pattern: '" + text
+            + "' on " + where);
+      }
+      out.add(t);
+    }
+    return List.copyOf(out);
+  }
+
+  /** The stored names of {@code tags} rendered for a request; none if one cannot be. */
+  static List<String> tagNames(List<KeyTemplate> tags, Function<String, String> values) {
+    if (tags.isEmpty()) {
+      return List.of();
+    }
+    List<String> rendered = new ArrayList<>(tags.size());
+    for (KeyTemplate t : tags) {
+      rendered.add(t.renderRaw(values));
+    }
+    return Tags.names(rendered);
   }
 
   private static Duration window(long seconds, Duration cacheDefault, String name,
@@ -270,10 +309,13 @@ public final class CachedQueryFeature implements DynamicFeature {
     private final Duration staleIfError;
 
     private final Duration notFoundTtl;
+    private final List<KeyTemplate> tags;
 
     Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params,
-        Duration staleWhileRevalidate, Duration staleIfError, Duration notFoundTtl) {
+        Duration staleWhileRevalidate, Duration staleIfError, Duration notFoundTtl,
+        List<KeyTemplate> tags) {
       this.notFoundTtl = notFoundTtl;
+      this.tags = tags;
       this.template = template;
       this.ttl = ttl;
       this.shared = shared;
@@ -295,8 +337,11 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       String key;
+      List<String> tagged;
       try {
-        key = template.render(params.of(request));
+        Function<String, String> values = params.of(request);
+        key = template.render(values);
+        tagged = tagNames(tags, values);
       } catch (ParamValues.NotConvertible e) {
         return; // the method cannot take this request (404/400 follows): nothing to cache
       }
@@ -307,7 +352,7 @@ public final class CachedQueryFeature implements DynamicFeature {
         key = ResponseStore.userVariant(key, user);
       }
       request.setProperty(KEY_PROPERTY, key);
-      CacheStore.Seen seen = cache.responses().observe(key);
+      CacheStore.Seen seen = cache.responses().observe(key, tagged);
       String json = seen.value();
       long now = cache.nowMillis();
       if (QueryCache.ABSENT.equals(json)) {
@@ -382,7 +427,7 @@ public final class CachedQueryFeature implements DynamicFeature {
           return;
         }
         if (outcome == LANDED) {
-          seen = cache.responses().observe(key); // what the leader stored, if still current
+          seen = cache.responses().observe(key, tagged); // the leader's, if still current
           json = seen.value();
         }
         if (json == null) {
@@ -653,10 +698,13 @@ public final class CachedQueryFeature implements DynamicFeature {
   /** Invalidates after a successful response. */
   final class InvalidateAfterSuccess implements ContainerResponseFilter {
     private final List<KeyTemplate> templates;
+    private final List<KeyTemplate> tags;
     private final ParamValues params;
 
-    InvalidateAfterSuccess(List<KeyTemplate> templates, ParamValues params) {
+    InvalidateAfterSuccess(List<KeyTemplate> templates, List<KeyTemplate> tags,
+        ParamValues params) {
       this.templates = templates;
+      this.tags = tags;
       this.params = params;
     }
 
@@ -681,6 +729,13 @@ public final class CachedQueryFeature implements DynamicFeature {
             // Per-user copies of this key, found through their index (no keyspace scan).
             cache.responses().invalidateVariants(rendered);
           }
+        }
+      }
+      for (KeyTemplate t : tags) {
+        try {
+          cache.invalidateTag(t.renderRaw(values));
+        } catch (ParamValues.NotConvertible e) {
+          // as above
         }
       }
     }

@@ -85,6 +85,19 @@ final class KeyTemplate {
     return b.append(literals.get(literals.size() - 1)).toString();
   }
 
+  /**
+   * The text with each variable replaced by its value as it is (for a tag: an opaque name, never
+   * a pattern, and {@link Tags#name} hashes an unusual one), so that {@code user:{id}} renders
+   * what {@code QueryCache.invalidateTag("user:" + id)} names.
+   */
+  String renderRaw(Function<String, String> values) {
+    StringBuilder b = new StringBuilder(text.length() + 16);
+    for (int i = 0; i < variables.size(); i++) {
+      b.append(literals.get(i)).append(values.apply(variables.get(i)));
+    }
+    return b.append(literals.get(literals.size() - 1)).toString();
+  }
+
   @Override
   public String toString() {
     return text;

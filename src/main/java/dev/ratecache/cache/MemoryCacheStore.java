@@ -101,6 +101,22 @@ final class MemoryCacheStore implements CacheStore {
         .orElse(-2L);
   }
 
+  /**
+   * Removes every entry carrying the tag named {@code name} (stored with {@link Tags}'s envelope
+   * of names); returns how many. Work bounded by the store's size.
+   */
+  synchronized long deleteTagged(String name) {
+    invalidations++;
+    long removed = 0;
+    for (Map.Entry<String, Entry> e : cache.asMap().entrySet()) {
+      Tags.Parsed p = Tags.of(e.getValue().value());
+      if (!p.stamp().isEmpty() && p.carries(name) && cache.asMap().remove(e.getKey()) != null) {
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   /** Drops everything (when Redis is back, so no stale entry outlives the outage). */
   synchronized void clear() {
     invalidations++;

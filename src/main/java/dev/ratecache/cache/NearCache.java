@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Bounded in bytes (keys and values as UTF-16). Thread-safe.
  */
 final class NearCache implements AutoCloseable {
-  private record Entry(String json, long epoch) {}
+  /** A copy, the subscription epoch it was taken in, and its tags' names ({@code ""}). */
+  private record Entry(String json, long epoch, String tags) {}
 
   /**
    * What the near cache needs of the event subscription ({@link RedisEvents} in production; the
@@ -111,9 +112,19 @@ final class NearCache implements AutoCloseable {
 
   /** Keeps a value just fetched, unless anything was invalidated since {@code mark}. */
   void offer(String key, String json, long mark, long epoch) {
+    offer(key, json, "", mark, epoch);
+  }
+
+  /** {@link #offer(String, String, long, long)} of a copy carrying {@code tags} (names). */
+  void offer(String key, String json, String tags, long mark, long epoch) {
     if (events.isLive() && events.epoch() == epoch) {
-      guard.storeIfUnchanged(mark, () -> entries.put(key, new Entry(json, epoch)));
+      guard.storeIfUnchanged(mark, () -> entries.put(key, new Entry(json, epoch, tags)));
     }
+  }
+
+  /** This instance invalidated the tag named {@code name}: drop the copies carrying it. */
+  void changedTag(String name) {
+    forgetTagged(name);
   }
 
   /**
@@ -149,6 +160,8 @@ final class NearCache implements AutoCloseable {
       guard.invalidate(() -> entries.invalidateAll(ks.keys()));
     } else if (event instanceof Invalidation.Pattern p) {
       forgetMatching(p.pattern());
+    } else if (event instanceof Invalidation.Tag t) {
+      forgetTagged(t.tag());
     } else if (event instanceof Invalidation.Generation g) {
       // Every entry of the namespace written before the new generation is invalid.
       guard.invalidate(() -> entries.asMap().keySet().removeIf(k -> k.startsWith(g.namespace())));
@@ -157,6 +170,11 @@ final class NearCache implements AutoCloseable {
 
   private void forget(String key) {
     guard.invalidate(() -> entries.invalidate(key));
+  }
+
+  private void forgetTagged(String name) {
+    guard.invalidate(() -> entries.asMap().values().removeIf(e -> !e.tags().isEmpty()
+        && (" " + e.tags() + " ").contains(" " + name + " ")));
   }
 
   private void forgetMatching(String pattern) {

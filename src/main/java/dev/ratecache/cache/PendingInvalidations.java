@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * Invalidations this instance could not write to Redis (Redis down, or the cluster master of the
  * key failing), kept until they can be: otherwise the entry Redis still holds would be served
  * again, on every instance, as soon as its master serves (a replica promoted in its place holds
- * it too). Two kinds: a key, and every user variant of a shared key. {@link CacheStores} writes
+ * it too). Three kinds: a key, every user variant of a shared key, and a tag. {@link CacheStores} writes
  * them when the connector's health turns UP, when a failing master's keys use Redis again, and,
  * for a key, before this instance next reads it from Redis.
  *
@@ -20,18 +20,19 @@ import java.util.concurrent.ConcurrentHashMap;
 final class PendingInvalidations {
   static final int MAX = 10_000;
 
-  /** What is kept: a key, or the user variants of a shared key. */
-  enum Kind { KEY, VARIANTS }
+  /** What is kept: a key, the user variants of a shared key, or a tag (see {@link Tags}). */
+  enum Kind { KEY, VARIANTS, TAG }
 
   /** One kept invalidation, as {@link #snapshot} lists it. */
   record Entry(Kind kind, String key, Object token) {}
 
   private final ConcurrentHashMap<String, Object> keys = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Object> variants = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Object> tags = new ConcurrentHashMap<>();
 
-  /** The entries of one kind (two fields, not a map keyed by the enum's identity hash). */
+  /** The entries of one kind (fields, not a map keyed by the enum's identity hash). */
   private ConcurrentHashMap<String, Object> map(Kind kind) {
-    return kind == Kind.KEY ? keys : variants;
+    return kind == Kind.KEY ? keys : kind == Kind.VARIANTS ? variants : tags;
   }
 
   /**
@@ -62,12 +63,12 @@ final class PendingInvalidations {
   }
 
   boolean isEmpty() {
-    return keys.isEmpty() && variants.isEmpty();
+    return keys.isEmpty() && variants.isEmpty() && tags.isEmpty();
   }
 
   /** How many are kept. */
   int size() {
-    return keys.size() + variants.size();
+    return keys.size() + variants.size() + tags.size();
   }
 
   /** Every kept invalidation, keys first. */

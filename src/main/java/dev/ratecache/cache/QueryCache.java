@@ -141,6 +141,9 @@ public final class QueryCache implements AutoCloseable {
         : numberFromEnv(ROUTE_BUDGET_SETTING, b.env, 0);
     this.responses = new ResponseStore(stores, flights, routeBudget);
     stores.clock(clock);
+    Duration tagRetention = b.tagRetention != null ? b.tagRetention
+        : Duration.ofMillis(numberFromEnv(TAG_RETENTION_SETTING, b.env, 1000));
+    stores.tagRetention(tagRetention, tombstoneTtl);
     this.refresher = new java.util.concurrent.ThreadPoolExecutor(0, 2, 30,
         java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256),
         r -> {
@@ -202,6 +205,13 @@ public final class QueryCache implements AutoCloseable {
    * lease in Redis, the others wait for its value up to {@link #LOAD_WAIT_SETTING}.
    */
   public static final String FLEET_LOADS_SETTING = "CACHE_FLEET_LOADS";
+
+  /**
+   * The longest a tagged entry lives, in milliseconds (default 86400000, one day): a tag's
+   * invalidation is kept in Redis this long (plus a load's longest life), so a tagged entry's
+   * TTL plus stale window is cut to it.
+   */
+  public static final String TAG_RETENTION_SETTING = "CACHE_TAG_RETENTION_MS";
 
   /** Why a stale entry was served ({@code ratecache.cache.stale{reason}}). */
   public enum StaleReason {
@@ -458,6 +468,85 @@ public final class QueryCache implements AutoCloseable {
     return removed;
   }
 
+  // ------------------------------------------------------------------ tags
+
+  /**
+   * This cache's reads and writes of entries that belong to {@code tags} (surrogate keys, such
+   * as {@code "user:42"}), for {@link #invalidateTag}: {@code cache.tagged("user:42",
+   * "org:7").getOrLoad(key, ttl, Row.class, loader)}. A tagged entry lives at most the tag
+   * retention ({@link #TAG_RETENTION_SETTING}); see {@link Tags} for how it is kept.
+   *
+   * @throws IllegalArgumentException if a tag is null or blank, or there are more than 8
+   */
+  public Tagged tagged(String... tags) {
+    return tagged(List.of(tags));
+  }
+
+  /** {@link #tagged(String...)} of a collection. */
+  public Tagged tagged(Collection<String> tags) {
+    return new Tagged(Tags.names(tags));
+  }
+
+  /**
+   * Invalidates every entry tagged {@code tag}, on every instance, at once: one write in Redis
+   * (the tag's new version), whatever the number of entries; they read as misses from then on
+   * and expire by their TTL. The memory store and near copies drop them. If Redis cannot be
+   * reached the invalidation is kept (bounded) and made when it serves, and entries carrying the
+   * tag are not read from Redis meanwhile.
+   *
+   * @throws IllegalArgumentException if {@code tag} is null or blank
+   */
+  public void invalidateTag(String tag) {
+    stores.invalidateTag(Tags.name(tag));
+  }
+
+  /**
+   * The reads and writes of entries that belong to a set of tags (see {@link #tagged}). A value
+   * of its cache's; as thread-safe and cheap as it.
+   */
+  public final class Tagged {
+    private final List<String> names;
+
+    private Tagged(List<String> names) {
+      this.names = names;
+    }
+
+    /**
+     * {@link QueryCache#getOrLoad(String, Duration, Class, Loader)}: the entry is stored with
+     * the tags, as their versions were before the load, so an invalidation of one during the
+     * load leaves it a miss.
+     */
+    public <T> T getOrLoad(String key, Duration ttl, Class<T> type, Loader<? extends T> loader) {
+      return load(key, ttl, typed(TypeToken.of(type)), loader, names);
+    }
+
+    /** {@link #getOrLoad(String, Duration, Class, Loader)} for a generic type. */
+    public <T> T getOrLoad(String key, Duration ttl, TypeToken<T> type,
+        Loader<? extends T> loader) {
+      return load(key, ttl, typed(type), loader, names);
+    }
+
+    /** {@link #getOrLoad(String, Duration, Class, Loader)} with the key's category TTL. */
+    public <T> T getOrLoad(String key, Class<T> type, Loader<? extends T> loader) {
+      return load(key, ttls.forKey(key), typed(TypeToken.of(type)), loader, names);
+    }
+
+    /** Caches {@code value} as JSON at {@code key} for {@code ttl}, with the tags. */
+    public void put(String key, Object value, Duration ttl) {
+      stores.putJson(key, codec.encode(value), ttl, staleWindow(), names);
+    }
+
+    /** Caches {@code value} for its key's category TTL, with the tags. */
+    public void put(String key, Object value) {
+      put(key, value, ttls.forKey(key));
+    }
+
+    /** The tags, as stored (a long or unusual one as its hash). */
+    public List<String> tags() {
+      return names;
+    }
+  }
+
   // ------------------------------------------------------------------ introspection
 
 
@@ -608,11 +697,17 @@ public final class QueryCache implements AutoCloseable {
   }
 
   private <T> T load(String key, Duration ttl, Format<T> format, Loader<? extends T> loader) {
+    return load(key, ttl, format, loader, List.of());
+  }
+
+  /** {@link #load(String, Duration, Format, Loader)} of an entry tagged {@code tags} (names). */
+  private <T> T load(String key, Duration ttl, Format<T> format, Loader<? extends T> loader,
+      List<String> tags) {
     Objects.requireNonNull(loader, "loader");
-    CacheStore.Seen seen = stores.observe(key);
+    CacheStore.Seen seen = stores.observe(key, tags);
     T cached = format.decode(key, seen.value());
     if (cached == null) {
-      return loadOnce(key, ttl, format, loader, seen);
+      return loadOnce(key, ttl, format, loader, seen, tags);
     }
     long now = stores.nowMillis();
     if (seen.freshAt(now)) {
@@ -625,7 +720,7 @@ public final class QueryCache implements AutoCloseable {
     }
     stores.countAsMiss(key); // too stale to serve but on error: loaded as a miss is
     try {
-      return loadOnce(key, ttl, format, loader, seen);
+      return loadOnce(key, ttl, format, loader, seen, tags);
     } catch (RuntimeException failed) {
       if (within(seen, stores.nowMillis(), staleIfError)) {
         staleError.increment();
@@ -651,12 +746,12 @@ public final class QueryCache implements AutoCloseable {
 
   /** One load per key in this instance (and per fleet on Redis); waiters re-read the cache. */
   private <T> T loadOnce(String key, Duration ttl, Format<T> format, Loader<? extends T> loader,
-      CacheStore.Seen seen) {
+      CacheStore.Seen seen, List<String> tags) {
     SingleFlight.Ticket ticket = flights.begin(key);
     if (ticket instanceof SingleFlight.Follower follower) {
       try {
         follower.await();
-        seen = stores.observe(key); // what the leader stored, if it is still current
+        seen = stores.observe(key, tags); // what the leader stored, if it is still current
         T cached = format.decode(key, seen.value());
         if (cached != null && seen.freshAt(stores.nowMillis())) {
           return cached;
@@ -745,7 +840,7 @@ public final class QueryCache implements AutoCloseable {
         break;
       }
       pauseMicros = Math.min(pauseMicros * 2, 50_000);
-      CacheStore.Seen again = stores.observeQuietly(key);
+      CacheStore.Seen again = stores.observeQuietly(key, seen);
       if (again == null) {
         break; // Redis failed meanwhile: load here
       }
@@ -899,8 +994,25 @@ public final class QueryCache implements AutoCloseable {
     private Duration staleWhileRevalidate;
     private Duration staleIfError;
     private Boolean fleetLoads;
+    private Duration tagRetention;
 
     private Builder() {}
+
+    /**
+     * The longest a tagged entry lives ({@link #tagged}): a tag's invalidation is kept in Redis
+     * this long (plus a load's longest life), and a tagged entry's TTL plus stale window is cut
+     * to it. Default {@code CACHE_TAG_RETENTION_MS}, else one day.
+     *
+     * @throws dev.ratecache.ConfigurationException if shorter than a second
+     */
+    public Builder tagRetention(Duration retention) {
+      if (retention == null || retention.compareTo(Duration.ofSeconds(1)) < 0) {
+        throw new dev.ratecache.ConfigurationException(TAG_RETENTION_SETTING,
+            "must be at least 1000 ms, got " + retention);
+      }
+      this.tagRetention = retention;
+      return this;
+    }
 
     /**
      * Stale-while-revalidate (RFC 5861): for {@code window} after an entry's TTL, {@code

@@ -70,14 +70,24 @@ final class RedisCacheStore implements CacheStore {
       return 1
       """;
 
-  /** What a read saw at a key in Redis: the stamp it computed, and what the key held. */
-  record Token(String stamp, String mode, String held) {}
+  /**
+   * What a read saw at a key in Redis: the stamp it computed, what the key held, the tags a write
+   * from it stamps (their names and versions as this read found them, {@code ""} for none), and
+   * the names of the tags the entry carried ({@code ""} for none).
+   */
+  record Token(String stamp, String mode, String held, String tags, String carried) {
+    Token(String stamp, String mode, String held) {
+      this(stamp, mode, held, "", "");
+    }
+  }
 
   private final RedisConnector connector;
   private final Generations generations;
   private final Duration tombstoneTtl;
   private final boolean cluster;
   private final java.time.Clock clock;
+  /** How long a tag's invalidation is kept: the tag retention plus a load's longest life. */
+  private volatile Duration tagMemory = Duration.ofDays(1).plusMinutes(1);
 
   /** @param tombstoneTtl how long an invalidated key stays a tombstone (a load's longest life) */
   RedisCacheStore(RedisConnector connector, Duration tombstoneTtl, java.time.Clock clock) {
@@ -98,35 +108,110 @@ final class RedisCacheStore implements CacheStore {
     return observe(key).value();
   }
 
+  /** Sets how long a tag's invalidation is kept (the cache does, once, before any write). */
+  void tagMemory(Duration memory) {
+    this.tagMemory = memory;
+  }
+
   @Override
   public Seen observe(String key) {
+    return observe(key, List.of());
+  }
+
+  /**
+   * {@link #observe(String)} of an entry a write from this read tags with {@code tags} (stored
+   * names): their versions are read with the entry (in the same round trip on a standalone
+   * Redis), and the entry reads as a miss if the versions it carries are not the current ones.
+   */
+  Seen observe(String key, List<String> tags) {
     String raw;
     List<String> hash;
+    Map<String, String> versions = new java.util.HashMap<>();
     if (cluster) {
-      // Two calls, each following redirections (a cluster pipeline does not follow ASK during a
-      // resharding). Either order is safe: both run after this read began.
+      // Separate calls, each following redirections (a cluster pipeline does not follow ASK
+      // during a resharding). Any order is safe: all run after this read began.
       raw = connector.execute(key, j -> j.get(key));
       hash = connector.execute(Generations.HASH, j -> j.hmget(Generations.HASH, Generations.EPOCH,
           Generations.VERSION));
+      versions.putAll(tagVersions(tags));
     } else {
-      List<Object> got = connector.pipelinedResults(p -> List.of(p.get(key),
-          p.hmget(Generations.HASH, Generations.EPOCH, Generations.VERSION)));
+      List<Object> got = connector.pipelinedResults(p -> {
+        List<Response<?>> out = new ArrayList<>();
+        out.add(p.get(key));
+        out.add(p.hmget(Generations.HASH, Generations.EPOCH, Generations.VERSION));
+        tags.forEach(t -> out.add(p.get(Tags.key(t))));
+        return out;
+      });
       raw = (String) got.get(0);
       hash = cast(got.get(1));
+      for (int i = 0; i < tags.size(); i++) {
+        versions.put(tags.get(i), got.get(2 + i) == null ? Tags.NEVER : (String) got.get(2 + i));
+      }
     }
     String stamp = generations.current(hash.get(0), hash.get(1)).stamp(key);
+    String write = Tags.stamp(tags, versions);
     if (raw == null) {
-      return new Seen(null, new Token(stamp, "absent", ""));
+      return new Seen(null, new Token(stamp, "absent", "", write, ""));
     }
     if (raw.startsWith(TOMBSTONE)) {
-      return new Seen(null, new Token(stamp, "exact", raw));
+      return new Seen(null, new Token(stamp, "exact", raw, write, ""));
     }
-    // What a load from this read expects still to find: the stamp and, for an entry with a stale
-    // window, its envelope's header (a refresh's own time), so a slow refresh cannot replace a
-    // newer one.
+    // What a load from this read expects still to find: the stamp and the envelopes' headers
+    // (its tags' versions; a stale window's own time), so a slow refresh cannot replace a newer
+    // one.
     String prefix = Generations.stampPrefix(raw);
-    return new Seen(Generations.unwrap(raw, stamp),
-        new Token(stamp, "prefix", prefix + Freshness.header(raw.substring(prefix.length()))));
+    String inner = raw.substring(prefix.length());
+    String tagsHeader = Tags.header(inner);
+    String held = prefix + tagsHeader + Freshness.header(inner.substring(tagsHeader.length()));
+    String value = Generations.unwrap(raw, stamp);
+    Tags.Parsed parsed = Tags.of(value);
+    String carried = "";
+    if (parsed != null && !parsed.stamp().isEmpty()) {
+      Map<String, String> carries = parsed.versions();
+      carried = String.join(" ", carries.keySet());
+      List<String> missing = carries.keySet().stream().filter(n -> !versions.containsKey(n))
+          .toList();
+      versions.putAll(tagVersions(missing));
+      boolean current = carries.entrySet().stream()
+          .allMatch(e -> e.getValue().equals(versions.get(e.getKey())));
+      value = current ? parsed.value() : null; // a tag of it was invalidated since it was loaded
+    }
+    return new Seen(value, new Token(stamp, "prefix", held, write, carried));
+  }
+
+  /** The current versions of tags (stored names): one MGET, or one GET per tag on a Cluster. */
+  Map<String, String> tagVersions(Collection<String> names) {
+    Map<String, String> out = new java.util.HashMap<>();
+    if (names.isEmpty()) {
+      return out;
+    }
+    List<String> ordered = new ArrayList<>(names);
+    if (cluster) {
+      for (String n : ordered) {
+        String v = connector.execute(Tags.key(n), j -> j.get(Tags.key(n)));
+        out.put(n, v == null ? Tags.NEVER : v);
+      }
+      return out;
+    }
+    List<String> got = connector.execute(j -> j.mget(
+        ordered.stream().map(Tags::key).toArray(String[]::new)));
+    for (int i = 0; i < ordered.size(); i++) {
+      out.put(ordered.get(i), got.get(i) == null ? Tags.NEVER : got.get(i));
+    }
+    return out;
+  }
+
+  /**
+   * Invalidates a tag (stored name): sets its version to a new random token for the tag memory;
+   * every entry stamped with an earlier version reads as a miss from then on.
+   */
+  RedisConnector.Replicated<Boolean> invalidateTag(String name) {
+    String key = Tags.key(name);
+    String version = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    long ms = tagMemory.toMillis();
+    RedisConnector.Replicated<String> done = connector.executeReplicated(key,
+        j -> j.psetex(key, ms, version));
+    return new RedisConnector.Replicated<>(Boolean.TRUE, done.acknowledged());
   }
 
   @SuppressWarnings("unchecked")
@@ -140,14 +225,23 @@ final class RedisCacheStore implements CacheStore {
       return false; // seen in memory, or near: nothing to compare with here
     }
     Object stored = connector.execute(key, j -> j.eval(PUT_IF_UNCHANGED, List.of(key),
-        List.of(Generations.wrap(value, t.stamp()), Long.toString(ttl.toMillis()), t.mode(),
-            t.held())));
+        List.of(Generations.wrap(Tags.wrap(value, t.tags()), t.stamp()),
+            Long.toString(ttl.toMillis()), t.mode(), t.held())));
     return Long.valueOf(1).equals(stored);
   }
 
   @Override
   public void put(String key, String value, Duration ttl) {
-    String stored = Generations.wrap(value, generations.known().stamp(key));
+    put(key, value, ttl, List.of());
+  }
+
+  /**
+   * Stores {@code value} at {@code key} for {@code ttl}, tagged with {@code tags} (stored names)
+   * at their versions now: one more round trip to read them when there are any.
+   */
+  void put(String key, String value, Duration ttl, List<String> tags) {
+    String stored = Generations.wrap(Tags.wrap(value, Tags.stamp(tags, tagVersions(tags))),
+        generations.known().stamp(key));
     // PSETEX rather than SET … PX: SetParams.px changed its binary signature between Jedis 6
     // and 7, and an application on Spring Boot's managed Jedis 6 must work too.
     connector.run(key, j -> j.psetex(key, ttl.toMillis(), stored));
@@ -163,13 +257,23 @@ final class RedisCacheStore implements CacheStore {
     });
     List<String> hash = cast(got.get(ordered.size()));
     Generations.Snapshot now = generations.current(hash.get(0), hash.get(1));
-    Map<String, String> found = new LinkedHashMap<>();
+    Map<String, Tags.Parsed> read = new LinkedHashMap<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
     for (int i = 0; i < ordered.size(); i++) {
-      String v = Generations.unwrap((String) got.get(i), now.stamp(ordered.get(i)));
+      Tags.Parsed v = Tags.of(Generations.unwrap((String) got.get(i), now.stamp(ordered.get(i))));
       if (v != null) {
-        found.put(ordered.get(i), v);
+        read.put(ordered.get(i), v);
+        names.addAll(v.versions().keySet());
       }
     }
+    Map<String, String> versions = tagVersions(names); // one more round trip if any is tagged
+    Map<String, String> found = new LinkedHashMap<>();
+    read.forEach((k, v) -> {
+      if (v.versions().entrySet().stream()
+          .allMatch(e -> e.getValue().equals(versions.get(e.getKey())))) {
+        found.put(k, v.value());
+      }
+    });
     return found;
   }
 
@@ -212,7 +316,8 @@ final class RedisCacheStore implements CacheStore {
     List<Object> done = connector.pipelinedResults(p -> List.of(
         p.eval(INDEX_VARIANT, List.of(index), List.of(key, Long.toString(now + ms),
             Long.toString(now), Long.toString(ms + 60_000))),
-        p.eval(PUT_IF_UNCHANGED, List.of(key), List.of(Generations.wrap(value, t.stamp()),
+        p.eval(PUT_IF_UNCHANGED, List.of(key), List.of(
+            Generations.wrap(Tags.wrap(value, t.tags()), t.stamp()),
             Long.toString(ms), t.mode(), t.held()))));
     return Long.valueOf(1).equals(done.get(1));
   }

@@ -27,6 +27,11 @@ final class ResponseStore {
     return stores.observe(key);
   }
 
+  /** {@link #observe(String)} of a response a write from this read tags with {@code tags}. */
+  CacheStore.Seen observe(String key, List<String> tags) {
+    return stores.observe(key, tags);
+  }
+
   /** Stores a load's raw JSON unless the key was invalidated since {@code seen} was read. */
   void putJson(String key, String json, Duration ttl, Duration window, CacheStore.Seen seen) {
     stores.putIfUnchanged(key, json, ttl, window, seen);
@@ -88,7 +93,7 @@ final class ResponseStore {
       return;
     }
     String category = CacheKeys.category(key);
-    CacheStores.Stored s = stores.stored(value, given, window);
+    CacheStores.Stored s = stores.stored(value, given, window, CacheStores.tagged(seen));
     String json = s.text();
     Duration ttl = s.ttl();
     Boolean stored = stores.redisOnly(category,

@@ -27,6 +27,11 @@ public final class KeySpace {
    * each lives at most the load wait.
    */
   public static final String LEASES = LIBRARY + "lease:";
+  /**
+   * The version of an invalidated cache tag, {@code ratecache:tag:<tag>}: set by each
+   * invalidation of the tag, living the tag retention ({@code CACHE_TAG_RETENTION_MS}).
+   */
+  public static final String TAGS = LIBRARY + "tag:";
   /** The hash of invalidation generations (O(1) pattern invalidation). */
   public static final String GENERATIONS = LIBRARY + "generations";
   /** The key a write probe sets and deletes to learn whether Redis accepts writes. */

@@ -234,7 +234,9 @@ public final class SettingsCatalog {
       new Setting(Scope.CACHE, "CACHE_STALE_IF_ERROR_MS", Type.NUMBER, "0",
           "stale-if-error: how long past its TTL an entry answers a failed load (0: off)"),
       new Setting(Scope.CACHE, "CACHE_FLEET_LOADS", Type.BOOLEAN, "true",
-          "a miss is loaded once per fleet: one instance takes a lease in Redis, the others wait for its value (at most the load wait)"));
+          "a miss is loaded once per fleet: one instance takes a lease in Redis, the others wait for its value (at most the load wait)"),
+      new Setting(Scope.CACHE, "CACHE_TAG_RETENTION_MS", Type.NUMBER, "86400000",
+          "the longest a tagged entry lives (one day): a tag's invalidation is kept in Redis this long, and a tagged entry's TTL plus stale window is cut to it"));
 
   /** The settings of one scope. */
   public static List<Setting> of(Scope scope) {

@@ -4,11 +4,12 @@ import dev.ratecache.redis.Invalidation.Generation;
 import dev.ratecache.redis.Invalidation.Key;
 import dev.ratecache.redis.Invalidation.Keys;
 import dev.ratecache.redis.Invalidation.Pattern;
+import dev.ratecache.redis.Invalidation.Tag;
 import java.util.Arrays;
 
 /**
  * The wire form of an {@link Invalidation}: {@code sender \n kind \n argument}, where kind is
- * {@code key}, {@code keys} (one key per line), {@code pattern} or {@code generation}
+ * {@code key}, {@code keys} (one key per line), {@code pattern}, {@code tag} or {@code generation}
  * (namespace, line break, number). A message of a kind this version does not know (a newer
  * instance) decodes to {@code null} and is ignored.
  */
@@ -17,6 +18,7 @@ final class EventCodec {
   static final String KEYS = "keys";
   static final String PATTERN = "pattern";
   static final String GENERATION = "generation";
+  static final String TAG = "tag";
 
   private EventCodec() {}
 
@@ -27,6 +29,8 @@ final class EventCodec {
       return KEYS;
     } else if (event instanceof Pattern) {
       return PATTERN;
+    } else if (event instanceof Tag) {
+      return TAG;
     }
     return GENERATION;
   }
@@ -38,6 +42,8 @@ final class EventCodec {
       return String.join("\n", ks.keys());
     } else if (event instanceof Pattern p) {
       return p.pattern();
+    } else if (event instanceof Tag t) {
+      return t.tag();
     }
     Generation g = (Generation) event;
     return g.namespace() + "\n" + g.generation();
@@ -56,6 +62,8 @@ final class EventCodec {
         return new Keys(Arrays.asList(argument.split("\n")));
       case PATTERN:
         return new Pattern(argument);
+      case TAG:
+        return new Tag(argument);
       case GENERATION:
         int nl = argument.lastIndexOf('\n');
         if (nl < 0) {

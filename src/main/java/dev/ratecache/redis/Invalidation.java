@@ -35,6 +35,18 @@ public sealed interface Invalidation {
    * The cache namespace {@code namespace} moved to {@code generation}: every entry of it written
    * before is invalid.
    */
+  /**
+   * Every entry carrying a cache tag is invalid ({@code QueryCache.invalidateTag}); {@code tag}
+   * is the tag's stored name.
+   *
+   * @param tag the tag's stored name
+   */
+  record Tag(String tag) implements Invalidation {
+    public Tag {
+      Objects.requireNonNull(tag, "tag");
+    }
+  }
+
   record Generation(String namespace, long generation) implements Invalidation {
     public Generation {
       Objects.requireNonNull(namespace, "namespace");

@@ -37,8 +37,9 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * Cluster): loads from a "database" of versioned rows (some slow), through {@code getOrLoad} or
  * over HTTP through a {@code @CachedQuery} resource (the two share entries); writes that bump a
  * row and invalidate its key ({@code invalidate}, or a {@code PUT} with {@code
- * @InvalidatesCache}) or bump every row of a namespace and invalidate it ({@code
- * invalidateMatching}, or a {@code POST} with a pattern {@code @InvalidatesCache}); while a fault
+ * @InvalidatesCache}, or the row's tag with {@code invalidateTag}) or bump every row of a
+ * namespace and invalidate it ({@code invalidateMatching}, a {@code POST} with a pattern {@code
+ * @InvalidatesCache}, or a tag every row of it carries); while a fault
  * thread cuts every pub/sub connection and pauses Redis's writes for 50 ms now and then. Every
  * operation records its start and end ({@code System.nanoTime}); a load records when it read the
  * database.
@@ -73,7 +74,8 @@ class CacheHistoryIT {
   public static final class Rows {
     @jakarta.ws.rs.GET
     @jakarta.ws.rs.Path("{ns}/id/{id}")
-    @CachedQuery(value = "query:{ns}:id:{id}", ttlSeconds = 60, shared = true)
+    @CachedQuery(value = "query:{ns}:id:{id}", ttlSeconds = 60, shared = true,
+        tags = {"row:{ns}:{id}", "ns:{ns}"})
     public Loaded load(@jakarta.ws.rs.PathParam("ns") String ns,
         @jakarta.ws.rs.PathParam("id") String id,
         @jakarta.ws.rs.QueryParam("slowMs") int slowMs) throws InterruptedException {
@@ -139,6 +141,17 @@ class CacheHistoryIT {
   }
 
   /** {@code n} keys of {@code namespace}: {@code <namespace>id:0} and on. */
+  /** The tag of one row, as the resource's {@code row:{ns}:{id}} renders it. */
+  static String rowTag(String key) {
+    String ns = key.substring("query:".length(), key.indexOf(":id:"));
+    return "row:" + ns + ":" + key.substring(key.lastIndexOf(':') + 1);
+  }
+
+  /** The tag every row of a namespace carries ({@code ns:{ns}}). */
+  static String nsTag(String namespace) {
+    return "ns:" + namespace.substring("query:".length(), namespace.length() - 1);
+  }
+
   static List<String> keys(String namespace, int n) {
     List<String> keys = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -250,7 +263,8 @@ class CacheHistoryIT {
                 Loaded got = http
                     ? JSON.readValue(app.send("GET", path + "?slowMs=" + slowMs).body(),
                         Loaded.class)
-                    : cache.getOrLoad(key, Duration.ofSeconds(60), Loaded.class, () -> {
+                    : cache.tagged(rowTag(key), nsTag(ns)).getOrLoad(key, Duration.ofSeconds(60),
+                        Loaded.class, () -> {
                       Loaded l = new Loaded(database.get(key).get(), System.nanoTime());
                       if (slowMs > 0) {
                         Thread.sleep(slowMs); // a slow query: invalidations overtake it
@@ -266,14 +280,18 @@ class CacheHistoryIT {
                   var put = app.send("PUT", path);
                   assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
                   version = JSON.readValue(put.body(), Loaded.class).version();
-                } else {
+                } else if (r.nextBoolean()) {
                   version = database.get(key).incrementAndGet();
                   cache.invalidate(key);
+                } else {
+                  version = database.get(key).incrementAndGet();
+                  cache.invalidateTag(rowTag(key)); // the row's tag: every entry showing it
                 }
                 history.add(new Op(http ? "http-write" : "write", instance, key, start,
                     System.nanoTime(), version, 0));
               } else {
                 long start = System.nanoTime();
+                boolean byTag = false;
                 Map<String, Long> versions = new java.util.HashMap<>();
                 if (http) {
                   var post = app.send("POST", "/" + ns.substring("query:".length(),
@@ -281,12 +299,19 @@ class CacheHistoryIT {
                   assertThat(post.statusCode()).as(post.body()).isEqualTo(200);
                   JSON.readTree(post.body()).fields().forEachRemaining(
                       e -> versions.put(e.getKey(), e.getValue().asLong()));
-                } else {
+                } else if (r.nextBoolean()) {
                   nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
                   cache.invalidateMatching(ns + "*");
+                } else {
+                  nsKeys.forEach(k -> versions.put(k, database.get(k).incrementAndGet()));
+                  cache.invalidateTag(nsTag(ns)); // a tag every row of the namespace carries
+                  byTag = true;
                 }
                 long end = System.nanoTime();
-                patternInvalidations.computeIfAbsent(ns, x -> new AtomicLong()).incrementAndGet();
+                if (!byTag) {
+                  patternInvalidations.computeIfAbsent(ns, x -> new AtomicLong())
+                      .incrementAndGet();
+                }
                 versions.forEach((k, v) -> history.add(new Op("write-all", instance, k, start,
                     end, v, 0)));
               }

@@ -224,6 +224,35 @@ class CachedQueryFeatureIT {
     }
   }
 
+  @Path("/badtag")
+  public static class BadTag {
+    @GET
+    @Path("{id}")
+    @CachedQuery(value = "query:chat:id:{id}", tags = "chat:{nope}")
+    public String get(@PathParam("id") String id) {
+      return "";
+    }
+  }
+
+  @Path("/patterntag")
+  public static class PatternTag {
+    @GET
+    @Path("{id}")
+    @CachedQuery(value = "query:chat:id:{id}", tags = "chat:*")
+    public String get(@PathParam("id") String id) {
+      return "";
+    }
+  }
+
+  @Path("/notag")
+  public static class NothingToInvalidate {
+    @jakarta.ws.rs.POST
+    @InvalidatesCache
+    public String post() {
+      return "";
+    }
+  }
+
   /** A slow query: the first call of each key blocks until the test releases it. */
   @Path("/slow")
   @Produces(MediaType.APPLICATION_JSON)
@@ -616,6 +645,16 @@ class CachedQueryFeatureIT {
     assertThatThrownBy(() -> JettyApp.start(context(Broken.class)).close())
         .hasStackTraceContaining("unknown variable {email}")
         .hasStackTraceContaining(Broken.class.getName() + ".get");
+  }
+
+  @Test
+  void aTagTemplateIsCheckedAtDeployTime() {
+    assertThatThrownBy(() -> JettyApp.start(context(BadTag.class)).close())
+        .hasStackTraceContaining("unknown variable {nope}");
+    assertThatThrownBy(() -> JettyApp.start(context(PatternTag.class)).close())
+        .hasStackTraceContaining("a tag is a name, not a pattern");
+    assertThatThrownBy(() -> JettyApp.start(context(NothingToInvalidate.class)).close())
+        .hasStackTraceContaining("names no key, pattern or tag");
   }
 
   private JettyApp slowApp(Duration loadWait, AtomicInteger arrived) throws Exception {

@@ -54,7 +54,7 @@ public class NearCacheLincheckTest {
     long mark = near.mark();
     long e = near.epoch();
     int version = source.get();
-    near.offer("k", Integer.toString(version), mark, e);
+    near.offer("k", Integer.toString(version), "t u", mark, e); // tagged t and u
   }
 
   /** This instance writes and invalidates the key. */
@@ -76,6 +76,20 @@ public class NearCacheLincheckTest {
   public void remotePatternWrite() {
     source.incrementAndGet();
     listener.onInvalidation(new Invalidation.Pattern("k*"));
+  }
+
+  /** This instance invalidates a tag the key's copy carries. */
+  @Operation
+  public void localTagWrite() {
+    source.incrementAndGet();
+    near.changedTag("u");
+  }
+
+  /** Another instance invalidates a tag the key's copy carries; its event arrives. */
+  @Operation
+  public void remoteTagWrite() {
+    source.incrementAndGet();
+    listener.onInvalidation(new Invalidation.Tag("t"));
   }
 
   /** The subscription was lost and is back: events may have been missed meanwhile. */
@@ -113,6 +127,14 @@ public class NearCacheLincheckTest {
       localWrite();
     }
 
+    public void localTagWrite() {
+      localWrite();
+    }
+
+    public void remoteTagWrite() {
+      localWrite();
+    }
+
     public void resubscribe() {
       copy = -1;
     }
@@ -126,7 +148,7 @@ public class NearCacheLincheckTest {
   void everyInterleavingIsLinearizable() {
     var options = ModelChecking.options(10, 1_000).sequentialSpecification(Model.class);
     for (String write : new String[] {"localWrite", "remoteWrite", "remotePatternWrite",
-        "resubscribe"}) {
+        "localTagWrite", "remoteTagWrite", "resubscribe"}) {
       // A fetch racing the write that makes what it read stale, then a read after both.
       ModelChecking.scenario(options, NearCacheLincheckTest.class, new String[] {"fetch"},
           new String[][] {{"fetch"}, {write}}, new String[] {"get"});

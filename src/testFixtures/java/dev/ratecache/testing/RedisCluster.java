@@ -228,6 +228,10 @@ public final class RedisCluster extends RedisFixture {
           break;
         }
       }
+      // Every running node has the same masters serving slots, and none suspects a running node
+      // (fail? or fail): a node that still does may mark it failed later and answer CLUSTERDOWN,
+      // after an ok from every node.
+      ok = ok && viewsAgree();
       if (ok) {
         return;
       }
@@ -255,6 +259,46 @@ public final class RedisCluster extends RedisFixture {
     } catch (RuntimeException e) {
       return false;
     }
+  }
+
+  private boolean viewsAgree() {
+    java.util.Set<String> running = new java.util.HashSet<>();
+    for (RedisServer n : nodes) {
+      if (n.isRunning()) {
+        running.add(":" + n.port() + "@");
+      }
+    }
+    java.util.Set<String> first = null;
+    for (RedisServer n : nodes) {
+      if (!n.isRunning()) {
+        continue;
+      }
+      java.util.Set<String> serving = new java.util.TreeSet<>();
+      try (Jedis j = n.client()) {
+        for (String line : j.clusterNodes().split("\n")) {
+          String[] f = line.trim().split(" ");
+          if (f.length < 3) {
+            continue;
+          }
+          boolean suspected = f[2].contains("fail");
+          boolean isRunning = running.stream().anyMatch(f[1]::contains);
+          if (suspected && isRunning) {
+            return false;
+          }
+          if (f[2].contains("master") && !suspected && f.length > 8) {
+            serving.add(f[1]);
+          }
+        }
+      } catch (RuntimeException e) {
+        return false;
+      }
+      if (first == null) {
+        first = serving;
+      } else if (!first.equals(serving)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean linkUp(RedisServer n) {

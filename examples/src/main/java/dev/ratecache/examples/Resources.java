@@ -96,16 +96,17 @@ public final class Resources {
     @Path("{id}")
     // A missing chat's 404 is cached 30 s (a scanner's random ids reach the database once per
     // id and 30 s); past its TTL a chat is served stale for 60 s while one request refreshes it,
-    // and for 10 minutes if the database fails meanwhile.
+    // and for 10 minutes if the database fails meanwhile. Tagged chat:{id}, as its messages are:
+    // a new message invalidates both with one write.
     @CachedQuery(value = "query:chat:id:{id}", shared = true, notFoundTtlSeconds = 30,
-        staleWhileRevalidateSeconds = 60, staleIfErrorSeconds = 600)
+        staleWhileRevalidateSeconds = 60, staleIfErrorSeconds = 600, tags = "chat:{id}")
     public Chat chat(@PathParam("id") int id) {
       return db.chat(id).orElseThrow(() -> Problems.notFound("No chat " + id));
     }
 
     @GET
     @Path("{chatId}/messages")
-    @CachedQuery(value = "query:messages:chat:{chatId}", shared = true)
+    @CachedQuery(value = "query:messages:chat:{chatId}", shared = true, tags = "chat:{chatId}")
     public List<Message> messages(@PathParam("chatId") int chatId) {
       return db.messages(chatId);
     }
@@ -113,7 +114,7 @@ public final class Resources {
     @POST
     @Path("{chatId}/messages")
     @Consumes(MediaType.APPLICATION_JSON)
-    @InvalidatesCache("query:messages:chat:{chatId}")
+    @InvalidatesCache(tags = "chat:{chatId}") // the chat and its messages, on every instance
     public Response post(@PathParam("chatId") int chatId, ChatRequest body,
         @Context SecurityContext security) {
       String text = requireMessage(body);

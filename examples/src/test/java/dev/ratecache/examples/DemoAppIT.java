@@ -166,6 +166,7 @@ class DemoAppIT {
     JsonNode messages = JSON.readTree(get("/api/chats/1/messages").body());
     assertThat(messages).hasSize(2);
     assertThat(ttl("query:messages:chat:1")).isBetween(119_000L, 120_000L);
+    assertThat(get("/api/chats/2").statusCode()).isEqualTo(200);
     HttpResponse<String> posted = send("POST", "/api/chats/1/messages",
         "{\"message\": \"And in June?\"}", "Authorization", "Bearer alice");
     assertThat(posted.statusCode()).isEqualTo(201);
@@ -173,6 +174,10 @@ class DemoAppIT {
     HttpResponse<String> fresh = get("/api/chats/1/messages");
     assertThat(fresh.headers().firstValue("X-Cache")).hasValue("MISS");
     assertThat(JSON.readTree(fresh.body())).hasSize(3);
+    assertThat(get("/api/chats/1").headers().firstValue("X-Cache")).as("the chat's tag went too")
+        .hasValue("MISS");
+    assertThat(get("/api/chats/2").headers().firstValue("X-Cache")).as("another chat's stays")
+        .hasValue("HIT");
 
     assertThat(JSON.readTree(get("/api/documents?userId=1&limit=2").body())).hasSize(2);
     assertThat(ttl("query:rag_documents:user:1:limit:2")).isBetween(59_000L, 60_000L);
