@@ -137,6 +137,10 @@ final class BenchApp implements AutoCloseable {
     QueryCache cache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO).build();
     QueryCache nearCache = QueryCache.builder().connector(connector)
         .nearCache(Duration.ofSeconds(5)).build();
+    // Its clock runs 100,000 times fast: a chat's 180 s TTL passes in 1.8 ms, so nearly every
+    // hit is past its TTL, served stale while the one refresh (a 20 ms query) runs.
+    QueryCache staleCache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO)
+        .clock(fastClock(100_000)).staleWhileRevalidate(Duration.ofHours(10)).build();
 
     ServletContextHandler context = new ServletContextHandler("/");
     context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
@@ -166,6 +170,7 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(new ServletHolder(ok), "/tight");
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
+    context.addServlet(items(staleCache), "/stale/*");
 
     Server server = new Server(virtualThreads
         ? new org.eclipse.jetty.util.thread.VirtualThreadPool()
@@ -177,7 +182,7 @@ final class BenchApp implements AutoCloseable {
     server.setHandler(context);
     server.start();
     return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
-        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector, policies));
+        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector, policies, staleCache));
   }
 
   /** One profile on {@code prefix}, one-round-trip. */
@@ -190,6 +195,33 @@ final class BenchApp implements AutoCloseable {
             .apiKeyVerifier(BENCH_KEYS).build())
         .redisBuckets(RedisBucketProtocol.ONE_ROUND_TRIP)
         .build();
+  }
+
+  /** A clock {@code speed} times faster than the system's, from now. */
+  static java.time.Clock fastClock(long speed) {
+    long start = System.currentTimeMillis();
+    long t0 = System.nanoTime();
+    return new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return java.time.Instant.ofEpochMilli(millis());
+      }
+
+      @Override
+      public long millis() {
+        return start + (System.nanoTime() - t0) * speed / 1_000_000;
+      }
+    };
   }
 
   /** Jersey serving {@link Items}, cached through {@code cache}. */
@@ -212,6 +244,29 @@ final class BenchApp implements AutoCloseable {
     @CachedQuery(value = "query:chat:id:{id}", shared = true)
     public Map<String, Object> cached(@PathParam("id") String id) throws InterruptedException {
       return query(id);
+    }
+
+    @GET
+    @Path("tagged/{id}")
+    @CachedQuery(value = "query:chat:tagged:{id}", shared = true, tags = {"item:{id}", "shop:1"})
+    public Map<String, Object> tagged(@PathParam("id") String id) throws InterruptedException {
+      return query(id);
+    }
+
+    /** A key's invalidation (a GET, for the load generator). */
+    @GET
+    @Path("unkey/{id}")
+    @dev.ratecache.cache.InvalidatesCache("query:chat:tagged:{id}")
+    public Map<String, Object> invalidateKey(@PathParam("id") String id) {
+      return Map.of("invalidated", id);
+    }
+
+    /** A tag's invalidation (a GET, for the load generator). */
+    @GET
+    @Path("untag/{id}")
+    @dev.ratecache.cache.InvalidatesCache(tags = "item:{id}")
+    public Map<String, Object> invalidateTag(@PathParam("id") String id) {
+      return Map.of("invalidated", id);
     }
 
     @GET

@@ -77,7 +77,7 @@ public final class LoadBenchmark {
       serve();
       return;
     }
-    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHKLMPV"))
+    new LoadBenchmark(seconds, runs, warmup, driver, opts.getOrDefault("only", "ABCDEFGHIKLMPV"))
         .run();
     System.exit(0);
   }
@@ -119,7 +119,7 @@ public final class LoadBenchmark {
       // baseline is not measured on a colder JVM than the scenarios compared with it.
       for (String path : List.of("/plain", "/guarded", "/guarded1", "/tight", "/api/item/1",
           "/api/uncached/1", "/near/item/1", "/api/constant/1", "/floor", "/fleet", "/fleetb",
-          "/policies")) {
+          "/policies", "/stale/item/1", "/api/tagged/1", "/api/unkey/1", "/api/untag/1")) {
         for (Keys k : List.of(Keys.NONE, Keys.ONE, Keys.TEN_THOUSAND)) {
           driver.run(base + path, k, Duration.ofSeconds(Math.max(1, warmupSeconds / 2)));
         }
@@ -157,6 +157,14 @@ public final class LoadBenchmark {
       rows.add(measure("F", "@CachedQuery hit", base + "/api/item/1", Keys.NONE, redis, false));
       rows.add(measure("F2", "@CachedQuery hit, 5 s near cache", base + "/near/item/1",
           Keys.NONE, redis, false));
+      rows.add(measure("F3", "@CachedQuery hit past its TTL, stale-while-revalidate",
+          base + "/stale/item/1", Keys.NONE, redis, true));
+      rows.add(measure("F4", "@CachedQuery hit, 2 tags", base + "/api/tagged/1", Keys.NONE,
+          redis, true));
+      rows.add(measure("I0", "@InvalidatesCache of a key (tombstone)", base + "/api/unkey/1",
+          Keys.NONE, redis, true));
+      rows.add(measure("I1", "@InvalidatesCache of a tag (its version)", base + "/api/untag/1",
+          Keys.NONE, redis, true));
       rows.add(measure("G", "same query uncached (20 ms)", base + "/api/uncached/1", Keys.NONE,
           redis, false));
 
