@@ -344,6 +344,8 @@ public final class CachedQueryFeature implements DynamicFeature {
         tagged = tagNames(tags, values);
       } catch (ParamValues.NotConvertible e) {
         return; // the method cannot take this request (404/400 follows): nothing to cache
+      } catch (IllegalArgumentException blankTag) {
+        return; // a tag rendered blank from the request: served, not cached (no tag to name it)
       }
       String user = principal(request);
       request.setProperty(PRINCIPAL_PROPERTY, user == null ? "" : user);
@@ -734,8 +736,8 @@ public final class CachedQueryFeature implements DynamicFeature {
       for (KeyTemplate t : tags) {
         try {
           cache.invalidateTag(t.renderRaw(values));
-        } catch (ParamValues.NotConvertible e) {
-          // as above
+        } catch (ParamValues.NotConvertible | IllegalArgumentException e) {
+          // as above; or blank: no response was cached under a blank tag
         }
       }
     }

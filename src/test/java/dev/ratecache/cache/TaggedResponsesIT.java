@@ -92,6 +92,15 @@ class TaggedResponsesIT {
           .incrementAndGet());
     }
 
+    @GET
+    @Path("search")
+    @CachedQuery(value = "query:chat:search:{q}", shared = true, tags = "{q}")
+    public List<String> search(@PathParam("user") String user,
+        @jakarta.ws.rs.QueryParam("q") String q) {
+      called("search");
+      return List.of(q == null ? "" : q);
+    }
+
     @DELETE
     @InvalidatesCache(tags = "user:{user}")
     public Map<String, Object> forget(@PathParam("user") String user) {
@@ -168,6 +177,10 @@ class TaggedResponsesIT {
     assertThat(a.send("GET", "/api/users/bob/chats").header("X-Cache")).isEqualTo("HIT");
     assertThat(b.send("DELETE", "/api/users/carol").status()).isEqualTo(200);
     assertThat(a.send("GET", "/api/users/bob/chats").header("X-Cache")).isEqualTo("HIT");
+
+    // A tag rendered blank from a client's empty parameter: served, not cached, never a 500.
+    assertThat(a.send("GET", "/api/users/alice/search?q=").status()).isEqualTo(200);
+    assertThat(a.send("GET", "/api/users/alice/search?q=").header("X-Cache")).isNull();
 
     // From Java, the tag the annotation renders.
     CACHES.get(0).invalidateTag("chat:2");
