@@ -144,6 +144,15 @@ public final class QueryCache implements AutoCloseable {
     Duration tagRetention = b.tagRetention != null ? b.tagRetention
         : Duration.ofMillis(numberFromEnv(TAG_RETENTION_SETTING, b.env, 1000));
     stores.tagRetention(tagRetention, tombstoneTtl);
+    long compressFrom = b.compressionThreshold >= 0 ? b.compressionThreshold
+        : numberFromEnv(COMPRESSION_SETTING, b.env, 0);
+    if (compressFrom > Compression.MAX_EXPANDED) {
+      throw new dev.ratecache.ConfigurationException(COMPRESSION_SETTING,
+          "must be at most " + Compression.MAX_EXPANDED + " bytes (0: off), got " + compressFrom);
+    }
+    if (redis != null) {
+      redis.compression(new Compression((int) compressFrom));
+    }
     this.refresher = new java.util.concurrent.ThreadPoolExecutor(0, 2, 30,
         java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256),
         r -> {
@@ -212,6 +221,13 @@ public final class QueryCache implements AutoCloseable {
    * TTL plus stale window is cut to it.
    */
   public static final String TAG_RETENTION_SETTING = "CACHE_TAG_RETENTION_MS";
+
+  /**
+   * Values of at least this many bytes (UTF-8) are stored in Redis compressed with LZ4 (default
+   * 4096; 0 turns it off), when that makes them smaller. Compressed and plain entries coexist:
+   * every instance reads both, whatever its own setting.
+   */
+  public static final String COMPRESSION_SETTING = "CACHE_COMPRESS_MIN_BYTES";
 
   /** Why a stale entry was served ({@code ratecache.cache.stale{reason}}). */
   public enum StaleReason {
@@ -995,8 +1011,25 @@ public final class QueryCache implements AutoCloseable {
     private Duration staleIfError;
     private Boolean fleetLoads;
     private Duration tagRetention;
+    private long compressionThreshold = -1;
 
     private Builder() {}
+
+    /**
+     * Stores values of at least {@code bytes} (UTF-8) in Redis compressed with LZ4, when that
+     * makes them smaller; 0 turns it off (values already compressed are still read). Default
+     * {@code CACHE_COMPRESS_MIN_BYTES}, else 4096.
+     *
+     * @throws dev.ratecache.ConfigurationException if negative or over 256 MiB
+     */
+    public Builder compressionThreshold(int bytes) {
+      if (bytes < 0 || bytes > Compression.MAX_EXPANDED) {
+        throw new dev.ratecache.ConfigurationException(COMPRESSION_SETTING,
+            "must be 0 (off) to " + Compression.MAX_EXPANDED + " bytes, got " + bytes);
+      }
+      this.compressionThreshold = bytes;
+      return this;
+    }
 
     /**
      * The longest a tagged entry lives ({@link #tagged}): a tag's invalidation is kept in Redis

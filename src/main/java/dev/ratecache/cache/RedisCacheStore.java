@@ -88,6 +88,8 @@ final class RedisCacheStore implements CacheStore {
   private final java.time.Clock clock;
   /** How long a tag's invalidation is kept: the tag retention plus a load's longest life. */
   private volatile Duration tagMemory = Duration.ofDays(1).plusMinutes(1);
+  /** How values are written: large ones compressed (set once, before any write). */
+  private volatile Compression compression = Compression.OFF;
 
   /** @param tombstoneTtl how long an invalidated key stays a tombstone (a load's longest life) */
   RedisCacheStore(RedisConnector connector, Duration tombstoneTtl, java.time.Clock clock) {
@@ -106,6 +108,11 @@ final class RedisCacheStore implements CacheStore {
   @Override
   public String get(String key) {
     return observe(key).value();
+  }
+
+  /** Sets which values are compressed (the cache does, once, before any write). */
+  void compression(Compression compression) {
+    this.compression = compression;
   }
 
   /** Sets how long a tag's invalidation is kept (the cache does, once, before any write). */
@@ -176,7 +183,8 @@ final class RedisCacheStore implements CacheStore {
           .allMatch(e -> e.getValue().equals(versions.get(e.getKey())));
       value = current ? parsed.value() : null; // a tag of it was invalidated since it was loaded
     }
-    return new Seen(value, new Token(stamp, "prefix", held, write, carried));
+    // A value that cannot be read back (a damaged block, a later codec) is a miss a load replaces.
+    return new Seen(Compression.unpack(value), new Token(stamp, "prefix", held, write, carried));
   }
 
   /** The current versions of tags (stored names): one MGET, or one GET per tag on a Cluster. */
@@ -225,7 +233,7 @@ final class RedisCacheStore implements CacheStore {
       return false; // seen in memory, or near: nothing to compare with here
     }
     Object stored = connector.execute(key, j -> j.eval(PUT_IF_UNCHANGED, List.of(key),
-        List.of(Generations.wrap(Tags.wrap(value, t.tags()), t.stamp()),
+        List.of(Generations.wrap(Tags.wrap(compression.pack(value), t.tags()), t.stamp()),
             Long.toString(ttl.toMillis()), t.mode(), t.held())));
     return Long.valueOf(1).equals(stored);
   }
@@ -240,7 +248,8 @@ final class RedisCacheStore implements CacheStore {
    * at their versions now: one more round trip to read them when there are any.
    */
   void put(String key, String value, Duration ttl, List<String> tags) {
-    String stored = Generations.wrap(Tags.wrap(value, Tags.stamp(tags, tagVersions(tags))),
+    String stored = Generations.wrap(Tags.wrap(compression.pack(value),
+        Tags.stamp(tags, tagVersions(tags))),
         generations.known().stamp(key));
     // PSETEX rather than SET … PX: SetParams.px changed its binary signature between Jedis 6
     // and 7, and an application on Spring Boot's managed Jedis 6 must work too.
@@ -271,7 +280,10 @@ final class RedisCacheStore implements CacheStore {
     read.forEach((k, v) -> {
       if (v.versions().entrySet().stream()
           .allMatch(e -> e.getValue().equals(versions.get(e.getKey())))) {
-        found.put(k, v.value());
+        String value = Compression.unpack(v.value());
+        if (value != null) {
+          found.put(k, value);
+        }
       }
     });
     return found;
@@ -282,7 +294,8 @@ final class RedisCacheStore implements CacheStore {
     long ms = ttl.toMillis();
     Generations.Snapshot now = generations.known();
     Map<String, String> stored = new LinkedHashMap<>();
-    entries.forEach((k, v) -> stored.put(k, Generations.wrap(v, now.stamp(k))));
+    Compression c = compression;
+    entries.forEach((k, v) -> stored.put(k, Generations.wrap(c.pack(v), now.stamp(k))));
     connector.pipelined(p -> {
       stored.forEach((k, v) -> p.psetex(k, ms, v));
       return null;
@@ -317,7 +330,7 @@ final class RedisCacheStore implements CacheStore {
         p.eval(INDEX_VARIANT, List.of(index), List.of(key, Long.toString(now + ms),
             Long.toString(now), Long.toString(ms + 60_000))),
         p.eval(PUT_IF_UNCHANGED, List.of(key), List.of(
-            Generations.wrap(Tags.wrap(value, t.tags()), t.stamp()),
+            Generations.wrap(Tags.wrap(compression.pack(value), t.tags()), t.stamp()),
             Long.toString(ms), t.mode(), t.held()))));
     return Long.valueOf(1).equals(done.get(1));
   }

@@ -236,7 +236,9 @@ public final class SettingsCatalog {
       new Setting(Scope.CACHE, "CACHE_FLEET_LOADS", Type.BOOLEAN, "true",
           "a miss is loaded once per fleet: one instance takes a lease in Redis, the others wait for its value (at most the load wait)"),
       new Setting(Scope.CACHE, "CACHE_TAG_RETENTION_MS", Type.NUMBER, "86400000",
-          "the longest a tagged entry lives (one day): a tag's invalidation is kept in Redis this long, and a tagged entry's TTL plus stale window is cut to it"));
+          "the longest a tagged entry lives (one day): a tag's invalidation is kept in Redis this long, and a tagged entry's TTL plus stale window is cut to it"),
+      new Setting(Scope.CACHE, "CACHE_COMPRESS_MIN_BYTES", Type.NUMBER, "4096",
+          "values of at least this many bytes are stored in Redis compressed with LZ4, when that makes them smaller (0: off); every instance reads both forms"));
 
   /** The settings of one scope. */
   public static List<Setting> of(Scope scope) {

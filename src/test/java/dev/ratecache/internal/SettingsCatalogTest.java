@@ -138,7 +138,7 @@ class SettingsCatalogTest {
         QueryCache.NEAR_TTL_SETTING, QueryCache.NEAR_MAX_BYTES_SETTING,
         QueryCache.TTL_JITTER_SETTING, QueryCache.STALE_WHILE_REVALIDATE_SETTING,
         QueryCache.STALE_IF_ERROR_SETTING, QueryCache.FLEET_LOADS_SETTING,
-        QueryCache.TAG_RETENTION_SETTING));
+        QueryCache.TAG_RETENTION_SETTING, QueryCache.COMPRESSION_SETTING));
     CacheTtl.defaults().asMap().forEach((category, ttl) ->
         read.add("CACHE_TTL_" + category.toUpperCase(Locale.ROOT)));
     assertThat(of(Scope.CACHE).keySet()).containsExactlyInAnyOrderElementsOf(read);

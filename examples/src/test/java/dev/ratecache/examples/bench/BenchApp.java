@@ -141,6 +141,9 @@ final class BenchApp implements AutoCloseable {
     // hit is past its TTL, served stale while the one refresh (a 20 ms query) runs.
     QueryCache staleCache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO)
         .clock(fastClock(100_000)).staleWhileRevalidate(Duration.ofHours(10)).build();
+    // The same cache with compression off: a 200 KB history stored as it is (F6 against F5).
+    QueryCache plainCache = QueryCache.builder().connector(connector).nearCache(Duration.ZERO)
+        .compressionThreshold(0).build();
 
     ServletContextHandler context = new ServletContextHandler("/");
     context.addFilter(new FilterHolder(new RateLimitFilter(limiter)), "/*",
@@ -171,6 +174,7 @@ final class BenchApp implements AutoCloseable {
     context.addServlet(items(cache), "/api/*");
     context.addServlet(items(nearCache), "/near/*");
     context.addServlet(items(staleCache), "/stale/*");
+    context.addServlet(items(plainCache), "/uncompressed/*");
 
     Server server = new Server(virtualThreads
         ? new org.eclipse.jetty.util.thread.VirtualThreadPool()
@@ -182,7 +186,7 @@ final class BenchApp implements AutoCloseable {
     server.setHandler(context);
     server.start();
     return new BenchApp(server, connector, limiter, oneTrip, cache, nearCache,
-        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector, policies, staleCache));
+        http.getLocalPort(), List.of(fleetA, fleetB, secondConnector, policies, staleCache, plainCache));
   }
 
   /** One profile on {@code prefix}, one-round-trip. */
@@ -267,6 +271,41 @@ final class BenchApp implements AutoCloseable {
     @dev.ratecache.cache.InvalidatesCache(tags = "item:{id}")
     public Map<String, Object> invalidateTag(@PathParam("id") String id) {
       return Map.of("invalidated", id);
+    }
+
+    /** A chat's history of about 200 KB of JSON (the size the compression threshold is for). */
+    @GET
+    @Path("history/{id}")
+    @CachedQuery(value = "query:messages:history:{id}", shared = true)
+    public List<Map<String, Object>> history(@PathParam("id") String id)
+        throws InterruptedException {
+      Thread.sleep(20);
+      return history(id, 200_000);
+    }
+
+    /** The same history under its own key (F6 stores it through a cache not compressing). */
+    @GET
+    @Path("history-plain/{id}")
+    @CachedQuery(value = "query:messages:plain-history:{id}", shared = true)
+    public List<Map<String, Object>> historyPlain(@PathParam("id") String id)
+        throws InterruptedException {
+      return history(id);
+    }
+
+    /** About {@code bytes} of JSON messages, as a chat's history returns them. */
+    static List<Map<String, Object>> history(String chat, int bytes) {
+      List<Map<String, Object>> out = new java.util.ArrayList<>();
+      for (int i = 0, size = 0; size < bytes; i++) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("id", i);
+        m.put("chatId", chat);
+        m.put("author", "user" + (i % 11));
+        m.put("text", "message " + (i * 7919 % 100_000) + " about the release");
+        m.put("at", "2026-12-08T01:" + (10 + i % 50) + ":00Z");
+        out.add(m);
+        size += 110;
+      }
+      return out;
     }
 
     @GET

@@ -161,6 +161,15 @@ public final class LoadBenchmark {
           base + "/stale/item/1", Keys.NONE, redis, true));
       rows.add(measure("F4", "@CachedQuery hit, 2 tags", base + "/api/tagged/1", Keys.NONE,
           redis, true));
+      rows.add(measure("F5", "@CachedQuery hit, 200 KB JSON, LZ4 (default)",
+          base + "/api/history/1", Keys.NONE, redis, true));
+      rows.add(measure("F6", "F5 with compression off",
+          base + "/uncompressed/history-plain/1", Keys.NONE, redis, true));
+      if (only.contains("F")) {
+        out.printf(Locale.ROOT, "%nF5/F6 stored in Redis (STRLEN): %,d bytes compressed, %,d"
+            + " plain%n", redis.<Long>withClient(j -> j.strlen("query:messages:history:1")),
+            redis.<Long>withClient(j -> j.strlen("query:messages:plain-history:1")));
+      }
       rows.add(measure("I0", "@InvalidatesCache of a key (tombstone)", base + "/api/unkey/1",
           Keys.NONE, redis, true));
       rows.add(measure("I1", "@InvalidatesCache of a tag (its version)", base + "/api/untag/1",
