@@ -12,7 +12,7 @@ import java.util.Map;
  *
  * <p>Stored: a {@code GET} answered {@code 200} with a JSON body ({@code application/json} or
  * {@code +json}), read back by the same principal it was loaded for (or a shared entry), that
- * sets no cookie, does not vary on a request header (the key holds none), and says neither
+ * sets no cookie, does not vary on a request header the key does not hold, and says neither
  * {@code Cache-Control: no-store} nor {@code no-cache} nor, in an entry that several users read,
  * {@code private} (RFC 9111 sections 5.2.2.3, 5.2.2.4, 5.2.2.7).
  */
@@ -35,6 +35,17 @@ final class Cacheability {
    */
   static String refusal(String method, int status, boolean hasBody, String contentType,
       Map<String, List<String>> headers, boolean shared, boolean samePrincipal) {
+    return refusal(method, status, hasBody, contentType, headers, shared, samePrincipal,
+        List.of());
+  }
+
+  /**
+   * {@link #refusal(String, int, boolean, String, Map, boolean, boolean)} of a route keyed on
+   * the request headers {@code vary} (lower case): a {@code Vary} naming only those is stored.
+   */
+  static String refusal(String method, int status, boolean hasBody, String contentType,
+      Map<String, List<String>> headers, boolean shared, boolean samePrincipal,
+      List<String> vary) {
     if (!samePrincipal) {
       return "the principal changed after the lookup";
     }
@@ -50,18 +61,24 @@ final class Cacheability {
     if (!isJson(contentType)) {
       return "media type " + contentType;
     }
-    return headerRefusal(headers, shared);
+    return headerRefusal(headers, shared, vary);
   }
 
   /** Why headers alone forbid storing in an entry {@code shared} says who reads, or null. */
   static String headerRefusal(Map<String, List<String>> headers, boolean shared) {
+    return headerRefusal(headers, shared, List.of());
+  }
+
+  /** {@link #headerRefusal(Map, boolean)} where the key holds the request headers {@code vary}. */
+  static String headerRefusal(Map<String, List<String>> headers, boolean shared,
+      List<String> vary) {
     for (Map.Entry<String, List<String>> h : headers.entrySet()) {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       if (name.equals("set-cookie")) {
         return "Set-Cookie";
       }
-      if (name.equals("vary")) {
-        // The key holds no request header, so a response that varies on one cannot be reused.
+      if (name.equals("vary") && !VaryHeaders.covers(vary, h.getValue())) {
+        // The key holds no other request header, so a response varying on one cannot be reused.
         return "Vary";
       }
       if (name.equals("cache-control")) {

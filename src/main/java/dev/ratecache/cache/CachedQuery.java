@@ -74,4 +74,21 @@ public @interface CachedQuery {
    * CACHE_TAG_RETENTION_MS}).
    */
   String[] tags() default {};
+
+  /**
+   * Request headers the response varies on, at most 4 ({@code vary = {"Accept-Language",
+   * "Accept"}}): each combination of their values is stored as its own variant of the key
+   * ({@code <key>:vary:<hash>}), sent with {@code Vary} naming them, and invalidated with the key.
+   * A response whose own {@code Vary} names any other header is not stored, as without this. A
+   * value over 256 characters is served, not stored. {@code Authorization} and {@code Cookie}
+   * are refused: {@code shared = false} keeps one entry per user.
+   */
+  String[] vary() default {};
+
+  /**
+   * The most variants ({@link #vary()}) one key keeps in Redis at a time, 1 to 1000 (16 by
+   * default): past it a new combination is served, not stored, until one expires or the key is
+   * invalidated, so clients inventing header values cannot multiply the entries.
+   */
+  int maxVariants() default 16;
 }

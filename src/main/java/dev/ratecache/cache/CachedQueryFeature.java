@@ -81,6 +81,10 @@ public final class CachedQueryFeature implements DynamicFeature {
   static final String FLIGHT_PROPERTY = "dev.ratecache.cache.flight";
   /** The shared key of which the request's key is one user's variant, if it is one. */
   static final String BASE_PROPERTY = "dev.ratecache.cache.base";
+  /** A shared entry's key without its {@code Vary} variant (invalidated with it). */
+  static final String VARY_BASE_PROPERTY = "dev.ratecache.cache.varyBase";
+  /** The entry whose variants ({@code Vary}) are counted against the route's bound. */
+  static final String VARY_ENTRY_PROPERTY = "dev.ratecache.cache.varyEntry";
   /** A 404 to store (negative caching). */
   static final String NOT_FOUND_PROPERTY = "dev.ratecache.cache.notFound";
   /** The fleet lease a request running the method holds on its key. */
@@ -144,8 +148,13 @@ public final class CachedQueryFeature implements DynamicFeature {
             + " positive, got " + cached.notFoundTtlSeconds() + " on " + where);
       }
       List<KeyTemplate> tags = tagTemplates(cached.tags(), names, where, "@CachedQuery");
+      List<String> vary = VaryHeaders.checked(cached.vary(), cached.maxVariants(), where);
+      if (!vary.isEmpty()) {
+        anyUserScoped = true; // its variants are found through the key's index too
+      }
       context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method), swr,
-          sie, Duration.ofSeconds(cached.notFoundTtlSeconds()), tags), LOOKUP_PRIORITY);
+          sie, Duration.ofSeconds(cached.notFoundTtlSeconds()), tags, vary,
+          cached.maxVariants()), LOOKUP_PRIORITY);
     }
     if (invalidates != null) {
       List<KeyTemplate> templates = java.util.Arrays.stream(invalidates.value())
@@ -310,10 +319,14 @@ public final class CachedQueryFeature implements DynamicFeature {
 
     private final Duration notFoundTtl;
     private final List<KeyTemplate> tags;
+    private final List<String> vary;
+    private final int maxVariants;
 
     Lookup(KeyTemplate template, Duration ttl, boolean shared, ParamValues params,
         Duration staleWhileRevalidate, Duration staleIfError, Duration notFoundTtl,
-        List<KeyTemplate> tags) {
+        List<KeyTemplate> tags, List<String> vary, int maxVariants) {
+      this.vary = vary;
+      this.maxVariants = maxVariants;
       this.notFoundTtl = notFoundTtl;
       this.tags = tags;
       this.template = template;
@@ -352,6 +365,17 @@ public final class CachedQueryFeature implements DynamicFeature {
       if (!shared && user != null) {
         request.setProperty(BASE_PROPERTY, key);
         key = ResponseStore.userVariant(key, user);
+      }
+      if (!vary.isEmpty()) {
+        String variant = VaryHeaders.suffix(vary, request.getHeaders()::get);
+        if (variant == null) {
+          return; // a header value too long to key: served, not cached
+        }
+        if (request.getProperty(BASE_PROPERTY) == null) {
+          request.setProperty(VARY_BASE_PROPERTY, key);
+        }
+        request.setProperty(VARY_ENTRY_PROPERTY, key);
+        key = key + variant;
       }
       request.setProperty(KEY_PROPERTY, key);
       CacheStore.Seen seen = cache.responses().observe(key, tagged);
@@ -450,13 +474,20 @@ public final class CachedQueryFeature implements DynamicFeature {
       }
       response.getHeaders().putSingle("X-Cache", "MISS");
       boolean sharedEntry = request.getProperty(BASE_PROPERTY) == null; // not one user's
+      String varyRefused = vary.isEmpty() ? null
+          : Cacheability.headerRefusal(response.getStringHeaders(), sharedEntry, vary);
       String user = principal(request);
       boolean samePrincipal = (shared && sharedEntry)
           || Objects.equals(user == null ? "" : user, request.getProperty(PRINCIPAL_PROPERTY));
       MediaType type = response.getMediaType();
       boolean storable = Cacheability.refusal(request.getMethod(), response.getStatus(),
           response.hasEntity(), type == null ? null : type.toString(),
-          response.getStringHeaders(), sharedEntry, samePrincipal) == null;
+          response.getStringHeaders(), sharedEntry, samePrincipal, vary) == null;
+      if (!vary.isEmpty() && varyRefused == null) {
+        // Caches downstream must key on the same headers as this one (sent on a hit too).
+        response.getHeaders().putSingle(HttpHeaders.VARY,
+            VaryHeaders.merged(response.getHeaderString(HttpHeaders.VARY), vary));
+      }
       if (storable) {
         request.setProperty(STORE_PROPERTY, Boolean.TRUE); // the writer stores, then lands
         return;
@@ -464,7 +495,8 @@ public final class CachedQueryFeature implements DynamicFeature {
       giveBack(request::getProperty);
       if (response.getStatus() == 404 && !notFoundTtl.isZero() && samePrincipal
           && HttpMethod.GET.equals(request.getMethod())
-          && Cacheability.headerRefusal(response.getStringHeaders(), sharedEntry) == null) {
+          && Cacheability.headerRefusal(response.getStringHeaders(), sharedEntry, vary)
+          == null) {
         if (response.hasEntity()) {
           request.setProperty(NOT_FOUND_PROPERTY, Boolean.TRUE);
           request.setProperty(STORE_PROPERTY, Boolean.TRUE); // stored with its body
@@ -517,10 +549,14 @@ public final class CachedQueryFeature implements DynamicFeature {
         return;
       }
       if (!cache.responses().withinBudget(template.toString(),
-          key.length() + QueryCache.ABSENT.length(), notFoundTtl)) {
+          key.length() + QueryCache.ABSENT.length(), notFoundTtl)
+          || !admitted(request::getProperty, key, notFoundTtl)) {
         return;
       }
       if (request.getProperty(BASE_PROPERTY) instanceof String base) {
+        cache.responses().putVariant(base, key, QueryCache.ABSENT, notFoundTtl, Duration.ZERO,
+            seen);
+      } else if (request.getProperty(VARY_BASE_PROPERTY) instanceof String base) {
         cache.responses().putVariant(base, key, QueryCache.ABSENT, notFoundTtl, Duration.ZERO,
             seen);
       } else {
@@ -574,11 +610,30 @@ public final class CachedQueryFeature implements DynamicFeature {
       Duration window = negative ? Duration.ZERO : QueryCache.staleWindow(
           stale(cc, "stale-while-revalidate", staleWhileRevalidate),
           stale(cc, "stale-if-error", staleIfError));
+      if (!admitted(context::getProperty, key, ttl.plus(window))) {
+        return;
+      }
       if (context.getProperty(BASE_PROPERTY) instanceof String base) {
+        cache.responses().putVariant(base, key, json, ttl, window, seen);
+      } else if (context.getProperty(VARY_BASE_PROPERTY) instanceof String base) {
         cache.responses().putVariant(base, key, json, ttl, window, seen);
       } else {
         cache.responses().putJson(key, json, ttl, window, seen);
       }
+    }
+
+    /** Whether a {@code Vary} variant may be stored: its entry keeps at most the bound. */
+    private boolean admitted(Function<String, Object> properties, String key, Duration life) {
+      if (!(properties.apply(VARY_ENTRY_PROPERTY) instanceof String entry)) {
+        return true;
+      }
+      if (cache.responses().admitVariant(entry, key, life, maxVariants)) {
+        return true;
+      }
+      budgetLog.warn("vary:" + template, "@CachedQuery route " + template + " keeps "
+          + maxVariants + " Vary variants of a key (maxVariants): a new one is served, not"
+          + " stored, until one expires", null);
+      return false;
     }
   }
 

@@ -316,6 +316,29 @@ final class RedisCacheStore implements CacheStore {
       """;
 
   /**
+   * Admits ARGV[1] to the variants counted in KEYS[1] (a sorted set by expiry, ARGV[2]) unless
+   * ARGV[4] live ones (expired before ARGV[3] dropped) are there already; the set lives ARGV[5]
+   * ms. 1 if admitted.
+   */
+  static final String ADMIT_VARIANT = """
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+      if not redis.call('ZSCORE', KEYS[1], ARGV[1])
+          and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+      redis.call('PEXPIRE', KEYS[1], ARGV[5])
+      return 1
+      """;
+
+  /** Whether {@code variant} is one of the at most {@code max} live variants in {@code counted}. */
+  boolean admitVariant(String counted, String variant, Duration life, int max) {
+    long now = clock.millis();
+    long ms = life.toMillis();
+    return Long.valueOf(1).equals(connector.execute(counted, j -> j.eval(ADMIT_VARIANT,
+        List.of(counted), List.of(variant, Long.toString(now + ms), Long.toString(now),
+            Integer.toString(max), Long.toString(ms + 60_000)))));
+  }
+
+  /**
    * Stores one user's variant of a shared key if unchanged since the load's read (as {@link
    * #putIfUnchanged}) and records it in the key's variant index (live variants only, by expiry),
    * in one round trip per node.

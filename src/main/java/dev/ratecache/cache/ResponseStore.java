@@ -104,11 +104,22 @@ final class ResponseStore {
   }
 
   /**
+   * Whether {@code variant}, a {@code Vary} variant of {@code entry} living {@code life}, may be
+   * stored: it is one of the at most {@code max} variants the entry keeps (counted in Redis
+   * across the fleet). Always true on the memory store, bounded by itself.
+   */
+  boolean admitVariant(String entry, String variant, Duration life, int max) {
+    return !Boolean.FALSE.equals(stores.redisOnly(CacheKeys.category(entry),
+        r -> r.admitVariant(entry + ":vary:%n", variant, life, max), true));
+  }
+
+  /**
    * Removes every user's variant of {@code base} from Redis (through the variant index, without
    * scanning the keyspace) and from the memory store; returns how many were removed.
    */
   long invalidateVariants(String base) {
-    long fromMemory = stores.memory().deleteMatching(base + ":user:*");
+    long fromMemory = stores.memory().deleteMatching(base + ":user:*")
+        + stores.memory().deleteMatching(base + ":vary:*");
     Set<String> fromRedis = stores.deleteVariantsFromRedis(base);
     stores.announce(fromRedis);
     return fromMemory + fromRedis.size();

@@ -24,7 +24,7 @@ record StoredResponse(Map<String, String> headers, String body) {
 
   /** Headers a hit replays: what the resource said about its representation and caching. */
   static final List<String> REPLAYED = List.of("Cache-Control", "Content-Type",
-      "Content-Language", "Last-Modified");
+      "Content-Language", "Last-Modified", "Vary");
 
   /** The pseudo-header that keeps a status other than 200 (a cached 404: negative caching). */
   static final String STATUS = ":status";
