@@ -102,8 +102,8 @@ public final class CachedQueryFeature implements DynamicFeature {
       new dev.ratecache.internal.ThrottledLog(log, Duration.ofMinutes(1), java.time.Clock.systemUTC());
   private final QueryCache cache;
   private final int maxBodyBytes;
-  /** Set at deploy time if any cached method is per-user; key invalidation then sweeps those too. */
-  private volatile boolean anyUserScoped;
+  /** Set at deploy if a cached method has variants (per user, Vary): a key takes them along. */
+  private volatile boolean anyVariants;
 
   /** Caches through {@code cache}, storing bodies up to 1 MiB. */
   public CachedQueryFeature(QueryCache cache) {
@@ -137,7 +137,7 @@ public final class CachedQueryFeature implements DynamicFeature {
       KeyTemplate template = checked(cached.value(), names, where, "@CachedQuery");
       Duration ttl = ttl(cached, template, where);
       if (!cached.shared()) {
-        anyUserScoped = true;
+        anyVariants = true;
       }
       Duration swr = window(cached.staleWhileRevalidateSeconds(), cache.staleWhileRevalidate(),
           "staleWhileRevalidateSeconds", where);
@@ -150,7 +150,7 @@ public final class CachedQueryFeature implements DynamicFeature {
       List<KeyTemplate> tags = tagTemplates(cached.tags(), names, where, "@CachedQuery");
       List<String> vary = VaryHeaders.checked(cached.vary(), cached.maxVariants(), where);
       if (!vary.isEmpty()) {
-        anyUserScoped = true; // its variants are found through the key's index too
+        anyVariants = true; // its variants are found through the key's index, as users' are
       }
       context.register(new Lookup(template, ttl, cached.shared(), ParamValues.of(method), swr,
           sie, Duration.ofSeconds(cached.notFoundTtlSeconds()), tags, vary,
@@ -782,7 +782,7 @@ public final class CachedQueryFeature implements DynamicFeature {
           cache.invalidateMatching(rendered);
         } else {
           cache.invalidate(rendered);
-          if (anyUserScoped) {
+          if (anyVariants) {
             // Per-user copies of this key, found through their index (no keyspace scan).
             cache.responses().invalidateVariants(rendered);
           }

@@ -161,6 +161,40 @@ class VaryIT {
     assertThat(get(a, "/api/chats/1", "fr-FR").header("X-Cache")).isEqualTo("HIT");
   }
 
+  /**
+   * The bound is the fleet's, under concurrency: 24 new languages at once from 8 threads on two
+   * instances store exactly {@code maxVariants} variants, counted once in Redis.
+   */
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void concurrentNewVariantsOnTwoInstancesStoreExactlyTheBound(Kind kind) throws Exception {
+    List<ServletContainer> fleet = List.of(deploy(kind, "a"), deploy(kind, "b"));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+        .newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Integer>> sent = new java.util.ArrayList<>();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      for (int i = 0; i < 24; i++) {
+        int n = i;
+        sent.add(pool.submit(() -> {
+          go.await();
+          return get(fleet.get(n % 2), "/api/chats/5", "l-" + n).status();
+        }));
+      }
+      go.countDown();
+      for (java.util.concurrent.Future<Integer> f : sent) {
+        assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(200);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    long stored = redis.<java.util.Set<String>>withClient(j -> j.keys("query:chat:id:5:vary:*"))
+        .stream().filter(k -> !k.endsWith("%n")).count();
+    assertThat(stored).as("exactly maxVariants stored across the fleet").isEqualTo(3);
+    assertThat(redis.<Long>withClient(j -> j.zcard("query:chat:id:5:vary:%n"))).isEqualTo(3);
+    assertThat(CALLS).as("every new language ran the method once").hasValue(24);
+  }
+
   @ParameterizedTest
   @EnumSource(Kind.class)
   void anUnnamedVaryOrAValueTooLongToKeyIsServedNotStored(Kind kind) throws Exception {
